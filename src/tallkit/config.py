@@ -1,0 +1,114 @@
+"""Settings: ``tallkit.toml`` and ``TALLKIT_*`` environment variables, read once, frozen.
+
+Precedence (highest first): command-line options, environment, ``tallkit.toml``, defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from tallkit.errors import UsageError
+
+DEFAULT_DB = "tallkit.duckdb"
+DEFAULT_CONFIG = "tallkit.toml"
+DEFAULT_MIN_GROUP = 10  # Udir's own threshold; PRODUCT.md §6
+
+
+def default_key_file() -> Path:
+    """Where the pseudonymisation key lives unless configured: the user's config folder.
+
+    Deliberately *not* beside the database: whoever gets a copy of the database should not
+    get the key that links pseudonyms back to pupil ids.
+    """
+    if sys.platform == "win32":
+        base = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
+    else:
+        base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return base / "tallkit" / "nokkel"
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_path: Path = Path(DEFAULT_DB)
+    config_path: Path | None = None
+    kommunenr: str | None = None
+    min_group: int = DEFAULT_MIN_GROUP
+    key_file: Path = field(default_factory=default_key_file)
+    templates_dir: Path | None = None
+    queries_dir: Path | None = None
+    standards: tuple[dict[str, Any], ...] = ()
+
+    def with_db(self, db: Path | None) -> Settings:
+        return self if db is None else replace(self, db_path=db)
+
+
+def load_settings(db: Path | None = None, config: Path | None = None) -> Settings:
+    """Build settings from defaults, ``tallkit.toml`` (explicit or in the cwd) and the environment."""
+    settings = Settings()
+    path = config
+    if path is None and Path(DEFAULT_CONFIG).is_file():
+        path = Path(DEFAULT_CONFIG)
+    if path is not None:
+        settings = _apply_toml(settings, path)
+    settings = _apply_env(settings)
+    return settings.with_db(db)
+
+
+def _apply_toml(settings: Settings, path: Path) -> Settings:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"{path}: finner ikke konfigurasjonsfilen. Sjekk stien til --konfig.") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: ugyldig TOML ({exc}). Rett filen og prøv igjen.") from None
+    base = path.parent
+    kommune = data.get("kommune", {})
+    privacy = data.get("personvern", {})
+    report = data.get("rapport", {})
+    changes: dict[str, Any] = {"config_path": path}
+    if "db" in data:
+        changes["db_path"] = base / str(data["db"])
+    if "nummer" in kommune:
+        changes["kommunenr"] = str(kommune["nummer"])
+    if "minste_gruppe" in privacy:
+        changes["min_group"] = _min_group(privacy["minste_gruppe"], str(path))
+    if "nokkelfil" in privacy:
+        changes["key_file"] = base / Path(str(privacy["nokkelfil"])).expanduser()
+    if "maler" in report:
+        changes["templates_dir"] = base / str(report["maler"])
+    if "sporringer" in report:
+        changes["queries_dir"] = base / str(report["sporringer"])
+    standards = data.get("standard", [])
+    if not isinstance(standards, list):
+        raise UsageError(f"{path}: [[standard]] må være en liste av tabeller.")
+    changes["standards"] = tuple(standards)
+    return replace(settings, **changes)
+
+
+def _apply_env(settings: Settings) -> Settings:
+    changes: dict[str, Any] = {}
+    if db := os.environ.get("TALLKIT_DB"):
+        changes["db_path"] = Path(db)
+    if key := os.environ.get("TALLKIT_NOKKELFIL"):
+        changes["key_file"] = Path(key)
+    if group := os.environ.get("TALLKIT_MINSTE_GRUPPE"):
+        changes["min_group"] = _min_group(group, "TALLKIT_MINSTE_GRUPPE")
+    return replace(settings, **changes)
+
+
+def _min_group(value: object, where: str) -> int:
+    try:
+        number = int(str(value))
+    except ValueError:
+        number = 0
+    if number < DEFAULT_MIN_GROUP:
+        # Below Udir's own threshold would publish what Udir suppresses.
+        raise UsageError(
+            f"{where}: minste gruppestørrelse må være et heltall på minst {DEFAULT_MIN_GROUP}."
+        )
+    return number

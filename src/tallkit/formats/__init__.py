@@ -1,0 +1,186 @@
+"""Recognise an export file by its content and parse it into canonical frames.
+
+``read(path)`` is the one entry point: it sniffs encoding, layout and kind from the bytes (never
+from the file name), refuses what fits no kind with a message saying what was expected, and
+returns a :class:`~tallkit.formats.model.Parsed`. Nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any, Final
+
+import polars as pl
+
+from tallkit.errors import InputError, UsageError
+from tallkit.formats import eksportapi, elev, rapport, skala, skoleporten, statistikkbank
+from tallkit.formats.model import MEASURE_KEY, Parsed
+from tallkit.formats.text import decode, read_table
+
+KINDS: Final = ("auto", "np", "gsp", "eu", "elev", "skala")
+_PREFIX_BYTES: Final = 64 * 1024
+_EXPECTED: Final = (
+    "Forventet en eksport fra Udirs statistikkbank (nasjonale prøver, grunnskolepoeng), en "
+    "Skoleporten-nedlasting, en tabell fra Udirs Eksport API (Elevundersøkelsen), "
+    "elevresultater (NUDB- eller tallkit-oppsett) eller SSBs skalaparametre."
+)
+_EXPORT_STAMP = re.compile(r"(?P<d>20\d{6})-(?P<t>\d{4})")
+
+
+def read(path: Path, forced: str = "auto") -> Parsed:
+    """Parse one file; every problem is an :class:`InputError` naming the file."""
+    try:
+        parsed = _read(path)
+        _check_forced(parsed, forced)
+        parsed.measures = _collapse_duplicates(parsed.measures)
+    except InputError as exc:
+        raise exc.at(path) from None
+    except OSError as exc:
+        raise InputError(f"kan ikke lese filen ({exc.strerror}).", file=path) from None
+    parsed.exported = export_stamp(path.name)
+    return parsed
+
+
+def export_stamp(name: str) -> str | None:
+    """Udir's exporter names files ``<år>_<YYYYMMDD-HHMM>_<rapport>.csv``: the export time."""
+    match = _EXPORT_STAMP.search(name)
+    if not match:
+        return None
+    d, t = match["d"], match["t"]
+    return f"{d[:4]}-{d[4:6]}-{d[6:]}T{t[:2]}:{t[2:]}"
+
+
+def _read(path: Path) -> Parsed:
+    with path.open("rb") as handle:
+        prefix = handle.read(_PREFIX_BYTES)
+    if not prefix.strip(b"\x00\r\n\t \xef\xbb\xbf\xff\xfe"):
+        raise InputError("filen er tom.", hint="Last ned eksporten på nytt.")
+    if prefix.lstrip(b"\xef\xbb\xbf \r\n\t")[:1] in (b"[", b"{"):
+        return _read_json(path)
+    sample = _decode_prefix(prefix, complete=len(prefix) < _PREFIX_BYTES)
+    lines = sample.text.splitlines()
+    header_text = lines[1] if lines and lines[0].lower().startswith("sep=") and len(lines) > 1 else (lines[0] if lines else "")
+    header = _split_header(header_text)
+    if elev.layout_of(header) is not None:
+        encoding = {"UTF-8": "utf-8", "ISO-8859-1": "latin-1"}.get(sample.encoding, "utf-16")
+        load = elev.plan_load(path, sample.text, encoding)
+        parsed = Parsed(kind="elev", description=f"elevresultater ({load.layout}, {sample.encoding})")
+        parsed.pupils = load
+        if load.fnr_columns:
+            parsed.notes.append(
+                "ADVARSEL: filen inneholder fødselsnummer (kolonne "
+                + ", ".join(f"«{c}»" for c in load.fnr_columns)
+                + "). Den er en personopplysningsfil: oppbevar og slett den etter kommunens "
+                "rutiner. tallkit lagrer bare pseudonymer."
+            )
+        return parsed
+    if skala.matches(lines[:3]):
+        text = decode(path.read_bytes()).text
+        return Parsed(
+            kind="skala",
+            description="SSBs skalaparametre for nasjonale prøver 2014–2021",
+            tables={"skalaparametre": skala.parse(text)},
+        )
+    decoded = decode(path.read_bytes())
+    table = read_table(decoded.text)
+    delimiter = {"\t": "tabulator", ";": "semikolon", "|": "loddrett strek", ",": "komma"}
+    how = f"{decoded.encoding}, {delimiter[table.delimiter]}"
+    if statistikkbank.matches(table.header):
+        return statistikkbank.parse(table, f"statistikkbank-eksport ({how})")
+    if skoleporten.matches(table.header):
+        return skoleporten.parse(table, f"Skoleporten-nedlasting ({how})")
+    if "Skoleaarnavn" in table.header and "EnhetNavn" in table.header:
+        records = [dict(zip(table.header, row, strict=True)) for row in table.rows]
+        parsed = eksportapi.parse(records, f"Eksport API-tabell, CSV ({how})")
+        # CSV records are numbered by line, not by position
+        return parsed
+    raise InputError("ukjent filtype.", hint=_EXPECTED)
+
+
+def _read_json(path: Path) -> Parsed:
+    text = decode(path.read_bytes(), allow_latin1=False).text
+    try:
+        data: Any = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"ugyldig JSON ({exc.msg}, tegn {exc.colno}).",
+            line=exc.lineno,
+            hint="Filen kan være avkortet; last den ned på nytt.",
+        ) from None
+    if isinstance(data, list) and data and all(isinstance(r, dict) for r in data):
+        if eksportapi.matches_record(data[0]):
+            return eksportapi.parse(data, "Eksport API-tabell, JSON")
+    if isinstance(data, list) and not data:
+        raise InputError("JSON-filen er en tom liste.", hint="Sjekk filteret i eksporten.")
+    if rapport.is_report_page(data):
+        return rapport.parse_page(data, "rapportbeskrivelse fra statistikkportalen (JSON)")
+    if rapport.is_report_table(data):
+        return rapport.parse_table(data, "rapporttabell fra statistikkportalen (JSON)")
+    raise InputError("ukjent JSON-innhold.", hint=_EXPECTED)
+
+
+def _decode_prefix(prefix: bytes, *, complete: bool) -> Any:
+    if complete:
+        return decode(prefix)
+    # The 64 KiB cut can split a character; trim to a safe boundary before decoding.
+    for trim in range(4):
+        try:
+            return decode(prefix[: len(prefix) - trim] if trim else prefix)
+        except InputError:
+            continue
+    return decode(prefix)
+
+
+def _split_header(line: str) -> list[str]:
+    line = line.lstrip("\ufeff")
+    for delimiter in ("\t", ";", "|", ","):
+        if delimiter in line:
+            return [h.strip().strip('"') for h in line.split(delimiter)]
+    return [line.strip()]
+
+
+_FAMILIES: Final = {
+    "np": {"np"},
+    "gsp": {"gsp"},
+    "eu": {"eu"},
+    "elev": {"elev"},
+    "skala": {"skala"},
+}
+
+
+def _check_forced(parsed: Parsed, forced: str) -> None:
+    if forced == "auto":
+        return
+    if forced not in _FAMILIES:
+        raise UsageError(f"ukjent --type «{forced}». Gyldige: {', '.join(KINDS)}.")
+    kinds = set(parsed.kind.split("+"))
+    if not kinds <= _FAMILIES[forced]:
+        raise InputError(
+            f"filen ser ut som «{parsed.kind}», ikke «{forced}» som --type sier.",
+            hint="Sjekk filen, eller bruk --type auto.",
+        )
+
+
+def _collapse_duplicates(measures: pl.DataFrame) -> pl.DataFrame:
+    """Identical repeated rows are merged (field-subset exports repeat rows); conflicts refused."""
+    if measures.is_empty():
+        return measures
+    key = list(MEASURE_KEY)
+    conflicts = (
+        measures.group_by(key)
+        .agg(
+            pl.struct("verdi", "status").n_unique().alias("varianter"),
+            pl.col("linje").sort().alias("linjer"),
+        )
+        .filter(pl.col("varianter") > 1)
+    )
+    if conflicts.height:
+        lines = sorted(conflicts["linjer"][0].to_list())
+        raise InputError(
+            f"samme tall oppgis med ulike verdier på linje {lines[0]} og {lines[1]}.",
+            line=lines[1],
+            hint="Fjern den ene eksporten av dette utvalget.",
+        )
+    return measures.unique(subset=key, keep="first", maintain_order=True)

@@ -1,0 +1,193 @@
+"""Ingest: files and folders in, one transaction per file, a report per file out.
+
+A file that was read before (same SHA-256) is skipped; a newer export of the same keys replaces
+the older rows (files in one run are taken oldest export first, so the newest wins); a bad file
+is refused whole while the others go in, and the exit code says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from tallkit import formats
+from tallkit.config import Settings
+from tallkit.errors import ExitCode, InputError, UsageError
+from tallkit.formats.elev import first_invalid
+from tallkit.formats.model import Parsed
+from tallkit.personvern import PseudonymKey, load_or_create_key
+from tallkit.store import InvalidPupilColumn, Store, open_store
+
+# Folder scans pick these; a file named explicitly is always tried.
+EXPORT_SUFFIXES = (".csv", ".tsv", ".txt", ".json")
+
+INGESTED = "innlest"
+UNCHANGED = "uendret"
+CHECKED = "kontrollert"
+FAILED = "feil"
+
+
+@dataclass
+class FileReport:
+    path: Path
+    status: str  # innlest | uendret | kontrollert (dry run) | feil
+    kind: str = ""
+    description: str = ""
+    rows: int = 0
+    suppressed: int = 0
+    replaced: int = 0
+    not_participated: int = 0
+    notes: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass
+class IngestReport:
+    files: list[FileReport]
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return ExitCode.INPUT if any(f.status == FAILED for f in self.files) else ExitCode.OK
+
+
+ProgressCallback = Callable[[Path, int, int], None]  # (file, index, total) before each file
+
+
+def collect_files(paths: Iterable[Path]) -> list[Path]:
+    """Expand folders recursively; order so that older exports are read before newer ones."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            inside = [
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and p.suffix.lower() in EXPORT_SUFFIXES
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            ]
+            if not inside:
+                raise InputError(
+                    "mappen har ingen eksportfiler (.csv, .tsv, .txt eller .json).",
+                    file=path,
+                    hint="Angi mappen der de nedlastede filene ligger.",
+                )
+            found.extend(inside)
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise UsageError(f"{path}: finnes ikke. Sjekk stien.")
+    unique = list(dict.fromkeys(p.resolve() for p in found))
+    return sorted(unique, key=lambda p: (formats.export_stamp(p.name) or "", str(p)))
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def ingest(
+    paths: Iterable[Path],
+    settings: Settings,
+    *,
+    forced_type: str = "auto",
+    dry_run: bool = False,
+    now: datetime | None = None,
+    progress: ProgressCallback | None = None,
+) -> IngestReport:
+    """Read every file under ``paths`` into the database (or only check them, ``dry_run``)."""
+    if forced_type not in formats.KINDS:
+        raise UsageError(f"ukjent --type «{forced_type}». Gyldige: {', '.join(formats.KINDS)}.")
+    files = collect_files(paths)
+    stamp = (now or datetime.now()).replace(microsecond=0)
+    target = Path(":memory:") if dry_run else settings.db_path
+    known = _known_hashes(settings.db_path) if dry_run else None
+    key_holder: list[PseudonymKey] = []
+    reports: list[FileReport] = []
+    seen: set[str] = set()
+    with open_store(target, create=True) as store:
+        for index, path in enumerate(files):
+            if progress is not None:
+                progress(path, index, len(files))
+            sha = file_sha256(path)
+            already = sha in seen or (
+                sha in known if known is not None else store.known_hash(sha) is not None
+            )
+            seen.add(sha)
+            if already:
+                reports.append(FileReport(path, UNCHANGED, notes=["allerede innlest; hoppet over"]))
+                continue
+            reports.append(
+                _ingest_one(store, path, sha, settings, forced_type, stamp, key_holder, dry_run)
+            )
+    return IngestReport(reports)
+
+
+def _known_hashes(db_path: Path) -> set[str]:
+    if not db_path.exists():
+        return set()
+    with open_store(db_path, read_only=True) as store:
+        return set(store.query("select sha256 from lager.kilde")["sha256"].to_list())
+
+
+def _ingest_one(
+    store: Store,
+    path: Path,
+    sha: str,
+    settings: Settings,
+    forced_type: str,
+    stamp: datetime,
+    key_holder: list[PseudonymKey],
+    dry_run: bool,
+) -> FileReport:
+    try:
+        parsed = formats.read(path, forced_type)
+        key = _key_for(parsed, settings, key_holder)
+        try:
+            result = store.write(
+                parsed, path=path, sha256=sha, ingested_at=stamp, key=key, commit=not dry_run
+            )
+        except InvalidPupilColumn as bad:
+            raise _pupil_error(parsed, bad) from None
+        except InputError as exc:
+            raise exc.at(path) from None
+    except InputError as exc:
+        return FileReport(path, FAILED, error=exc.message)
+    return FileReport(
+        path,
+        CHECKED if dry_run else INGESTED,
+        kind=parsed.kind,
+        description=parsed.description,
+        rows=result.rows,
+        suppressed=result.suppressed,
+        replaced=0 if dry_run else result.replaced,
+        not_participated=result.not_participated,
+        notes=parsed.notes,
+    )
+
+
+def _key_for(parsed: Parsed, settings: Settings, holder: list[PseudonymKey]) -> PseudonymKey | None:
+    if parsed.pupils is None:
+        return None
+    if not holder:
+        holder.append(load_or_create_key(settings.key_file))
+    return holder[0]
+
+
+def _pupil_error(parsed: Parsed, bad: InvalidPupilColumn) -> InputError:
+    assert parsed.pupils is not None
+    line, column, value = first_invalid(parsed.pupils, bad.column)
+    shown = "" if bad.column == "elev_id" else f" «{value}»"
+    what = "mangler" if value == "" else "er ugyldig"
+    return InputError(
+        f"verdien{shown} {what} ({bad.count} rader har feil i denne kolonnen).",
+        file=parsed.pupils.path,
+        line=line,
+        column=column,
+        hint="Rett filen og les den inn på nytt; ingenting fra den er lagret.",
+    )
