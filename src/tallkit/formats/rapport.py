@@ -199,6 +199,8 @@ def _finish(
     )
     measures = frame.select([pl.col(n).cast(t) for n, t in MEASURE_SCHEMA.items()])
     parsed = Parsed(kind=domain, description=description, units=unit_frame, measures=measures)
-    parsed.notes.append("rapporttabell fra statistikkportalen (ikke en eksportfil): enheter uten "
-                        "orgnr kobles på navn.")
+    if unit_frame["enhet_id"].str.starts_with(NAME_KEY_PREFIX).any():
+        parsed.notes.append(
+            "rapporttabellen oppgir enheter bare ved navn; de kobles til koder når de blir kjent."
+        )
     return parsed

@@ -1,0 +1,36 @@
+-- name: dekning
+-- description: What the database holds per view and school year: trinn, tests or indicators,
+--   units with published numbers, suppressed cells, and whether the year is preliminary.
+-- params: none
+with alle as (
+    select
+        'nasjonale_prover' as visning, skoleaar, trinn, prove as innhold, enhet_id, status,
+        forelopig
+    from nasjonale_prover
+    where kjonn = 'alle' and eierform = 'alle'
+    union all
+    select 'grunnskolepoeng', skoleaar, 10, 'grunnskolepoeng', enhet_id, status, forelopig
+    from grunnskolepoeng
+    where kjonn = 'alle' and eierform = 'alle'
+    union all
+    select 'elevundersokelsen', skoleaar, trinn, indikator_kode, enhet_id, status, forelopig
+    from elevundersokelsen
+    where sporsmal_kode is null and kjonn = 'alle' and eierform = 'alle'
+    union all
+    select
+        'elevresultat', skoleaar, trinn, prove, enhet_id,
+        case when deltatt_status = 'D' then 'ok' else 'mangler' end, false
+    from elevresultat
+)
+select
+    visning,
+    skoleaar,
+    string_agg(distinct cast(trinn as varchar), ', ' order by cast(trinn as varchar)) as trinn,
+    count(distinct innhold) as prover_eller_indikatorer,
+    count(distinct enhet_id) filter (where status = 'ok') as enheter_med_tall,
+    count(*) filter (where status in ('skjermet', 'skjermet_synlig')) as skjermede_celler,
+    count(*) as rader,
+    bool_or(forelopig) as forelopige_tall
+from alle
+group by visning, skoleaar
+order by visning, skoleaar;

@@ -1,0 +1,59 @@
+-- name: hull
+-- description: Gaps an analyst should know about: schools missing a year inside their own
+--   series, units known by name only, measures kept but not recognised, schools only in pupil
+--   data.
+-- params: none
+with np_years as (
+    select distinct enhet_id, trinn, prove, skoleaar
+    from nasjonale_prover
+    where kjonn = 'alle' and eierform = 'alle'
+),
+all_years as (
+    select distinct trinn, prove, skoleaar from np_years
+),
+spans as (
+    select enhet_id, trinn, prove, min(skoleaar) as forste, max(skoleaar) as siste
+    from np_years
+    group by all
+),
+missing_years as (
+    select
+        'mangler år' as type,
+        s.enhet_id,
+        'nasjonale prøver ' || s.trinn || '. trinn ' || s.prove || ': ' || a.skoleaar as detalj
+    from spans as s
+    join all_years as a
+        on a.trinn = s.trinn and a.prove = s.prove and a.skoleaar between s.forste and s.siste
+    anti join np_years as n
+        on n.enhet_id = s.enhet_id and n.trinn = s.trinn and n.prove = s.prove
+        and n.skoleaar = a.skoleaar
+),
+unnamed as (
+    select 'uten orgnr' as type, enhet_id, 'kjent bare ved navn; kobles når en fil gir orgnr'
+    from enhet
+    where enhet_id like 'navn:%'
+),
+unknown_measures as (
+    select 'ukjent mål' as type, '' as enhet_id,
+        domene || ': «' || maal || '» (' || count(*) || ' celler)' as detalj
+    from lager.maal
+    where maal not in (
+        'skalapoeng', 'usikkerhet', 'antall', 'poeng', 'verdi', 'standardavvik',
+        'antall_invitert', 'andel_besvart', 'skalapoeng_avgiverskole', 'gjennomsnittspoeng_1_3'
+    ) and maal not like 'andel_svaralternativ_%' and maal not like 'antall_svaralternativ_%'
+    group by domene, maal
+),
+pupils_only as (
+    select 'bare i elevdata' as type, enhet_id, 'skolen har elevresultater, men ikke noe navn'
+    from enhet
+    where nivaa = 'skole' and navn = enhet_id
+)
+select h.type, h.enhet_id, coalesce(e.navn, '') as navn, h.detalj
+from (
+    select * from missing_years
+    union all select * from unnamed
+    union all select * from unknown_measures
+    union all select * from pupils_only
+) as h
+left join enhet as e on e.enhet_id = h.enhet_id
+order by h.type, navn, h.enhet_id, h.detalj;

@@ -1,0 +1,29 @@
+"""tallkit: fra tall til tiltak.
+
+Norwegian school indicator exports (nasjonale prøver, grunnskolepoeng, Elevundersøkelsen and a
+kommune's own pupil-level results) into one DuckDB database, analyses with honest uncertainty,
+and a Læringsspeil per school. The library functions here are what the CLI calls.
+
+Heavy modules (duckdb, polars) are imported on first use, so ``import tallkit`` and
+``tallkit --help`` stay fast; typer and rich are only ever imported by the CLI.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_API = ("ingest", "named_query", "resolve_school", "skoler", "sql", "status")
+__all__ = ["__version__", *_API]
+
+if TYPE_CHECKING:
+    from tallkit.api import ingest, named_query, resolve_school, skoler, sql, status
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        from tallkit import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'tallkit' has no attribute {name!r}")

@@ -1,0 +1,132 @@
+"""The library API: every CLI command is one call here, usable from a notebook.
+
+>>> import tallkit
+>>> report = tallkit.ingest(["sample_data"])            # doctest: +SKIP
+>>> tallkit.skoler().head()                              # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from tallkit.config import Settings, load_settings
+from tallkit.errors import UsageError
+from tallkit.ingest import IngestReport, ProgressCallback
+from tallkit.ingest import ingest as _ingest
+from tallkit.resources import find_query
+from tallkit.store import open_store
+
+STATUS_PARTS = ("kilder", "dekning", "hull")
+
+
+def _settings(settings: Settings | None, db: Path | str | None) -> Settings:
+    base = settings or load_settings()
+    return base.with_db(Path(db) if db is not None else None)
+
+
+def ingest(
+    paths: Iterable[Path | str],
+    *,
+    settings: Settings | None = None,
+    db: Path | str | None = None,
+    type: str = "auto",  # noqa: A002 - mirrors the CLI's --type
+    dry_run: bool = False,
+    now: datetime | None = None,
+    progress: ProgressCallback | None = None,
+) -> IngestReport:
+    """Read export files and folders into the database; see :mod:`tallkit.ingest`."""
+    return _ingest(
+        [Path(p) for p in paths],
+        _settings(settings, db),
+        forced_type=type,
+        dry_run=dry_run,
+        now=now,
+        progress=progress,
+    )
+
+
+def named_query(
+    name: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    settings: Settings | None = None,
+    db: Path | str | None = None,
+) -> pl.DataFrame:
+    """Run ``queries/<name>.sql`` read-only with ``$named`` parameters."""
+    resolved = _settings(settings, db)
+    sql_text = find_query(name, resolved.queries_dir).read_text(encoding="utf-8")
+    return _read(resolved, sql_text, dict(params or {}))
+
+
+def sql(
+    query: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    settings: Settings | None = None,
+    db: Path | str | None = None,
+) -> pl.DataFrame:
+    """Run one read-only SQL query against the public views."""
+    return _read(_settings(settings, db), query, dict(params or {}))
+
+
+def _read(settings: Settings, query: str, params: dict[str, Any]) -> pl.DataFrame:
+    wanted = set(re.findall(r"\$([A-Za-z_]\w*)", _strip_comments(query)))
+    missing = sorted(wanted - params.keys())
+    if missing:
+        raise UsageError(
+            "spørringen trenger parameter " + ", ".join(f"«{m}»" for m in missing)
+            + " (bruk --param navn=verdi)."
+        )
+    used = {k: v for k, v in params.items() if k in wanted}
+    with open_store(settings.db_path, read_only=True) as store:
+        return store.query(query, used)
+
+
+def _strip_comments(query: str) -> str:
+    return "\n".join(line.split("--", 1)[0] for line in query.splitlines())
+
+
+def status(
+    part: str | None = None, *, settings: Settings | None = None, db: Path | str | None = None
+) -> dict[str, pl.DataFrame]:
+    """What the database holds: ``kilder`` (files), ``dekning`` (years, units), ``hull`` (gaps)."""
+    parts = STATUS_PARTS if part is None else (part,)
+    unknown = [p for p in parts if p not in STATUS_PARTS]
+    if unknown:
+        raise UsageError(f"ukjent del «{unknown[0]}». Gyldige: {', '.join(STATUS_PARTS)}.")
+    resolved = _settings(settings, db)
+    return {p: named_query(p, settings=resolved) for p in parts}
+
+
+def skoler(
+    kommune: str | None = None, *, settings: Settings | None = None, db: Path | str | None = None
+) -> pl.DataFrame:
+    """Schools with orgnr, name, kommune, trinn and years with data."""
+    return named_query("skoler", {"kommune": kommune}, settings=settings, db=db)
+
+
+def resolve_school(
+    text: str, *, settings: Settings | None = None, db: Path | str | None = None
+) -> str:
+    """An orgnr from an orgnr or a (unique part of a) name, case-insensitive and trimmed."""
+    wanted = text.strip()
+    schools = skoler(settings=settings, db=db)
+    if wanted in schools["orgnr"].to_list():
+        return wanted
+    names = schools["navn"].str.to_lowercase()
+    exact = schools.filter(names == wanted.lower())
+    if exact.height == 1:
+        return str(exact["orgnr"][0])
+    partial = schools.filter(names.str.contains(wanted.lower(), literal=True))
+    if partial.height == 1:
+        return str(partial["orgnr"][0])
+    if partial.height == 0:
+        raise UsageError(f"fant ingen skole som heter «{wanted}». Se «tallkit skoler».")
+    candidates = "; ".join(f"{r['navn']} ({r['orgnr']})" for r in partial.head(10).iter_rows(named=True))
+    raise UsageError(f"«{wanted}» passer på flere skoler: {candidates}. Skriv mer av navnet eller bruk orgnr.")

@@ -1,0 +1,446 @@
+"""The command line: parse options, call one library function, print. The only typer/rich user.
+
+stdout carries data only; progress, summaries, warnings and errors go to stderr. Every error is
+one ``tallkit: feil: …`` line with a documented exit code; ``--debug`` adds the traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from tallkit.errors import ExitCode, TallkitError, UsageError
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from tallkit.config import Settings
+    from tallkit.ingest import IngestReport
+
+app = typer.Typer(
+    name="tallkit",
+    help=(
+        "Fra tall til tiltak: les inn eksporter fra Udir (nasjonale prøver, grunnskolepoeng, "
+        "Elevundersøkelsen) og kommunens elevresultater i én DuckDB-database, og se på tallene.\n\n"
+        "Eksempel: tallkit ingest ~/Nedlastinger && tallkit skoler"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@dataclass
+class _State:
+    db: Path | None = None
+    config: Path | None = None
+    quiet: bool = False
+    debug: bool = False
+
+    def settings(self) -> Settings:
+        from tallkit.config import load_settings
+
+        return load_settings(db=self.db, config=self.config)
+
+
+_state = _State()
+
+FormatOption = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        "-f",
+        help="tabell, csv, json, jsonl, parquet eller md. Standard: tabell i terminal, CSV i rør.",
+    ),
+]
+OutOption = Annotated[
+    Path | None, typer.Option("--ut", "-o", help="Skriv til denne filen i stedet for skjermen.")
+]
+
+
+@app.callback()
+def _global(
+    db: Annotated[
+        Path | None,
+        typer.Option("--db", help="Databasefilen. Standard: $TALLKIT_DB, ellers ./tallkit.duckdb."),
+    ] = None,
+    konfig: Annotated[
+        Path | None,
+        typer.Option("--konfig", help="tallkit.toml (standard: i arbeidsmappen, om den finnes)."),
+    ] = None,
+    stille: Annotated[
+        bool, typer.Option("--stille", "-q", help="Ingen fremdrift eller oppsummering.")
+    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Vis hele feilsporet ved feil.")] = False,
+) -> None:
+    _state.db, _state.config, _state.quiet, _state.debug = db, konfig, stille, debug
+
+
+# -- ingest ----------------------------------------------------------------------------------
+
+
+@app.command()
+def ingest(
+    stier: Annotated[
+        list[Path], typer.Argument(help="Filer eller mapper (mapper leses rekursivt).")
+    ],
+    type_: Annotated[
+        str,
+        typer.Option("--type", "-t", help="auto, np, gsp, eu, elev eller skala. Standard: auto."),
+    ] = "auto",
+    torrkjoring: Annotated[
+        bool,
+        typer.Option(
+            "--tørrkjøring", "--torrkjoring", help="Les og kontroller filene, men skriv ingenting."
+        ),
+    ] = False,
+) -> None:
+    """Les eksportfiler inn i databasen, én transaksjon per fil.
+
+    Filene leses slik de ble lastet ned: UTF-16 eller UTF-8, tabulator, | eller semikolon,
+    desimalkomma, «*» for skjermet. En fil som er lest før, hoppes over; en nyere eksport av
+    de samme tallene erstatter de gamle. Elev-id og fødselsnummer pseudonymiseres før lagring.
+
+    Eksempel: tallkit ingest ~/Nedlastinger/*.csv elevresultater.csv
+    """
+    from tallkit import api
+
+    with _ingest_progress() as progress:
+        report = api.ingest(
+            stier,
+            settings=_state.settings(),
+            type=type_,
+            dry_run=torrkjoring,
+            progress=progress,
+        )
+    _print_ingest_summary(report, dry_run=torrkjoring)
+    raise typer.Exit(int(report.exit_code))
+
+
+class _ingest_progress:  # noqa: N801 - used as a context manager factory
+    """A rich progress bar over files, on stderr, only when stderr is a terminal."""
+
+    def __enter__(self) -> Any:
+        if _state.quiet or not sys.stderr.isatty():
+            self._progress = None
+            return None
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self._progress = Progress(
+            TextColumn("[bold]leser[/bold] {task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self._progress.start()
+        task = self._progress.add_task("", total=None)
+
+        def update(path: Path, index: int, total: int) -> None:
+            assert self._progress is not None
+            self._progress.update(task, description=path.name, completed=index, total=total)
+
+        return update
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+def _number(value: int) -> str:
+    return f"{value:,}".replace(",", " ")
+
+
+def _print_ingest_summary(report: IngestReport, *, dry_run: bool) -> None:
+    from tallkit.ingest import FAILED
+
+    for file in report.files:
+        if file.status == FAILED:
+            _error_line(file.error or "ukjent feil")
+            continue
+        if _state.quiet:
+            continue
+        if file.kind:
+            facts = f"{file.kind}, {_number(file.rows)} rader"
+            if file.suppressed:
+                facts += f", {_number(file.suppressed)} skjermede celler"
+            if file.not_participated:
+                facts += f", {_number(file.not_participated)} uten deltakelse"
+            facts += f", {_number(file.replaced)} erstattet"
+        else:
+            facts = ""
+        _err(f"{file.status:<11} {file.path}" + (f"  ({facts})" if facts else ""))
+        for note in file.notes:
+            _err(f"            merk: {note}")
+    if not _state.quiet:
+        counts: dict[str, int] = {}
+        for file in report.files:
+            counts[file.status] = counts.get(file.status, 0) + 1
+        parts = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+        verb = "kontrollert (tørrkjøring, ingenting skrevet)" if dry_run else "behandlet"
+        _err(f"{len(report.files)} filer {verb}: {parts}.")
+
+
+# -- read commands ---------------------------------------------------------------------------
+
+
+@app.command()
+def status(
+    del_: Annotated[
+        str | None, typer.Option("--del", help="Bare én del: kilder, dekning eller hull.")
+    ] = None,
+    format_: FormatOption = None,
+    ut: OutOption = None,
+) -> None:
+    """Hva databasen inneholder: filer (kilder), år og enheter (dekning) og hull.
+
+    Eksempel: tallkit status --del hull --format csv
+    """
+    from tallkit import api
+
+    parts = api.status(del_, settings=_state.settings())
+    if len(parts) == 1:
+        _emit(next(iter(parts.values())), format_, ut)
+        return
+    fmt = _format(format_, ut)
+    if fmt == "tabell":
+        for name, frame in parts.items():
+            _table(frame, title=name)
+        return
+    if fmt != "json":
+        raise UsageError("velg én del med --del for formatet «" + fmt + "» (eller bruk json).")
+    import json
+
+    combined = {name: json.loads(frame.write_json()) for name, frame in parts.items()}
+    _write_text(json.dumps(combined, ensure_ascii=False, indent=1) + "\n", ut)
+
+
+@app.command()
+def skoler(
+    kommune: Annotated[
+        str | None, typer.Option("--kommune", help="Bare skoler i denne kommunen (kommunenr).")
+    ] = None,
+    format_: FormatOption = None,
+    ut: OutOption = None,
+) -> None:
+    """Skolene i databasen: orgnr, navn, kommune, trinn og år med tall.
+
+    Eksempel: tallkit skoler --kommune 9901
+    """
+    from tallkit import api
+
+    _emit(api.skoler(kommune, settings=_state.settings()), format_, ut)
+
+
+@app.command()
+def sql(
+    sporring: Annotated[
+        str | None, typer.Argument(help="SQL mot de offentlige visningene (bare lesing).")
+    ] = None,
+    navn: Annotated[
+        str | None, typer.Option("--navn", "-n", help="Kjør en ferdig spørring fra queries/.")
+    ] = None,
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", help="Parameter navn=verdi (gjentas).")
+    ] = None,
+    skole: Annotated[
+        str | None,
+        typer.Option("--skole", help="Skolenavn (del av navn holder) eller orgnr; gir $skole."),
+    ] = None,
+    liste: Annotated[bool, typer.Option("--liste", help="Vis de ferdige spørringene.")] = False,
+    format_: FormatOption = None,
+    ut: OutOption = None,
+) -> None:
+    """Les fra databasen med SQL, eller kjør en ferdig spørring.
+
+    Visninger: enhet, nasjonale_prover, grunnskolepoeng, elevundersokelsen, elevresultat, kilde.
+
+    Eksempel: tallkit sql --navn np_skole --skole "Nordby"
+    """
+    from tallkit import api
+
+    settings = _state.settings()
+    if liste:
+        _emit(_query_list(settings), format_, ut)
+        return
+    params = _parse_params(param or [])
+    if skole is not None:
+        params["skole"] = api.resolve_school(skole, settings=settings)
+    if (sporring is None) == (navn is None):
+        raise UsageError("gi enten en SQL-spørring eller --navn NAVN (se --liste).")
+    if navn is not None:
+        frame = api.named_query(navn, params, settings=settings)
+    else:
+        assert sporring is not None
+        frame = api.sql(sporring, params, settings=settings)
+    _emit(frame, format_, ut)
+
+
+def _query_list(settings: Settings) -> pl.DataFrame:
+    import polars as pl
+
+    from tallkit.resources import list_queries
+
+    rows = []
+    for path in list_queries(settings.queries_dir):
+        text = path.read_text(encoding="utf-8")
+        described = [
+            line[2:].strip().removeprefix("description:").strip()
+            for line in text.splitlines()
+            if line.startswith("--") and ("description:" in line or line.startswith("--   "))
+        ]
+        params = [
+            line.split("params:", 1)[1].strip() for line in text.splitlines() if "params:" in line
+        ]
+        rows.append(
+            {
+                "navn": path.stem,
+                "beskrivelse": " ".join(described),
+                "parametre": params[0] if params else "",
+            }
+        )
+    return pl.DataFrame(rows, schema={"navn": pl.String, "beskrivelse": pl.String, "parametre": pl.String})
+
+
+def _parse_params(items: list[str]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--param «{item}» må ha formen navn=verdi.")
+        params[key.strip()] = value
+    return params
+
+
+# -- output helpers --------------------------------------------------------------------------
+
+
+def _format(requested: str | None, destination: Path | None) -> str:
+    from tallkit.output import format_for
+
+    return format_for(requested, destination, is_terminal=sys.stdout.isatty())
+
+
+def _emit(frame: pl.DataFrame, requested: str | None, destination: Path | None) -> None:
+    from tallkit import output
+
+    fmt = _format(requested, destination)
+    if fmt == "tabell":
+        if destination is not None:
+            raise UsageError("«tabell» er for skjermen; velg et filformat til --ut.")
+        _table(frame)
+        return
+    output.write(frame, fmt, destination, sys.stdout.buffer)
+
+
+def _write_text(text: str, destination: Path | None) -> None:
+    if destination is None:
+        sys.stdout.write(text)
+        return
+    from tallkit.errors import OutputError
+
+    try:
+        destination.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise OutputError(f"{destination}: kan ikke skrive filen ({exc.strerror}).") from None
+
+
+def _table(frame: pl.DataFrame, title: str | None = None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", show_lines=False)
+    for column in frame.columns:
+        numeric = frame.schema[column].is_numeric()
+        table.add_column(column, justify="right" if numeric else "left", overflow="fold")
+    for row in frame.iter_rows():
+        table.add_row(*["" if v is None else _cell(v) for v in row])
+    console = Console()
+    console.print(table)
+    if frame.height == 0:
+        console.print("(ingen rader)")
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.10g}".replace(".", ",")
+    return str(value)
+
+
+def _err(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+def _error_line(message: str) -> None:
+    _err(f"tallkit: feil: {message}")
+
+
+# -- entry point -----------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the exit code (the console script exits with it)."""
+    from typer.exceptions import Abort, Exit, TyperException
+
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=args, prog_name="tallkit", standalone_mode=False)
+        code = int(result) if isinstance(result, int) else 0
+    except Exit as exc:
+        code = exc.exit_code
+    except Abort:
+        _error_line("avbrutt.")
+        code = ExitCode.INTERRUPTED
+    except TyperException as exc:  # click's usage errors, vendored by typer
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            ctx = getattr(exc, "ctx", None)
+            print(ctx.get_help() if ctx is not None else "", file=sys.stderr)
+        else:
+            _error_line(_usage_message(exc))
+        code = ExitCode.USAGE
+    except TallkitError as exc:
+        if debug:
+            traceback.print_exc()
+        _error_line(exc.message)
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        _error_line("avbrutt.")
+        code = ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        code = ExitCode.OK  # the reader (head, less) went away: not our error
+    except Exception as exc:  # the last line of defence: never a raw traceback
+        if debug:
+            traceback.print_exc()
+        _error_line(
+            f"uventet feil ({type(exc).__name__}: {exc}). Kjør igjen med --debug og meld "
+            "gjerne fra med feilsporet."
+        )
+        code = ExitCode.INPUT
+    return int(code)
+
+
+def _usage_message(exc: Exception) -> str:
+    """Click's usage errors (vendored by typer), said in Norwegian."""
+    kind = type(exc).__name__
+    message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    if kind == "NoSuchOption":
+        text = f"ukjent valg «{getattr(exc, 'option_name', '')}»."
+    elif kind == "MissingParameter":
+        param = getattr(exc, "param", None)
+        text = f"mangler «{getattr(param, 'name', 'argument')}»."
+    elif kind == "BadParameter":
+        text = f"ugyldig verdi: {message}"
+    elif "No such command" in message:
+        text = "ukjent kommando " + message.split("No such command", 1)[1].strip(" .") + "."
+    else:
+        text = message.strip().splitlines()[0] if message.strip() else kind
+    return text + " Se «tallkit --help»."
