@@ -314,6 +314,8 @@ StatKey = tuple[object, ...]  # (unit code, year, ..., measure code or gender)
 
 
 class Poolable(Protocol):
+    """Anything whose groups can be pooled with ``+`` (moments, counts, shares)."""
+
     def __add__(self, other: Any) -> Any: ...
 
 
@@ -693,6 +695,7 @@ def advance_year(pupils: list[Pupil], from_trinn: int, cohort: int) -> None:
 
 
 def simulate_pupils(schools: list[School]) -> list[Pupil]:
+    """Simulate every cohort from 5. to 10. trinn, including moves."""
     factory = PupilFactory()
     everyone: list[Pupil] = []
     for cohort in range(FIRST_COHORT, LAST_COHORT + 1):
@@ -735,6 +738,7 @@ def class_stage(trinn: int) -> int:
 
 @cache
 def class_effect(orgnr: str, cohort: int, stage: int, class_no: int) -> float:
+    """A class's true effect; derived from its identity so it is stable."""
     return round(rng_for("klasseeffekt", orgnr, cohort, stage, class_no).gauss(0, CLASS_SD), 2)
 
 
@@ -774,6 +778,7 @@ def np_years_for(trinn: int) -> tuple[int, ...]:
 
 
 def test_pupil(pupil: Pupil, trinn: int, school: School) -> list[TestResult]:
+    """Results on all of one trinn's tests for one pupil in one year."""
     rng = rng_for("np", pupil.pupil_id, trinn)
     subjects = TESTS_BY_TRINN[trinn]
     statuses = draw_statuses(subjects, rng)
@@ -800,6 +805,7 @@ def test_pupil(pupil: Pupil, trinn: int, school: School) -> list[TestResult]:
 
 
 def simulate_tests(world: World) -> list[TestResult]:
+    """NP results for every pupil-year that some file needs."""
     by_orgnr = world.by_orgnr
     results = []
     for pupil in world.pupils:
@@ -862,6 +868,7 @@ REST_OF_FYLKE_NP_OFFSETS = {"ENG": -1.0, "LES": -0.5, "REG": -0.8}
 
 
 def np_stats(results: list[TestResult]) -> dict[StatKey, Moments]:
+    """NP statistics for schools, kommune, fylke and land."""
     national = synthetic_np(rng_for("np-land"), (58000, 62000), dict.fromkeys(SUBJECTS, 0.0), 0.3)
     rest = synthetic_np(rng_for("np-fylke"), (1700, 2000), REST_OF_FYLKE_NP_OFFSETS, 0.4)
     return add_regions(local_np_stats(results), rest, national)
@@ -906,6 +913,7 @@ def simulate_gsp(world: World) -> list[GspResult]:
 def synthetic_gsp(
     rng: random.Random, cohort_range: tuple[int, int], offset: float
 ) -> dict[StatKey, Moments]:
+    """Simulated (year, gender) GSP moments for a large region."""
     stats: dict[StatKey, Moments] = {}
     for year in SURVEY_YEARS:
         cohort = rng.randint(*cohort_range)
@@ -917,6 +925,7 @@ def synthetic_gsp(
 
 
 def gsp_stats(results: list[GspResult]) -> dict[StatKey, Moments]:
+    """GSP statistics for schools, kommune, fylke and land."""
     groups: dict[StatKey, list[float]] = {}
     for r in results:
         for unit in (r.school, KOMMUNE_CODE):
@@ -975,6 +984,7 @@ def bullying_question_shares() -> dict[str, float]:
 
 
 def respond(school: School, trinn: int, year: int, rng: random.Random) -> SurveyResponse:
+    """Simulate one pupil's answers: indices, single questions and bullying."""
     wellbeing = rng.gauss(0, 1)  # shared across indices: happy pupils rate all higher
     indices, answers = {}, {}
     for index in SURVEY_INDICES:
@@ -992,6 +1002,7 @@ def respond(school: School, trinn: int, year: int, rng: random.Random) -> Survey
 
 
 def simulate_survey(world: World) -> list[SurveyResponse]:
+    """Elevundersøkelsen answers for 7. and 10. trinn; 90 % respond."""
     by_orgnr = world.by_orgnr
     responses = []
     for pupil in world.pupils:
@@ -1027,6 +1038,7 @@ class SurveyStats:
 
 
 def local_survey_stats(responses: Iterable[SurveyResponse]) -> SurveyStats:
+    """Pool the simulated answers per school and for the kommune."""
     indices: dict[StatKey, list[float]] = {}
     questions: dict[StatKey, AnswerCounts] = {}
     bullying: dict[StatKey, Share] = {}
@@ -1067,6 +1079,7 @@ def synthetic_survey(
 
 
 def survey_stats(responses: list[SurveyResponse]) -> SurveyStats:
+    """Survey statistics for schools, kommune, fylke and land."""
     local = local_survey_stats(responses)
     national = synthetic_survey(rng_for("eu-land"), {7: (60000, 63000), 10: (58000, 61000)}, 0.02)
     rest = synthetic_survey(rng_for("eu-fylke"), {7: (1700, 2000), 10: (1650, 1950)}, 0.05)
@@ -1120,6 +1133,7 @@ def geography(unit: Unit) -> dict[str, str]:
 
 
 def statistikkbank_unit_cells(unit: Unit, style: ExportStyle) -> list[str]:
+    """The nine leading unit columns of a statistikkbank export row."""
     geo = geography(unit)
     if unit.level == 4:
         name = unit.name + style.school_name_suffix
@@ -1139,6 +1153,7 @@ def statistikkbank_unit_cells(unit: Unit, style: ExportStyle) -> list[str]:
 
 
 def encode_statistikkbank(header: list[str], rows: list[list[str]], style: ExportStyle) -> bytes:
+    """Bytes of a statistikkbank export: UTF-16LE, with or without BOM and ``sep=``."""
     lines = [f"sep={style.delimiter}"] if style.sep_line else []
     lines += [style.delimiter.join(cells) for cells in [header, *rows]]
     data = "".join(line + style.newline for line in lines).encode("utf-16-le")
@@ -1194,6 +1209,7 @@ def np_export(
     genders: Sequence[str],
     style: ExportStyle,
 ) -> bytes:
+    """One NP statistikkbank export: land, fylke, kommune, then schools by name."""
     groups = np_groups(years, trinns, genders)
     rows = []
     for unit in [LAND, FYLKE, KOMMUNE, *world.school_units(trinns)]:
@@ -1205,6 +1221,7 @@ def np_export(
 
 
 def gsp_export(world: World, stats: dict[StatKey, Moments]) -> bytes:
+    """The Grunnskolepoeng export, in the same exporter format as NP."""
     header = UNIT_HEADER + [
         f"{year_label(year)}.Alle eierformer.{GENDER_NAMES[gender]}.{measure}"
         for year in SURVEY_YEARS
@@ -1286,6 +1303,7 @@ def index_measures(moments: Moments) -> dict[str, object]:
 
 
 def score_columns(moments: Moments) -> dict[str, object]:
+    """Score, Standardavvik and AntallBesvart, all ``*`` below 10 answers."""
     if moments.n < MIN_REPORTED:
         return {"Score": "*", "Standardavvik": "*", "AntallBesvart": "*"}
     return {
@@ -1296,6 +1314,7 @@ def score_columns(moments: Moments) -> dict[str, object]:
 
 
 def question_measures(counts: AnswerCounts) -> dict[str, object]:
+    """Score columns plus the answer shares (percent) and counts."""
     measures: dict[str, object] = score_columns(counts.moments())
     hidden = counts.n < MIN_REPORTED
     for k, count in enumerate(counts.counts, start=1):
@@ -1312,6 +1331,7 @@ def survey_units(world: World) -> list[Unit]:
 
 
 def indicator_rows(world: World, stats: SurveyStats) -> list[dict[str, object]]:
+    """Rows of table 148: per year, unit and trinn, index rows then questions."""
     rows = []
     for year in SURVEY_YEARS:
         for unit in survey_units(world):
@@ -1331,6 +1351,7 @@ def indicator_rows(world: World, stats: SurveyStats) -> list[dict[str, object]]:
 
 
 def bullying_rows(world: World, stats: SurveyStats) -> list[dict[str, object]]:
+    """Rows of table 150: the bullying index, then its three questions."""
     questions = [("", "Alle spørsmål")] + [(code, text) for code, text, _ in BULLYING_QUESTIONS]
     rows = []
     for year in SURVEY_YEARS:
@@ -1372,6 +1393,7 @@ def indicator_json(rows: list[dict[str, object]]) -> bytes:
 
 
 def semicolon_csv(header: list[str], rows: Iterable[list[str]], encoding: str) -> bytes:
+    """A ``;``-separated CSV with CRLF line ends, quoted only where needed."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(header)
@@ -1441,6 +1463,7 @@ def nudb_row(result: TestResult, world: World, by_orgnr: dict[str, School]) -> l
 
 
 def nudb_file(world: World, results: list[TestResult]) -> bytes:
+    """The NUDB register file for the NP years, sorted for stable diffs."""
     by_orgnr = world.by_orgnr
     chosen = [r for r in results if r.year in NP_YEARS]
     chosen.sort(key=lambda r: (r.year, r.school, r.prove, r.class_no, r.pupil.pupil_id))
@@ -1498,6 +1521,7 @@ MODEL_TEXT = {
 def school_truth(
     school: School, by_orgnr: dict[str, School], feeders: dict[str, list[str]]
 ) -> dict[str, object]:
+    """Everything true about one school, for ``sannhet.json``."""
     trinn = KIND_TRINN[school.kind]
     receiver: str | None = None  # ungdomsskoler send nobody on
     if school.kind != "U":
@@ -1572,6 +1596,7 @@ def np_truth(results: list[TestResult], by_orgnr: dict[str, School]) -> list[dic
 
 
 def gsp_truth(results: list[GspResult], by_orgnr: dict[str, School]) -> list[dict[str, object]]:
+    """Expected GSP per school and year before pupil composition."""
     groups: dict[tuple[int, str], int] = {}
     for r in results:
         groups[(r.year, r.school)] = groups.get((r.year, r.school), 0) + 1
@@ -1590,6 +1615,7 @@ def gsp_truth(results: list[GspResult], by_orgnr: dict[str, School]) -> list[dic
 
 
 def survey_truth(world: World) -> list[dict[str, object]]:
+    """Expected index values and bullying rates per school and trinn."""
     entries = []
     for school in world.schools:
         for trinn in SURVEY_TRINN:
@@ -1635,6 +1661,7 @@ def parameters_truth() -> dict[str, object]:
 
 
 def truth_file(world: World, tests: list[TestResult], gsp: list[GspResult]) -> bytes:
+    """The truth file: parameters, schools, classes and true means."""
     by_orgnr = world.by_orgnr
     feeders: dict[str, list[str]] = {}
     for school in world.schools:
@@ -1706,6 +1733,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    """Write all files and print their sizes."""
     out_dir: Path = parse_args(argv).ut
     out_dir.mkdir(parents=True, exist_ok=True)
     files = build_files()

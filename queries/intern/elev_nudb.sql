@@ -7,7 +7,7 @@ insert into lager.elevresultat
 with raw as (
     select * from read_csv(
         $sti, delim = $skilletegn, encoding = $tegnsett, header = false, skip = $hopp_over,
-        names = $kolonner, all_varchar = true, quote = '"', escape = '"',
+        columns = $kolonner, quote = '"', escape = '"',
         auto_detect = false, null_padding = false
     )
 ), cleaned as (
@@ -43,7 +43,7 @@ select
     end as prove,
     avgiverskole,
     deltatt as deltatt_status,
-    try_cast(replace(regexp_replace(skalapoeng, '[\s\u00a0\u202f]', '', 'g'), ',', '.') as double)
+    try_cast(replace(regexp_replace(skalapoeng, '[\s\x{00a0}\x{202f}]', '', 'g'), ',', '.') as double)
         as skalapoeng,
     try_cast(mestringsnivaa as smallint) as mestringsnivaa,
     $kilde_id as kilde_id,

@@ -27,13 +27,14 @@ EXPORT_SUFFIXES = (".csv", ".tsv", ".txt", ".json")
 INGESTED = "innlest"
 UNCHANGED = "uendret"
 CHECKED = "kontrollert"
+SKIPPED = "hoppet over"  # found in a folder, but no export tallkit knows
 FAILED = "feil"
 
 
 @dataclass
 class FileReport:
     path: Path
-    status: str  # innlest | uendret | kontrollert (dry run) | feil
+    status: str  # innlest | uendret | kontrollert (dry run) | hoppet over | feil
     kind: str = ""
     description: str = ""
     rows: int = 0
@@ -56,9 +57,10 @@ class IngestReport:
 ProgressCallback = Callable[[Path, int, int], None]  # (file, index, total) before each file
 
 
-def collect_files(paths: Iterable[Path]) -> list[Path]:
-    """Expand folders recursively; order so that older exports are read before newer ones."""
-    found: list[Path] = []
+def collect_files(paths: Iterable[Path]) -> list[tuple[Path, bool]]:
+    """Expand folders recursively: (file, named explicitly). Older exports come first, so the
+    newest wins where two cover the same numbers."""
+    found: list[tuple[Path, bool]] = []
     for path in paths:
         if path.is_dir():
             inside = [
@@ -74,13 +76,16 @@ def collect_files(paths: Iterable[Path]) -> list[Path]:
                     file=path,
                     hint="Angi mappen der de nedlastede filene ligger.",
                 )
-            found.extend(inside)
+            found.extend((p, False) for p in inside)
         elif path.is_file():
-            found.append(path)
+            found.append((path, True))
         else:
             raise UsageError(f"{path}: finnes ikke. Sjekk stien.")
-    unique = list(dict.fromkeys(p.resolve() for p in found))
-    return sorted(unique, key=lambda p: (formats.export_stamp(p.name) or "", str(p)))
+    explicit: dict[Path, bool] = {}
+    for path, named in found:
+        resolved = path.resolve()
+        explicit[resolved] = explicit.get(resolved, False) or named
+    return sorted(explicit.items(), key=lambda item: (formats.export_stamp(item[0].name) or "", str(item[0])))
 
 
 def file_sha256(path: Path) -> str:
@@ -103,7 +108,8 @@ def ingest(
     """Read every file under ``paths`` into the database (or only check them, ``dry_run``)."""
     if forced_type not in formats.KINDS:
         raise UsageError(f"ukjent --type «{forced_type}». Gyldige: {', '.join(formats.KINDS)}.")
-    files = collect_files(paths)
+    paths_list = list(paths)
+    files = collect_files(paths_list)
     stamp = (now or datetime.now()).replace(microsecond=0)
     target = Path(":memory:") if dry_run else settings.db_path
     known = _known_hashes(settings.db_path) if dry_run else None
@@ -111,7 +117,7 @@ def ingest(
     reports: list[FileReport] = []
     seen: set[str] = set()
     with open_store(target, create=True) as store:
-        for index, path in enumerate(files):
+        for index, (path, explicit) in enumerate(files):
             if progress is not None:
                 progress(path, index, len(files))
             sha = file_sha256(path)
@@ -123,8 +129,16 @@ def ingest(
                 reports.append(FileReport(path, UNCHANGED, notes=["allerede innlest; hoppet over"]))
                 continue
             reports.append(
-                _ingest_one(store, path, sha, settings, forced_type, stamp, key_holder, dry_run)
+                _ingest_one(
+                    store, path, sha, settings, forced_type, stamp, key_holder, dry_run, explicit
+                )
             )
+    if reports and all(r.status == SKIPPED for r in reports):
+        raise InputError(
+            "fant ingen filer som tallkit kjenner igjen som eksporter.",
+            file=", ".join(str(p) for p in paths_list),
+            hint=formats.EXPECTED,
+        )
     return IngestReport(reports)
 
 
@@ -144,6 +158,7 @@ def _ingest_one(
     stamp: datetime,
     key_holder: list[PseudonymKey],
     dry_run: bool,
+    explicit: bool,
 ) -> FileReport:
     try:
         parsed = formats.read(path, forced_type)
@@ -156,6 +171,10 @@ def _ingest_one(
             raise _pupil_error(parsed, bad) from None
         except InputError as exc:
             raise exc.at(path) from None
+    except formats.UnknownKind as exc:
+        if explicit:
+            return FileReport(path, FAILED, error=exc.message)
+        return FileReport(path, SKIPPED, notes=["ikke en eksport tallkit kjenner igjen"])
     except InputError as exc:
         return FileReport(path, FAILED, error=exc.message)
     return FileReport(

@@ -199,7 +199,8 @@ class Store:
             "skilletegn": load.delimiter,
             "tegnsett": load.encoding,
             "hopp_over": load.header_lines,
-            "kolonner": load.column_names,
+            # every column read as text, in file order: validation and casts happen in SQL
+            "kolonner": dict.fromkeys(load.column_names, "VARCHAR"),
             "indre": inner,
             "ytre": outer,
             "kilde_id": kilde_id,
@@ -255,14 +256,14 @@ class InvalidPupilColumn(Exception):
         self.count = count
 
 
-_CSV_LINE = re.compile(r"line[:\s]+(\d+)", re.I)
+_CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
 
 
 def _csv_error(exc: duckdb.Error, load: PupilLoad) -> InputError:
     """DuckDB's CSV errors are long; keep the line and say it in Norwegian."""
     text = str(exc)
     match = _CSV_LINE.search(text)
-    line = int(match.group(1)) + load.header_lines if match else None
+    line = int(match.group(1)) if match else None  # DuckDB counts lines from the file's start
     lowered = text.lower()
     if "unicode" in lowered or "encoding" in lowered:
         return InputError(

@@ -21,12 +21,16 @@ from tallkit.formats.text import decode, read_table
 
 KINDS: Final = ("auto", "np", "gsp", "eu", "elev", "skala")
 _PREFIX_BYTES: Final = 64 * 1024
-_EXPECTED: Final = (
+EXPECTED: Final = (
     "Forventet en eksport fra Udirs statistikkbank (nasjonale prøver, grunnskolepoeng), en "
     "Skoleporten-nedlasting, en tabell fra Udirs Eksport API (Elevundersøkelsen), "
     "elevresultater (NUDB- eller tallkit-oppsett) eller SSBs skalaparametre."
 )
 _EXPORT_STAMP = re.compile(r"(?P<d>20\d{6})-(?P<t>\d{4})")
+
+
+class UnknownKind(InputError):
+    """The file is no export tallkit knows (as opposed to a known export that is broken)."""
 
 
 def read(path: Path, forced: str = "auto") -> Parsed:
@@ -35,6 +39,8 @@ def read(path: Path, forced: str = "auto") -> Parsed:
         parsed = _read(path)
         _check_forced(parsed, forced)
         parsed.measures = _collapse_duplicates(parsed.measures)
+    except UnknownKind as exc:
+        raise UnknownKind(exc.bare_message, file=path, hint=exc.hint) from None
     except InputError as exc:
         raise exc.at(path) from None
     except OSError as exc:
@@ -87,16 +93,15 @@ def _read(path: Path) -> Parsed:
     table = read_table(decoded.text)
     delimiter = {"\t": "tabulator", ";": "semikolon", "|": "loddrett strek", ",": "komma"}
     how = f"{decoded.encoding}, {delimiter[table.delimiter]}"
+    # The Eksport API tables carry the exporter's unit columns too: check them first.
+    if "Skoleaarnavn" in table.header and "EnhetNavn" in table.header:
+        records = [dict(zip(table.header, row, strict=True)) for row in table.rows]
+        return eksportapi.parse(records, f"Eksport API-tabell, CSV ({how})")
     if statistikkbank.matches(table.header):
         return statistikkbank.parse(table, f"statistikkbank-eksport ({how})")
     if skoleporten.matches(table.header):
         return skoleporten.parse(table, f"Skoleporten-nedlasting ({how})")
-    if "Skoleaarnavn" in table.header and "EnhetNavn" in table.header:
-        records = [dict(zip(table.header, row, strict=True)) for row in table.rows]
-        parsed = eksportapi.parse(records, f"Eksport API-tabell, CSV ({how})")
-        # CSV records are numbered by line, not by position
-        return parsed
-    raise InputError("ukjent filtype.", hint=_EXPECTED)
+    raise UnknownKind("ukjent filtype.", hint=EXPECTED)
 
 
 def _read_json(path: Path) -> Parsed:
@@ -118,7 +123,7 @@ def _read_json(path: Path) -> Parsed:
         return rapport.parse_page(data, "rapportbeskrivelse fra statistikkportalen (JSON)")
     if rapport.is_report_table(data):
         return rapport.parse_table(data, "rapporttabell fra statistikkportalen (JSON)")
-    raise InputError("ukjent JSON-innhold.", hint=_EXPECTED)
+    raise UnknownKind("ukjent JSON-innhold.", hint=EXPECTED)
 
 
 def _decode_prefix(prefix: bytes, *, complete: bool) -> Any:

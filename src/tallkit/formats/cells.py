@@ -26,9 +26,8 @@ STATES: Final = (OK, SUPPRESSED, SUPPRESSED_VISIBLE, MISSING)
 
 _SPACES = "\u0020\u00a0\u202f\u2009"
 # Either plain digits or digits grouped by threes with a space; then an optional decimal part.
-NUMBER_PATTERN: Final = (
-    rf"-?(?:\d{{1,3}}(?:[{_SPACES}]\d{{3}})+|\d+)(?:[,.]\d+)?"
-)
+# ASCII digits only: \d would also accept Arabic-Indic digits that no float parser reads.
+NUMBER_PATTERN: Final = rf"-?(?:[0-9]{{1,3}}(?:[{_SPACES}][0-9]{{3}})+|[0-9]+)(?:[,.][0-9]+)?"
 _NUMBER = re.compile(rf"^{NUMBER_PATTERN}$")
 _VISIBLE = re.compile(rf"^{NUMBER_PATTERN}\s*\*$")
 _MISSING_TOKENS: Final = ("", ".")
