@@ -15,11 +15,13 @@ What is measured
 
 Why subprocesses
 ----------------
-Every run is a fresh interpreter started with :func:`subprocess.Popen` and reaped with
-:func:`os.wait4`, which returns *that child's* resource usage. So the wall time includes the
-interpreter start-up and imports a user would pay, and the peak RSS (``ru_maxrss``) is per run:
-nothing is shared with, or left behind by, earlier runs or this parent process. (The cumulative
-``RUSAGE_CHILDREN`` would only give the maximum over all children so far.)
+Every run is a fresh interpreter, reaped with :func:`os.wait4`, which returns *that child's*
+resource usage. So the wall time includes the interpreter start-up and imports a user would pay,
+and the peak RSS (``ru_maxrss``) is per run: nothing is shared with, or left behind by, earlier
+runs. (The cumulative ``RUSAGE_CHILDREN`` would only give the maximum over all children so far.)
+The measured command is spawned by a minimal launcher interpreter, not by this process: on Linux
+``exec`` carries the spawning process's high-water RSS over into the child's ``ru_maxrss``, and
+this process holds numpy, polars and duckdb (and, right after generating, the whole data set).
 
 The input file
 --------------
@@ -155,7 +157,9 @@ def _unique_ints(rng: np.random.Generator, low: int, high: int, n: int) -> np.nd
 
 
 def make_kommuner(rng: np.random.Generator) -> Kommuner:
-    numbers = [f"{fylke:02d}{k:02d}" for fylke, count in FYLKER.items() for k in range(1, count + 1)]
+    numbers = [
+        f"{fylke:02d}{k:02d}" for fylke, count in FYLKER.items() for k in range(1, count + 1)
+    ]
     fylker = [number[:2] for number in numbers]
     orgnr = _unique_ints(rng, 940_000_000, 970_000_000, len(numbers))
     return Kommuner(numbers, fylker, orgnr)
@@ -166,7 +170,9 @@ def make_schools(rng: np.random.Generator, kommuner: Kommuner) -> Schools:
     # Kommune sizes are very uneven; every kommune gets at least one school, and its first school
     # is a combined 1-10 school so every kommune has somewhere for 5. and 8. trinn alike.
     kommune_weight = rng.lognormal(0.0, 1.1, size=n_kommuner)
-    extra = rng.choice(n_kommuner, size=N_SCHOOLS - n_kommuner, p=kommune_weight / kommune_weight.sum())
+    extra = rng.choice(
+        n_kommuner, size=N_SCHOOLS - n_kommuner, p=kommune_weight / kommune_weight.sum()
+    )
     kommune = np.sort(np.concatenate([np.arange(n_kommuner), extra]))
     first_in_kommune = np.r_[True, kommune[1:] != kommune[:-1]]
     skoletype = rng.choice([1, 2, 3], size=N_SCHOOLS, p=SKOLETYPE_SHARES)
@@ -183,12 +189,16 @@ def make_schools(rng: np.random.Generator, kommuner: Kommuner) -> Schools:
     )
 
 
-def _pick_weighted(rng: np.random.Generator, candidates: np.ndarray, weight: np.ndarray, n: int) -> np.ndarray:
+def _pick_weighted(
+    rng: np.random.Generator, candidates: np.ndarray, weight: np.ndarray, n: int
+) -> np.ndarray:
     p = weight[candidates]
     return rng.choice(candidates, size=n, p=p / p.sum())
 
 
-def _secondary_schools(rng: np.random.Generator, schools: Schools, primary: np.ndarray) -> np.ndarray:
+def _secondary_schools(
+    rng: np.random.Generator, schools: Schools, primary: np.ndarray
+) -> np.ndarray:
     """An ungdomsskole in the pupil's kommune; most pupils at a 1-10 school stay on."""
     secondary = np.flatnonzero(schools.skoletype != 1)  # sorted by kommune (schools are)
     by_kommune = schools.kommune[secondary]
@@ -397,19 +407,38 @@ class ChildRun:
     stderr: str
 
 
-def run_child(argv: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | None = None) -> ChildRun:
+# Linux copies the spawning process's high-water RSS into the child's ru_maxrss at exec, so a
+# child spawned straight from this (numpy/polars/duckdb-laden) process would report at least our
+# own peak. A minimal interpreter (~10 MiB) spawns the measured command instead and writes the
+# figures from wait4 -- that child's own rusage -- to a file.
+LAUNCHER_CODE = """\
+import os, sys, time
+report, argv = sys.argv[1], sys.argv[2:]
+start = time.perf_counter()
+pid = os.posix_spawn(argv[0], argv, os.environ)
+_, status, usage = os.wait4(pid, 0)
+seconds = time.perf_counter() - start
+with open(report, "w") as handle:
+    handle.write(f"{os.waitstatus_to_exitcode(status)} {seconds!r} {usage.ru_maxrss}")
+"""
+
+
+def run_child(
+    argv: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> ChildRun:
     """Run one fresh process; wall time from spawn to exit and that process's own peak RSS."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(list(argv), stdout=out, stderr=err, env=env, cwd=cwd)
-        _, status, usage = os.wait4(proc.pid, 0)  # this child's rusage, not the cumulative one
-        seconds = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
+    with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryFile() as err:
+        report = Path(tmp) / "rusage"
+        launcher = [sys.executable, "-I", "-S", "-c", LAUNCHER_CODE, str(report), *argv]
+        subprocess.run(
+            launcher, stdout=subprocess.DEVNULL, stderr=err, env=env, cwd=cwd, check=True
+        )
+        code, seconds, maxrss = report.read_text().split()
         err.seek(0)
         stderr = err.read().decode("utf-8", "replace")
     # ru_maxrss is KiB on Linux, bytes on macOS.
-    maxrss = usage.ru_maxrss // 1024 if sys.platform == "darwin" else usage.ru_maxrss
-    return ChildRun(seconds, int(maxrss), proc.returncode, stderr)
+    kib = int(maxrss) // 1024 if sys.platform == "darwin" else int(maxrss)
+    return ChildRun(float(seconds), kib, int(code), stderr)
 
 
 @dataclass
@@ -434,10 +463,12 @@ class Measurement:
         }
 
 
-class RunFailed(Exception):
+class RunFailedError(Exception):
     def __init__(self, what: str, run: ChildRun) -> None:
         lines = [line for line in run.stderr.strip().splitlines() if line.strip()]
-        super().__init__(f"{what} exited with {run.returncode}: {lines[-1] if lines else '(no output)'}")
+        super().__init__(
+            f"{what} exited with {run.returncode}: {lines[-1] if lines else '(no output)'}"
+        )
         self.run = run
 
 
@@ -463,9 +494,11 @@ def _clean_env(**extra: str) -> dict[str, str]:
 
 def run_baseline(csv: Path, workdir: Path) -> tuple[ChildRun, Path]:
     db = workdir / "baseline.duckdb"
-    run = run_child([sys.executable, "-c", BASELINE_CODE, str(db), str(csv)], env=_clean_env(), cwd=workdir)
+    run = run_child(
+        [sys.executable, "-c", BASELINE_CODE, str(db), str(csv)], env=_clean_env(), cwd=workdir
+    )
     if run.returncode != 0:
-        raise RunFailed("baseline (duckdb read_csv)", run)
+        raise RunFailedError("baseline (duckdb read_csv)", run)
     return run, db
 
 
@@ -478,7 +511,7 @@ def run_tallkit(csv: Path, workdir: Path) -> tuple[ChildRun, Path]:
     # cwd is the empty work dir, so no stray tallkit.toml is picked up.
     run = run_child(argv, env=_clean_env(TALLKIT_NOKKELFIL=str(key)), cwd=workdir)
     if run.returncode != 0:
-        raise RunFailed("tallkit ingest", run)
+        raise RunFailedError("tallkit ingest", run)
     return run, db
 
 
@@ -504,7 +537,10 @@ def measure_ingest(csv: Path, repeats: int) -> IngestResults:
     """Alternate baseline and tallkit runs, each into a fresh database in a fresh work dir."""
     results = IngestResults(Measurement("baseline"), Measurement("tallkit"))
     for i in range(1, repeats + 1):
-        for measurement, runner in ((results.baseline, run_baseline), (results.tallkit, run_tallkit)):
+        for measurement, runner in (
+            (results.baseline, run_baseline),
+            (results.tallkit, run_tallkit),
+        ):
             workdir = Path(tempfile.mkdtemp(prefix="kjoring-", dir=DATA_DIR))
             try:
                 run, db = runner(csv, workdir)
@@ -537,7 +573,7 @@ def measure_startup(repeats: int) -> tuple[Measurement, Measurement]:
         for measurement in (typer_run, help_run):
             run = run_child(argvs[measurement.name], env=env)
             if run.returncode != 0:
-                raise RunFailed(measurement.name, run)
+                raise RunFailedError(measurement.name, run)
             measurement.runs.append(run)
     return typer_run, help_run
 
@@ -547,7 +583,9 @@ def measure_startup(repeats: int) -> tuple[Measurement, Measurement]:
 # =============================================================================================
 
 
-def ratios(ingest: IngestResults, typer_run: Measurement, help_run: Measurement) -> dict[str, dict[str, Any]]:
+def ratios(
+    ingest: IngestResults, typer_run: Measurement, help_run: Measurement
+) -> dict[str, dict[str, Any]]:
     values = {
         "ingest_time": ingest.tallkit.median_seconds / ingest.baseline.median_seconds,
         "ingest_memory": ingest.tallkit.peak_mib / ingest.baseline.peak_mib,
@@ -592,7 +630,9 @@ def render_table(
     for name, label in labels.items():
         f = figures[name]
         verdict = "OK" if f["ok"] else "OVER"
-        out.append(f"{label:<34}{f['ratio']:>9.2f}×{'≤ ' + format(f['target'], '.1f') + '×':>10}{verdict:>8}")
+        out.append(
+            f"{label:<34}{f['ratio']:>9.2f}×{'≤ ' + format(f['target'], '.1f') + '×':>10}{verdict:>8}"
+        )
     out += [
         "",
         f"check: elevresultat has {ingest.tallkit_rows:,} rows (generated {rows:,}); "
@@ -613,7 +653,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         )
     )
     parser.add_argument(
-        "--rader", type=int, default=DEFAULT_ROWS, help=f"antall rader i filen (standard {DEFAULT_ROWS:_})"
+        "--rader",
+        type=int,
+        default=DEFAULT_ROWS,
+        help=f"antall rader i filen (standard {DEFAULT_ROWS:_})",
     )
     parser.add_argument(
         "--gjentak",
@@ -641,7 +684,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         ingest = measure_ingest(csv, args.gjentak)
         startup = measure_startup(args.oppstart)
-    except RunFailed as exc:
+    except RunFailedError as exc:
         _log(exc.run.stderr.rstrip())
         print(f"FAILED: {exc}")
         return 1
@@ -652,7 +695,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "rows": args.rader,
             "file": str(csv),
             "file_mib": round(csv.stat().st_size / 2**20, 1),
-            "generation_seconds": None if generation_seconds is None else round(generation_seconds, 2),
+            "generation_seconds": None
+            if generation_seconds is None
+            else round(generation_seconds, 2),
             "repeats": args.gjentak,
             "startup_repeats": args.oppstart,
             "measurements": {

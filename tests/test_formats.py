@@ -56,7 +56,14 @@ def test_norwegian_number_round_trips(whole: int, tenth: int, space: str) -> Non
     assert value == pytest.approx(whole + tenth / 10)
 
 
-@given(st.lists(st.one_of(st.from_regex(r"\A-?\d{1,4}(,\d{1,2})?\*?\Z"), st.sampled_from(["", "*", ".", "x"])), max_size=30))
+@given(
+    st.lists(
+        st.one_of(
+            st.from_regex(r"\A-?\d{1,4}(,\d{1,2})?\*?\Z"), st.sampled_from(["", "*", ".", "x"])
+        ),
+        max_size=30,
+    )
+)
 def test_vectorised_cells_agree_with_scalar(raws: list[str]) -> None:
     value, status, invalid = parse_cells(pl.col("raw"))
     frame = pl.DataFrame({"raw": raws}, schema={"raw": pl.String}).select(
@@ -76,8 +83,18 @@ def test_vectorised_cells_agree_with_scalar(raws: list[str]) -> None:
 
 
 def test_header_with_dots_in_labels_and_preliminary_year() -> None:
-    path = vocab.parse_header("Foreløpige tall 2025-26.Lesing.5. årstrinn.Alle eierformer.Gutt.Skalapoeng")
-    assert (path.skoleaar, path.forelopig, path.emne, path.trinn, path.eierform, path.kjonn, path.maal) == (
+    path = vocab.parse_header(
+        "Foreløpige tall 2025-26.Lesing.5. årstrinn.Alle eierformer.Gutt.Skalapoeng"
+    )
+    assert (
+        path.skoleaar,
+        path.forelopig,
+        path.emne,
+        path.trinn,
+        path.eierform,
+        path.kjonn,
+        path.maal,
+    ) == (
         "2025-26",
         True,
         "lesing",
@@ -94,7 +111,9 @@ def test_gsp_header() -> None:
 
 
 def test_unknown_measure_is_kept_with_its_label() -> None:
-    path = vocab.parse_header("2025-26.Regning.8. årstrinn.Alle eierformer.Alle kjønn.Andel på mestringsnivå 1 (pst.)")
+    path = vocab.parse_header(
+        "2025-26.Regning.8. årstrinn.Alle eierformer.Alle kjønn.Andel på mestringsnivå 1 (pst.)"
+    )
     assert path.maal == "Andel på mestringsnivå 1 (pst.)"
     assert not path.known_measure
 
@@ -112,7 +131,11 @@ def test_header_with_unknown_parts_is_refused(header: str) -> None:
         vocab.parse_header(header)
 
 
-_YEARS = st.builds(lambda y, p: ("Foreløpige tall " if p else "") + f"{y}-{(y + 1) % 100:02d}", st.integers(2014, 2040), st.booleans())
+_YEARS = st.builds(
+    lambda y, p: ("Foreløpige tall " if p else "") + f"{y}-{(y + 1) % 100:02d}",
+    st.integers(2014, 2040),
+    st.booleans(),
+)
 
 
 @given(
@@ -123,7 +146,9 @@ _YEARS = st.builds(lambda y, p: ("Foreløpige tall " if p else "") + f"{y}-{(y +
     st.sampled_from(["Alle kjønn", "Gutt", "Jente"]),
     st.sampled_from(["Skalapoeng", "Usikkerhet", "Antall elever deltatt"]),
 )
-def test_any_vocabulary_header_parses_back(year: str, test: str, trinn: int, owner: str, gender: str, measure: str) -> None:
+def test_any_vocabulary_header_parses_back(
+    year: str, test: str, trinn: int, owner: str, gender: str, measure: str
+) -> None:
     header = f"{year}.{test}.{trinn}. årstrinn.{owner.title()}.{gender}.{measure}"
     path = vocab.parse_header(header)
     assert path.skoleaar == year.split()[-1]
@@ -137,7 +162,9 @@ def test_any_vocabulary_header_parses_back(year: str, test: str, trinn: int, own
 # -- byte variants -------------------------------------------------------------------------
 
 
-def _variant(tmp_path: Path, source: Path, *, bom: bool, crlf: bool, pipe: bool, sep_line: bool) -> Path:
+def _variant(
+    tmp_path: Path, source: Path, *, bom: bool, crlf: bool, pipe: bool, sep_line: bool
+) -> Path:
     text = source.read_bytes().decode("utf-16-le")
     lines = text.split("\n")
     assert lines[0].startswith("sep=")
@@ -157,7 +184,9 @@ def _variant(tmp_path: Path, source: Path, *, bom: bool, crlf: bool, pipe: bool,
 
 @pytest.mark.parametrize("bom", [True, False])
 @pytest.mark.parametrize("crlf", [True, False])
-@pytest.mark.parametrize(("pipe", "sep_line"), [(False, True), (True, False), (False, False), (True, True)])
+@pytest.mark.parametrize(
+    ("pipe", "sep_line"), [(False, True), (True, False), (False, False), (True, True)]
+)
 def test_every_exporter_byte_variant_gives_the_same_rows(
     tmp_path: Path, bom: bool, crlf: bool, pipe: bool, sep_line: bool
 ) -> None:
@@ -169,10 +198,16 @@ def test_every_exporter_byte_variant_gives_the_same_rows(
 def test_utf8_resaved_export_is_read_too(tmp_path: Path) -> None:
     copy = tmp_path / "utf8.csv"
     copy.write_bytes(NP_5_2025.read_bytes().decode("utf-16-le").encode("utf-8"))
-    assert formats.read(copy).measures.drop("linje").equals(formats.read(NP_5_2025).measures.drop("linje"))
+    assert (
+        formats.read(copy)
+        .measures.drop("linje")
+        .equals(formats.read(NP_5_2025).measures.drop("linje"))
+    )
 
 
-def _exporter(tmp_path: Path, header_tail: list[str], rows: list[list[str]], name: str = "x.csv") -> Path:
+def _exporter(
+    tmp_path: Path, header_tail: list[str], rows: list[list[str]], name: str = "x.csv"
+) -> Path:
     units = "EnhetNivaa\tNasjonaltkode\tFylkekode\tKommunekode\tOrganisasjonsnummer\tNasjonalt\tFylke\tKommune\tEnhetNavn"
     lines = ["sep=\t", units + "\t" + "\t".join(header_tail)]
     lines += ["\t".join(r) for r in rows]
@@ -181,7 +216,17 @@ def _exporter(tmp_path: Path, header_tail: list[str], rows: list[list[str]], nam
     return path
 
 
-_SCHOOL = ["4", "I", "99", "9901", "999999999", "Hele landet", "Testfylke", "Testby", "Prøveskolen "]
+_SCHOOL = [
+    "4",
+    "I",
+    "99",
+    "9901",
+    "999999999",
+    "Hele landet",
+    "Testfylke",
+    "Testby",
+    "Prøveskolen ",
+]
 
 
 def test_screened_visible_number_is_kept_but_marked(tmp_path: Path) -> None:
@@ -213,12 +258,18 @@ def test_several_years_genders_and_unknown_measures_in_one_file(tmp_path: Path) 
 def test_gsp_export(tmp_path: Path) -> None:
     path = _exporter(
         tmp_path,
-        ["2024-25.Alle eierformer.Alle kjønn.Grunnskolepoeng", "2024-25.Alle eierformer.Alle kjønn.Antall elever"],
+        [
+            "2024-25.Alle eierformer.Alle kjønn.Grunnskolepoeng",
+            "2024-25.Alle eierformer.Alle kjønn.Antall elever",
+        ],
         [[*_SCHOOL, "42,8", "7 265"]],
     )
     parsed = formats.read(path, "gsp")
     assert parsed.kind == "gsp"
-    assert sorted(parsed.measures.select("maal", "verdi").rows()) == [("antall", 7265.0), ("poeng", 42.8)]
+    assert sorted(parsed.measures.select("maal", "verdi").rows()) == [
+        ("antall", 7265.0),
+        ("poeng", 42.8),
+    ]
 
 
 def test_forced_type_that_does_not_fit_is_refused() -> None:
@@ -246,10 +297,15 @@ def test_eksportapi_csv_with_sniffed_delimiter(tmp_path: Path) -> None:
 def test_file_fitting_no_kind_says_what_was_expected(tmp_path: Path) -> None:
     path = tmp_path / "handleliste.csv"
     path.write_text("vare;antall\nmelk;2\n", encoding="utf-8")
-    with pytest.raises(InputError, match="ukjent filtype.*Forventet en eksport fra Udirs statistikkbank"):
+    with pytest.raises(
+        InputError, match=r"ukjent filtype.*Forventet en eksport fra Udirs statistikkbank"
+    ):
         formats.read(path)
 
 
 def test_export_stamp_from_udir_file_name() -> None:
-    assert formats.export_stamp("2025-26_20260218-1045_Nasjonale_proever_5._trinn.csv") == "2026-02-18T10:45"
+    assert (
+        formats.export_stamp("2025-26_20260218-1045_Nasjonale_proever_5._trinn.csv")
+        == "2026-02-18T10:45"
+    )
     assert formats.export_stamp("nasjonale_prover.csv") is None

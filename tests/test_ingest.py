@@ -35,7 +35,9 @@ def make_fnr(seed: int) -> str:
         seed += 7919
 
 
-def pupil_file(path: Path, ids: list[str], *, encoding: str = "utf-8", extra_fnr: bool = False) -> Path:
+def pupil_file(
+    path: Path, ids: list[str], *, encoding: str = "utf-8", extra_fnr: bool = False
+) -> Path:
     header = "elev;orgnr;skoleår;prøve;deltatt;skalapoeng;mestringsnivå;gruppe;avgiverskole"
     if extra_fnr:
         header += ";fødselsnummer"
@@ -62,7 +64,9 @@ def test_same_file_twice_changes_nothing(settings: Settings) -> None:
     assert db_fingerprint(settings.db_path) == before
 
 
-def test_newer_export_replaces_the_same_keys_and_kilde_keeps_both(settings: Settings, tmp_path: Path) -> None:
+def test_newer_export_replaces_the_same_keys_and_kilde_keeps_both(
+    settings: Settings, tmp_path: Path
+) -> None:
     api.ingest([NP_5_2025], settings=settings)
     text = NP_5_2025.read_bytes().decode("utf-16-le")
     # Asdal skole's lesing result changes from 51 to 53 in a re-export
@@ -88,7 +92,11 @@ def test_files_in_one_run_are_taken_oldest_export_first(settings: Settings, tmp_
     new = tmp_path / "a" / "2025-26_20260301-0800_Nasjonale_proever_5._trinn.csv"
     old.parent.mkdir()
     new.parent.mkdir()
-    old.write_bytes(text.replace("Asdal skole \t52\t3,0\t36\t51\t", "Asdal skole \t52\t3,0\t36\t40\t").encode("utf-16-le"))
+    old.write_bytes(
+        text.replace("Asdal skole \t52\t3,0\t36\t51\t", "Asdal skole \t52\t3,0\t36\t40\t").encode(
+            "utf-16-le"
+        )
+    )
     new.write_bytes(text.encode("utf-16-le"))
     api.ingest([tmp_path], settings=settings)
     frame = api.sql(
@@ -162,7 +170,9 @@ def test_pupil_file_rows_levels_and_trinn(settings: Settings, tmp_path: Path) ->
     assert frame.rows() == [("lesing", 8, "2025-26", 12, 1, 5), ("regning", 8, "2025-26", 12, 1, 5)]
 
 
-def test_a_different_key_is_refused(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_different_key_is_refused(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     api.ingest([pupil_file(tmp_path / "a.csv", ["A1", "A2"])], settings=settings)
     other = Settings(db_path=settings.db_path, key_file=tmp_path / "annen_nokkel")
     before = db_fingerprint(settings.db_path)
@@ -174,10 +184,16 @@ def test_a_different_key_is_refused(settings: Settings, tmp_path: Path, monkeypa
 # -- crash consistency -----------------------------------------------------------------------
 
 
-def test_crash_in_the_middle_of_an_ingest_leaves_the_old_state(settings: Settings, tmp_path: Path) -> None:
+def test_crash_in_the_middle_of_an_ingest_leaves_the_old_state(
+    settings: Settings, tmp_path: Path
+) -> None:
     api.ingest([NP_5_2025], settings=settings)
     before = db_fingerprint(settings.db_path)
-    env = {**os.environ, "TALLKIT_TEST_KRASJ": "etter_skriving", "TALLKIT_NOKKELFIL": str(settings.key_file)}
+    env = {
+        **os.environ,
+        "TALLKIT_TEST_KRASJ": "etter_skriving",
+        "TALLKIT_NOKKELFIL": str(settings.key_file),
+    }
     code = "import sys; from tallkit.cli import main; sys.exit(main())"
     proc = subprocess.run(
         [sys.executable, "-c", code, "--db", str(settings.db_path), "ingest", str(NP_U_2025)],

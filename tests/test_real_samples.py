@@ -55,7 +55,11 @@ def _expected(raw: str) -> tuple[float | None, str]:
     return float(raw.replace(" ", "").replace(",", ".")), "ok"
 
 
-_MEASURE = {"Skalapoeng": "skalapoeng", "Usikkerhet": "usikkerhet", "Antall elever deltatt": "antall"}
+_MEASURE = {
+    "Skalapoeng": "skalapoeng",
+    "Usikkerhet": "usikkerhet",
+    "Antall elever deltatt": "antall",
+}
 _HEADER = re.compile(r"^(\d{4}-\d{2})\.(\w+)\.(\d)\. årstrinn\.Alle eierformer\.Alle kjønn\.(.+)$")
 _TEST = {"Engelsk": "engelsk", "Lesing": "lesing", "Regning": "regning"}
 
@@ -64,7 +68,9 @@ _TEST = {"Engelsk": "engelsk", "Lesing": "lesing", "Regning": "regning"}
 def test_every_np_cell_matches_the_file_read_independently(
     loaded: duckdb.DuckDBPyConnection, path: Path
 ) -> None:
-    source = loaded.execute("select kilde_id from kilde where filnavn = $f", {"f": path.name}).fetchone()
+    source = loaded.execute(
+        "select kilde_id from kilde where filnavn = $f", {"f": path.name}
+    ).fetchone()
     assert source is not None
     stored = {
         (r[0], r[1], r[2], r[3], r[4]): (r[5], r[6])
@@ -107,10 +113,16 @@ def test_empty_cell_is_missing_not_zero(loaded: duckdb.DuckDBPyConnection) -> No
 
 
 def test_aggregate_rows_get_the_units_own_name(loaded: duckdb.DuckDBPyConnection) -> None:
-    names = dict(loaded.execute("select enhet_id, navn from enhet where enhet_id in ('I', '42', '4203', '4222')").fetchall())
+    names = dict(
+        loaded.execute(
+            "select enhet_id, navn from enhet where enhet_id in ('I', '42', '4203', '4222')"
+        ).fetchall()
+    )
     assert names == {"I": "Hele landet", "42": "Agder", "4203": "Arendal", "4222": "Bykle"}
     # trailing spaces in school names are trimmed
-    assert loaded.execute("select navn from enhet where enhet_id = '975280888'").fetchone() == ("Asdal skole",)
+    assert loaded.execute("select navn from enhet where enhet_id = '975280888'").fetchone() == (
+        "Asdal skole",
+    )
 
 
 def test_thousands_space_is_parsed(loaded: duckdb.DuckDBPyConnection) -> None:
@@ -125,10 +137,13 @@ def test_skoleporten_values_and_dots_match_the_file(loaded: duckdb.DuckDBPyConne
     with SKOLEPORTEN.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle, delimiter=";"))
     dots = sum(1 for r in rows if r["Verdi"] == ".")
-    source = loaded.execute("select kilde_id from kilde where filnavn = $f", {"f": SKOLEPORTEN.name}).fetchone()
+    source = loaded.execute(
+        "select kilde_id from kilde where filnavn = $f", {"f": SKOLEPORTEN.name}
+    ).fetchone()
     assert source is not None
     stored_missing = loaded.execute(
-        "select count(*) from lager.maal where kilde_id = $k and status = 'mangler'", {"k": source[0]}
+        "select count(*) from lager.maal where kilde_id = $k and status = 'mangler'",
+        {"k": source[0]},
     ).fetchone()
     assert stored_missing == (dots,)
     first = rows[0]  # Auglend skole, Engelsk, 2014-2015, Trinn 5, Begge kjønn, 53
@@ -146,11 +161,16 @@ def test_skoleporten_values_and_dots_match_the_file(loaded: duckdb.DuckDBPyConne
 
 
 def test_eksportapi_field_subset_values(loaded: duckdb.DuckDBPyConnection) -> None:
-    records = json.loads((REAL / "udir_eksportapi_154_EUV_mobbing_BPG_fieldsubset.json").read_text())
+    records = json.loads(
+        (REAL / "udir_eksportapi_154_EUV_mobbing_BPG_fieldsubset.json").read_text()
+    )
     index = next(
-        r for r in records
-        if r["Spoersmaalnavn"] == "Alle spørsmål" and r["Skoleaarnavn"] == "2023-24"
-        and r["Trinnnavn"] == "Videregående trinn 1" and r["EierformNavn"] == "Alle eierformer"
+        r
+        for r in records
+        if r["Spoersmaalnavn"] == "Alle spørsmål"
+        and r["Skoleaarnavn"] == "2023-24"
+        and r["Trinnnavn"] == "Videregående trinn 1"
+        and r["EierformNavn"] == "Alle eierformer"
     )
     row = loaded.execute(
         "select verdi, antall, status from elevundersokelsen where indikator_kode = 'EUIndeks_1398' "

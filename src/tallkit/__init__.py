@@ -18,7 +18,24 @@ _API = ("ingest", "named_query", "resolve_school", "skoler", "sql", "status")
 __all__ = ["__version__", *_API]
 
 if TYPE_CHECKING:
-    from tallkit.api import ingest, named_query, resolve_school, skoler, sql, status
+    from tallkit.api import (
+        ingest as ingest,
+    )
+    from tallkit.api import (
+        named_query as named_query,
+    )
+    from tallkit.api import (
+        resolve_school as resolve_school,
+    )
+    from tallkit.api import (
+        skoler as skoler,
+    )
+    from tallkit.api import (
+        sql as sql,
+    )
+    from tallkit.api import (
+        status as status,
+    )
 
 
 def __getattr__(name: str) -> Any:

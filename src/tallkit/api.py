@@ -35,7 +35,7 @@ def ingest(
     *,
     settings: Settings | None = None,
     db: Path | str | None = None,
-    type: str = "auto",  # noqa: A002 - mirrors the CLI's --type
+    type: str = "auto",
     dry_run: bool = False,
     now: datetime | None = None,
     progress: ProgressCallback | None = None,
@@ -80,7 +80,8 @@ def _read(settings: Settings, query: str, params: dict[str, Any]) -> pl.DataFram
     missing = sorted(wanted - params.keys())
     if missing:
         raise UsageError(
-            "spørringen trenger parameter " + ", ".join(f"«{m}»" for m in missing)
+            "spørringen trenger parameter "
+            + ", ".join(f"«{m}»" for m in missing)
             + " (bruk --param navn=verdi)."
         )
     used = {k: v for k, v in params.items() if k in wanted}
@@ -128,5 +129,9 @@ def resolve_school(
         return str(partial["orgnr"][0])
     if partial.height == 0:
         raise UsageError(f"fant ingen skole som heter «{wanted}». Se «tallkit skoler».")
-    candidates = "; ".join(f"{r['navn']} ({r['orgnr']})" for r in partial.head(10).iter_rows(named=True))
-    raise UsageError(f"«{wanted}» passer på flere skoler: {candidates}. Skriv mer av navnet eller bruk orgnr.")
+    candidates = "; ".join(
+        f"{r['navn']} ({r['orgnr']})" for r in partial.head(10).iter_rows(named=True)
+    )
+    raise UsageError(
+        f"«{wanted}» passer på flere skoler: {candidates}. Skriv mer av navnet eller bruk orgnr."
+    )

@@ -306,7 +306,9 @@ def _query_list(settings: Settings) -> pl.DataFrame:
                 "parametre": params[0] if params else "",
             }
         )
-    return pl.DataFrame(rows, schema={"navn": pl.String, "beskrivelse": pl.String, "parametre": pl.String})
+    return pl.DataFrame(
+        rows, schema={"navn": pl.String, "beskrivelse": pl.String, "parametre": pl.String}
+    )
 
 
 def _parse_params(items: list[str]) -> dict[str, Any]:

@@ -63,7 +63,9 @@ def _apply_toml(settings: Settings, path: Path) -> Settings:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise UsageError(f"{path}: finner ikke konfigurasjonsfilen. Sjekk stien til --konfig.") from None
+        raise UsageError(
+            f"{path}: finner ikke konfigurasjonsfilen. Sjekk stien til --konfig."
+        ) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: ugyldig TOML ({exc}). Rett filen og prøv igjen.") from None
     base = path.parent

@@ -19,7 +19,7 @@ from tallkit.errors import ExitCode, InputError, UsageError
 from tallkit.formats.elev import first_invalid
 from tallkit.formats.model import Parsed
 from tallkit.personvern import PseudonymKey, load_or_create_key
-from tallkit.store import InvalidPupilColumn, Store, open_store
+from tallkit.store import InvalidPupilColumnError, Store, open_store
 
 # Folder scans pick these; a file named explicitly is always tried.
 EXPORT_SUFFIXES = (".csv", ".tsv", ".txt", ".json")
@@ -85,7 +85,9 @@ def collect_files(paths: Iterable[Path]) -> list[tuple[Path, bool]]:
     for path, named in found:
         resolved = path.resolve()
         explicit[resolved] = explicit.get(resolved, False) or named
-    return sorted(explicit.items(), key=lambda item: (formats.export_stamp(item[0].name) or "", str(item[0])))
+    return sorted(
+        explicit.items(), key=lambda item: (formats.export_stamp(item[0].name) or "", str(item[0]))
+    )
 
 
 def file_sha256(path: Path) -> str:
@@ -167,11 +169,11 @@ def _ingest_one(
             result = store.write(
                 parsed, path=path, sha256=sha, ingested_at=stamp, key=key, commit=not dry_run
             )
-        except InvalidPupilColumn as bad:
+        except InvalidPupilColumnError as bad:
             raise _pupil_error(parsed, bad) from None
         except InputError as exc:
             raise exc.at(path) from None
-    except formats.UnknownKind as exc:
+    except formats.UnknownKindError as exc:
         if explicit:
             return FileReport(path, FAILED, error=exc.message)
         return FileReport(path, SKIPPED, notes=["ikke en eksport tallkit kjenner igjen"])
@@ -198,7 +200,7 @@ def _key_for(parsed: Parsed, settings: Settings, holder: list[PseudonymKey]) -> 
     return holder[0]
 
 
-def _pupil_error(parsed: Parsed, bad: InvalidPupilColumn) -> InputError:
+def _pupil_error(parsed: Parsed, bad: InvalidPupilColumnError) -> InputError:
     assert parsed.pupils is not None
     line, column, value = first_invalid(parsed.pupils, bad.column)
     shown = "" if bad.column == "elev_id" else f" «{value}»"

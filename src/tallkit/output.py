@@ -15,7 +15,13 @@ import polars as pl
 from tallkit.errors import OutputError, UsageError
 
 FORMATS: Final = ("tabell", "csv", "json", "jsonl", "parquet", "md")
-_SUFFIXES: Final = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".parquet": "parquet", ".md": "md"}
+_SUFFIXES: Final = {
+    ".csv": "csv",
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".parquet": "parquet",
+    ".md": "md",
+}
 
 
 def format_for(requested: str | None, destination: Path | None, *, is_terminal: bool) -> str:
@@ -66,10 +72,7 @@ def md_cell(value: object) -> str:
     """A Markdown table cell: ``|`` escaped, newlines flattened, null as empty."""
     if value is None:
         return ""
-    if isinstance(value, float):
-        text = f"{value:.10g}"
-    else:
-        text = str(value)
+    text = f"{value:.10g}" if isinstance(value, float) else str(value)
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
 
 

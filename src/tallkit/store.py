@@ -54,7 +54,9 @@ def _translate(exc: duckdb.Error, db_path: Path) -> DatabaseError:
             f"{db_path}: databasen er i bruk av en annen prosess (låst). Vent til den er ferdig, "
             "eller lukk programmet som har den åpen."
         )
-    if "not a valid duckdb database" in text.lower() or "invalid" in text.lower() and "file" in text.lower():
+    if "not a valid duckdb database" in text.lower() or (
+        "invalid" in text.lower() and "file" in text.lower()
+    ):
         return DatabaseError(
             f"{db_path}: filen er ikke en gyldig tallkit-database (ødelagt eller feil fil). "
             "Angi riktig fil med --db, eller flytt den bort og les inn på nytt."
@@ -92,7 +94,9 @@ class Store:
         rows: list[tuple[Any, ...]] = self.con.execute(sql, params or None).fetchall()
         return rows
 
-    def _run_internal(self, name: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+    def _run_internal(
+        self, name: str, params: dict[str, Any] | None = None
+    ) -> list[tuple[Any, ...]]:
         return self._run(read_internal_query(name), params)
 
     def _first(self, name: str, params: dict[str, Any] | None = None) -> tuple[Any, ...] | None:
@@ -191,7 +195,6 @@ class Store:
         return WriteResult(kilde_id, rows, parsed.suppressed_cells, replaced)
 
     def _write_pupils(self, load: PupilLoad, kilde_id: int, key: PseudonymKey) -> WriteResult:
-        con = self.con
         self._check_key(key)
         inner, outer = key.pads()
         params: dict[str, Any] = {
@@ -213,7 +216,7 @@ class Store:
         source = {"kilde_id": kilde_id}
         bad = self._first("elev_feil", source)
         if bad is not None:
-            raise InvalidPupilColumn(str(bad[0]), int(bad[1]))
+            raise InvalidPupilColumnError(str(bad[0]), int(bad[1]))
         dup = self._first("elev_duplikater", source)
         if dup is not None and int(dup[0]):
             raise InputError(
@@ -247,7 +250,7 @@ class Store:
             )
 
 
-class InvalidPupilColumn(Exception):
+class InvalidPupilColumnError(Exception):
     """Raised inside the transaction; ingest finds the offending line in the file and reports."""
 
     def __init__(self, column: str, count: int) -> None:
@@ -267,9 +270,13 @@ def _csv_error(exc: duckdb.Error, load: PupilLoad) -> InputError:
     lowered = text.lower()
     if "unicode" in lowered or "encoding" in lowered:
         return InputError(
-            "ugyldig tegn for tegnsettet.", line=line, hint="Lagre filen som UTF-8 eller ISO-8859-1."
+            "ugyldig tegn for tegnsettet.",
+            line=line,
+            hint="Lagre filen som UTF-8 eller ISO-8859-1.",
         )
-    if "column" in lowered and ("expected" in lowered or "too few" in lowered or "found" in lowered):
+    if "column" in lowered and (
+        "expected" in lowered or "too few" in lowered or "found" in lowered
+    ):
         return InputError(
             f"raden har feil antall felt (overskriften har {len(load.column_names)}).",
             line=line,
@@ -307,9 +314,7 @@ def open_store(path: Path, *, read_only: bool = False, create: bool = False) -> 
 
 
 def _has_schema(store: Store) -> bool:
-    rows = store._run(
-        "select count(*) from information_schema.tables where table_schema = 'lager'"
-    )
+    rows = store._run("select count(*) from information_schema.tables where table_schema = 'lager'")
     return bool(rows[0][0])
 
 

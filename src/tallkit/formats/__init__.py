@@ -29,7 +29,7 @@ EXPECTED: Final = (
 _EXPORT_STAMP = re.compile(r"(?P<d>20\d{6})-(?P<t>\d{4})")
 
 
-class UnknownKind(InputError):
+class UnknownKindError(InputError):
     """The file is no export tallkit knows (as opposed to a known export that is broken)."""
 
 
@@ -39,8 +39,8 @@ def read(path: Path, forced: str = "auto") -> Parsed:
         parsed = _read(path)
         _check_forced(parsed, forced)
         parsed.measures = _collapse_duplicates(parsed.measures)
-    except UnknownKind as exc:
-        raise UnknownKind(exc.bare_message, file=path, hint=exc.hint) from None
+    except UnknownKindError as exc:
+        raise UnknownKindError(exc.bare_message, file=path, hint=exc.hint) from None
     except InputError as exc:
         raise exc.at(path) from None
     except OSError as exc:
@@ -67,12 +67,18 @@ def _read(path: Path) -> Parsed:
         return _read_json(path)
     sample = _decode_prefix(prefix, complete=len(prefix) < _PREFIX_BYTES)
     lines = sample.text.splitlines()
-    header_text = lines[1] if lines and lines[0].lower().startswith("sep=") and len(lines) > 1 else (lines[0] if lines else "")
+    header_text = (
+        lines[1]
+        if lines and lines[0].lower().startswith("sep=") and len(lines) > 1
+        else (lines[0] if lines else "")
+    )
     header = _split_header(header_text)
     if elev.layout_of(header) is not None:
         encoding = {"UTF-8": "utf-8", "ISO-8859-1": "latin-1"}.get(sample.encoding, "utf-16")
         load = elev.plan_load(path, sample.text, encoding)
-        parsed = Parsed(kind="elev", description=f"elevresultater ({load.layout}, {sample.encoding})")
+        parsed = Parsed(
+            kind="elev", description=f"elevresultater ({load.layout}, {sample.encoding})"
+        )
         parsed.pupils = load
         if load.fnr_columns:
             parsed.notes.append(
@@ -101,7 +107,7 @@ def _read(path: Path) -> Parsed:
         return statistikkbank.parse(table, f"statistikkbank-eksport ({how})")
     if skoleporten.matches(table.header):
         return skoleporten.parse(table, f"Skoleporten-nedlasting ({how})")
-    raise UnknownKind("ukjent filtype.", hint=EXPECTED)
+    raise UnknownKindError("ukjent filtype.", hint=EXPECTED)
 
 
 def _read_json(path: Path) -> Parsed:
@@ -114,16 +120,16 @@ def _read_json(path: Path) -> Parsed:
             line=exc.lineno,
             hint="Filen kan være avkortet; last den ned på nytt.",
         ) from None
-    if isinstance(data, list) and data and all(isinstance(r, dict) for r in data):
-        if eksportapi.matches_record(data[0]):
-            return eksportapi.parse(data, "Eksport API-tabell, JSON")
+    records = isinstance(data, list) and data and all(isinstance(r, dict) for r in data)
+    if records and eksportapi.matches_record(data[0]):
+        return eksportapi.parse(data, "Eksport API-tabell, JSON")
     if isinstance(data, list) and not data:
         raise InputError("JSON-filen er en tom liste.", hint="Sjekk filteret i eksporten.")
     if rapport.is_report_page(data):
         return rapport.parse_page(data, "rapportbeskrivelse fra statistikkportalen (JSON)")
     if rapport.is_report_table(data):
         return rapport.parse_table(data, "rapporttabell fra statistikkportalen (JSON)")
-    raise UnknownKind("ukjent JSON-innhold.", hint=EXPECTED)
+    raise UnknownKindError("ukjent JSON-innhold.", hint=EXPECTED)
 
 
 def _decode_prefix(prefix: bytes, *, complete: bool) -> Any:

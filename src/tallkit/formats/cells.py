@@ -66,9 +66,7 @@ def parse_cells(raw: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
         .str.replace(",", ".", literal=True)
     )
     value = (
-        pl.when(is_number | is_visible)
-        .then(digits.cast(pl.Float64, strict=False))
-        .otherwise(None)
+        pl.when(is_number | is_visible).then(digits.cast(pl.Float64, strict=False)).otherwise(None)
     )
     status = (
         pl.when(is_missing)

@@ -95,7 +95,9 @@ def parse(records: list[dict[str, Any]], description: str) -> Parsed:
     )
     unmatched = sorted(set(dims.filter(~pl.col("emne").str.starts_with("EU"))["emne"]))
     if unmatched:
-        parsed.notes.append("indikatorer uten kjent kode, lagret med navnet: " + ", ".join(unmatched))
+        parsed.notes.append(
+            "indikatorer uten kjent kode, lagret med navnet: " + ", ".join(unmatched)
+        )
     if units["enhet_id"].str.starts_with(NAME_KEY_PREFIX).any():
         parsed.notes.append(
             "filen mangler organisasjonsnummer; enhetene kobles på navn når de blir kjent."

@@ -16,13 +16,14 @@ import csv
 import io
 import re
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
 from tallkit.errors import InputError
 from tallkit.formats.cells import NUMBER_PATTERN
 from tallkit.formats.model import PupilLoad
-from tallkit.formats.text import split_sep_hint, sniff_delimiter
+from tallkit.formats.text import sniff_delimiter, split_sep_hint
 from tallkit.personvern import is_fodselsnummer
 
 NUDB_COLUMNS: Final = {
@@ -37,7 +38,11 @@ NUDB_COLUMNS: Final = {
     "SKALAPOENG": "skalapoeng",
     "GRUPPENUMMER": "gruppe",
 }
-_NUDB_REQUIRED: Final = frozenset(NUDB_COLUMNS) - {"SKOLEKOM", "AVGIVERSKOLE_ORGNRBED", "GRUPPENUMMER"}
+_NUDB_REQUIRED: Final = frozenset(NUDB_COLUMNS) - {
+    "SKOLEKOM",
+    "AVGIVERSKOLE_ORGNRBED",
+    "GRUPPENUMMER",
+}
 
 # Plain layout: canonical name -> accepted spellings (folded: lower case, æøå -> ae/o/aa).
 PLAIN_ALIASES: Final = {
@@ -64,7 +69,7 @@ def fold(name: str) -> str:
 
 def layout_of(header: list[str]) -> str | None:
     upper = {h.strip().upper() for h in header}
-    if _NUDB_REQUIRED <= upper:
+    if upper >= _NUDB_REQUIRED:
         return "nudb"
     folded = {fold(h) for h in header}
     if all(any(alias in folded for alias in aliases) for aliases in PLAIN_ALIASES.values()):
@@ -117,7 +122,9 @@ def _canonical_names(header: list[str], layout: str) -> list[str]:
 def _fnr_columns(header: list[str], sample: list[list[str]]) -> list[str]:
     found = []
     for position, column in enumerate(header):
-        values = [row[position].strip() for row in sample if position < len(row) and row[position].strip()]
+        values = [
+            row[position].strip() for row in sample if position < len(row) and row[position].strip()
+        ]
         hits = sum(is_fodselsnummer(v) for v in values)
         if fold(column) in _FNR_NAMES or (values and hits >= 0.8 * len(values)):
             found.append(column)
@@ -126,7 +133,7 @@ def _fnr_columns(header: list[str], sample: list[list[str]]) -> list[str]:
 
 # The same rules as the «feil» column in queries/intern/elev_*.sql: used only after the database
 # has found an invalid value, to name the first line that has it.
-_RULES: Final = {
+_RULES: Final[dict[str, Callable[[str], bool]]] = {
     "elev_id": lambda v: v != "",
     "orgnr": lambda v: v != "",
     "deltatt": lambda v: v != "",
@@ -140,7 +147,9 @@ _RULES: Final = {
 
 def _valid_school_year(value: str) -> bool:
     match = re.fullmatch(r"(\d{4})-(\d{2}|\d{4})", value)
-    return bool(match) and (int(match[1]) + 1) % 100 == int(match[2][-2:])
+    if match is None:
+        return False
+    return (int(match[1]) + 1) % 100 == int(match[2][-2:])
 
 
 def first_invalid(load: PupilLoad, column: str) -> tuple[int | None, str, str]:

@@ -83,7 +83,9 @@ def _flatten_columns(levels: list[list[dict[str, Any]]]) -> list[list[str]]:
     return paths
 
 
-def _parse_unit_table(rows: list[dict[str, Any]], leaves: list[list[str]], description: str) -> Parsed:
+def _parse_unit_table(
+    rows: list[dict[str, Any]], leaves: list[list[str]], description: str
+) -> Parsed:
     headers = [".".join(path) for path in leaves]
     paths = [vocab.parse_header(h) for h in headers]
     records = []
@@ -91,7 +93,9 @@ def _parse_unit_table(rows: list[dict[str, Any]], leaves: list[list[str]], descr
     for number, row in enumerate(rows, start=1):
         depth = len(str(row.get("id", "")).split("."))
         level = _GEO_LEVELS[min(depth, 4) - 1]
-        code = str(row.get("kode", "")).strip() or NAME_KEY_PREFIX + str(row.get("navn", "")).strip()
+        code = (
+            str(row.get("kode", "")).strip() or NAME_KEY_PREFIX + str(row.get("navn", "")).strip()
+        )
         unit_id = "I" if level == "land" else code
         units.append((unit_id, level, str(row.get("navn", "")).strip(), None, None))
         for path, raw in zip(paths, row.get("data") or [], strict=False):
@@ -114,7 +118,9 @@ def _parse_unit_table(rows: list[dict[str, Any]], leaves: list[list[str]], descr
     return _finish(frame, units, domain, description)
 
 
-def _parse_eu_table(rows: list[dict[str, Any]], leaves: list[list[str]], description: str) -> Parsed:
+def _parse_eu_table(
+    rows: list[dict[str, Any]], leaves: list[list[str]], description: str
+) -> Parsed:
     records = []
     units = []
     index_code = ""
@@ -146,7 +152,10 @@ def _parse_eu_table(rows: list[dict[str, Any]], leaves: list[list[str]], descrip
         }
     )
     labels = pl.DataFrame(
-        {"kode": [str(r.get("kode", "")) for r in rows], "navn": [str(r.get("navn", "")) for r in rows]}
+        {
+            "kode": [str(r.get("kode", "")) for r in rows],
+            "navn": [str(r.get("navn", "")) for r in rows],
+        }
     )
     parsed = _finish(frame, units, "eu", description)
     parsed.tables["indikator"] = labels

@@ -29,9 +29,11 @@ SCHEMA: Final = {
 
 
 def matches(lines: list[str]) -> bool:
-    return len(lines) >= 3 and "skalapoeng" in lines[0].casefold() and "prøvekode" in lines[
-        2
-    ].casefold()
+    return (
+        len(lines) >= 3
+        and "skalapoeng" in lines[0].casefold()
+        and "prøvekode" in lines[2].casefold()
+    )
 
 
 def parse(text: str) -> pl.DataFrame:
@@ -48,7 +50,9 @@ def parse(text: str) -> pl.DataFrame:
             bad, column = (fields[0], "Skoleår") if year is None else (fields[1], "Prøvekode")
             raise InputError(f"ukjent verdi «{bad}».", line=number, column=column)
         numbers = []
-        for name, raw in zip(("gammel_snitt", "gammel_sd", "ny_snitt", "ny_sd"), fields[2:], strict=True):
+        for name, raw in zip(
+            ("gammel_snitt", "gammel_sd", "ny_snitt", "ny_sd"), fields[2:], strict=True
+        ):
             try:
                 value, status = parse_cell(raw)
             except ValueError:
@@ -58,4 +62,3 @@ def parse(text: str) -> pl.DataFrame:
             numbers.append(value)
         rows.append((year, test["test"].lower(), int(test["trinn"]), *numbers, number))
     return pl.DataFrame(rows, schema=SCHEMA, orient="row")
-

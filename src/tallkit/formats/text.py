@@ -39,7 +39,9 @@ def decode(data: bytes, *, allow_latin1: bool = True) -> DecodedText:
         return DecodedText(_decode_utf8(data[3:]), "UTF-8")
     utf16 = _utf16_without_bom(data)
     if utf16 is not None:
-        return DecodedText(_decode_utf16(data, utf16), {"utf-16-le": "UTF-16LE"}.get(utf16, "UTF-16BE"))
+        return DecodedText(
+            _decode_utf16(data, utf16), {"utf-16-le": "UTF-16LE"}.get(utf16, "UTF-16BE")
+        )
     try:
         return DecodedText(data.decode("utf-8"), "UTF-8")
     except UnicodeDecodeError as exc:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, cast
 
 from tallkit.errors import InputError
 
@@ -181,7 +181,7 @@ def parse_header(column: str) -> HeaderPath:
             column=column,
             hint="Forventet skoleår.prøve.trinn.eierform.kjønn.mål som i Udirs eksport.",
         )
-    year, prelim = found["year"]  # type: ignore[misc]
+    year, prelim = cast(tuple[str, bool], found["year"])
     measure_key = rest.casefold()
     measures = NP_MEASURES | GSP_MEASURES | EU_MEASURES
     emne = found.get("test") or found.get("eu")

@@ -1,0 +1,28 @@
+# Developer shortcuts. CI runs .ci/run, which runs the README's test command.
+PY ?= .venv/bin/python
+.PHONY: install check lint test bench sample-data build clean
+
+install:
+	python3 -m venv .venv && .venv/bin/pip install -e ".[dev]"
+
+check: lint test
+
+lint:
+	$(PY) -m ruff check src tests bench sample_data
+	$(PY) -m ruff format --check src tests bench sample_data
+	$(PY) -m mypy
+
+test:
+	$(PY) -m pytest
+
+bench:
+	$(PY) bench/ingest.py
+
+sample-data:
+	$(PY) sample_data/generate.py
+
+build:
+	$(PY) -m pip wheel --no-deps -w dist .
+
+clean:
+	rm -rf dist build .pytest_cache .mypy_cache .ruff_cache
