@@ -183,3 +183,14 @@ def test_failed_query_is_a_database_error_and_debug_adds_the_traceback(
     debug = run_cli("--debug", "--db", str(db), "sql", "select * from finnes_ikke")
     assert debug.code == 3
     assert "Traceback" in debug.stderr
+
+
+def test_pupil_row_without_id_is_refused_not_dropped(existing: tuple[Path, str], tmp_path: Path) -> None:
+    db, before = existing
+    rows = ["elev;orgnr;skoleaar;prove;deltatt;skalapoeng;mestringsnivaa;gruppe;avgiverskole"]
+    rows += [f"E{n};999000001;2025-26;NPLES08;D;{40 + n};2;8A;" for n in range(20)]
+    rows[9] = ";999000001;2025-26;NPLES08;D;44;2;8A;"
+    bad = tmp_path / "uten_id.csv"
+    bad.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    _assert_refused(_ingest(db, bad), 1, str(bad), "linje 10", "«elev»", "mangler")
+    assert db_fingerprint(db) == before

@@ -1,7 +1,7 @@
 -- name: elev_enkel
 -- description: Load a pupil file in the plain tallkit layout (README) straight from disk,
---   pseudonymising the pupil id with HMAC-SHA256 in the same pass; see elev_nudb.sql.
--- params: $sti $skilletegn $tegnsett $hopp_over $kolonner $indre $ytre $kilde_id $tallmonster
+--   pseudonymising the pupil id through elev_pseudonymer.sql's table; see elev_nudb.sql.
+-- params: $sti $skilletegn $tegnsett $hopp_over $kolonner $kilde_id $tallmonster
 insert into lager.elevresultat
 with raw as (
     select * from read_csv(
@@ -11,24 +11,24 @@ with raw as (
     )
 ), cleaned as (
     select
-        trim(elev_id) as elev_id,
-        trim(orgnr) as orgnr,
+        coalesce(trim(elev_id), '') as elev_id,
+        coalesce(trim(orgnr), '') as orgnr,
         -- «2025-26» or «2025-2026»
         case
             when regexp_full_match(trim(skoleaar), '\d{4}-\d{4}')
                 then substr(trim(skoleaar), 1, 5) || substr(trim(skoleaar), 8, 2)
-            else trim(skoleaar)
+            else coalesce(trim(skoleaar), '')
         end as skoleaar,
         nullif(trim(gruppe), '') as gruppe,
-        upper(trim(prove)) as provekode,
+        upper(coalesce(trim(prove), '')) as provekode,
         nullif(trim(avgiverskole), '') as avgiverskole,
-        upper(trim(deltatt)) as deltatt,
+        upper(coalesce(trim(deltatt), '')) as deltatt,
         nullif(nullif(trim(skalapoeng), ''), '.') as skalapoeng,
         nullif(nullif(trim(mestringsnivaa), ''), '.') as mestringsnivaa
     from raw
 )
 select
-    left(sha256($ytre || unhex(sha256($indre || encode(elev_id)))), 20) as elev,
+    p.elev,
     orgnr as enhet_id,
     cast(null as varchar) as kommunenr,
     gruppe,
@@ -39,8 +39,8 @@ select
     end as prove,
     avgiverskole,
     deltatt as deltatt_status,
-    try_cast(replace(regexp_replace(skalapoeng, '[\s\x{00a0}\x{202f}]', '', 'g'), ',', '.') as double)
-        as skalapoeng,
+    -- decimal comma to point; spaces (also U+00A0, U+202F) as thousands separators dropped
+    try_cast(translate(skalapoeng, ',' || chr(160) || chr(8239) || ' ', '.') as double) as skalapoeng,
     try_cast(mestringsnivaa as smallint) as mestringsnivaa,
     $kilde_id as kilde_id,
     case
@@ -57,4 +57,5 @@ select
         when mestringsnivaa is not null and not regexp_full_match(mestringsnivaa, '[1-5]')
             then 'mestringsnivaa'
     end as feil
-from cleaned;
+from cleaned
+join pseudonymer as p using (elev_id);

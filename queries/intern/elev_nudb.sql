@@ -1,8 +1,8 @@
 -- name: elev_nudb
 -- description: Load a pupil file in the NUDB register layout straight from disk, pseudonymising
---   the pupil id with HMAC-SHA256 ($indre/$ytre are the key's padded halves) in the same pass.
+--   the pupil id through the pseudonym table from elev_pseudonymer.sql (run first).
 --   «feil» names the first invalid column of a row; the ingest refuses the file if any is set.
--- params: $sti $skilletegn $tegnsett $hopp_over $kolonner $indre $ytre $kilde_id $tallmonster
+-- params: $sti $skilletegn $tegnsett $hopp_over $kolonner $kilde_id $tallmonster
 insert into lager.elevresultat
 with raw as (
     select * from read_csv(
@@ -12,20 +12,20 @@ with raw as (
     )
 ), cleaned as (
     select
-        trim(elev_id) as elev_id,
-        trim(aargang) as aargang,
-        trim(orgnr) as orgnr,
+        coalesce(trim(elev_id), '') as elev_id,
+        coalesce(trim(aargang), '') as aargang,
+        coalesce(trim(orgnr), '') as orgnr,
         nullif(trim(kommunenr), '') as kommunenr,
         nullif(trim(gruppe), '') as gruppe,
-        upper(trim(prove)) as provekode,
+        upper(coalesce(trim(prove), '')) as provekode,
         nullif(trim(avgiverskole), '') as avgiverskole,
-        upper(trim(deltatt)) as deltatt,
+        upper(coalesce(trim(deltatt), '')) as deltatt,
         nullif(nullif(trim(skalapoeng), ''), '.') as skalapoeng,
         nullif(nullif(trim(mestringsnivaa), ''), '.') as mestringsnivaa
     from raw
 )
 select
-    left(sha256($ytre || unhex(sha256($indre || encode(elev_id)))), 20) as elev,
+    p.elev,
     orgnr as enhet_id,
     kommunenr,
     gruppe,
@@ -43,8 +43,8 @@ select
     end as prove,
     avgiverskole,
     deltatt as deltatt_status,
-    try_cast(replace(regexp_replace(skalapoeng, '[\s\x{00a0}\x{202f}]', '', 'g'), ',', '.') as double)
-        as skalapoeng,
+    -- decimal comma to point; spaces (also U+00A0, U+202F) as thousands separators dropped
+    try_cast(translate(skalapoeng, ',' || chr(160) || chr(8239) || ' ', '.') as double) as skalapoeng,
     try_cast(mestringsnivaa as smallint) as mestringsnivaa,
     $kilde_id as kilde_id,
     case
@@ -58,4 +58,5 @@ select
         when mestringsnivaa is not null and not regexp_full_match(mestringsnivaa, '[1-5]')
             then 'mestringsnivaa'
     end as feil
-from cleaned;
+from cleaned
+join pseudonymer as p using (elev_id);

@@ -197,22 +197,25 @@ class Store:
     def _write_pupils(self, load: PupilLoad, kilde_id: int, key: PseudonymKey) -> WriteResult:
         self._check_key(key)
         inner, outer = key.pads()
-        params: dict[str, Any] = {
+        reader: dict[str, Any] = {
             "sti": str(load.path),
             "skilletegn": load.delimiter,
             "tegnsett": load.encoding,
             "hopp_over": load.header_lines,
             # every column read as text, in file order: validation and casts happen in SQL
             "kolonner": dict.fromkeys(load.column_names, "VARCHAR"),
-            "indre": inner,
-            "ytre": outer,
-            "kilde_id": kilde_id,
-            "tallmonster": NUMBER_PATTERN,
         }
         try:
-            self._run_internal(f"elev_{load.layout}", params)
+            self._run_internal("elev_pseudonymer", {**reader, "indre": inner, "ytre": outer})
+            self._run_internal(
+                f"elev_{load.layout}",
+                {**reader, "kilde_id": kilde_id, "tallmonster": NUMBER_PATTERN},
+            )
         except duckdb.Error as exc:
             raise _csv_error(exc, load) from None
+        finally:
+            with contextlib.suppress(duckdb.Error):
+                self._run("drop table if exists pseudonymer")
         source = {"kilde_id": kilde_id}
         bad = self._first("elev_feil", source)
         if bad is not None:

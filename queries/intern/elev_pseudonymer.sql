@@ -1,0 +1,20 @@
+-- name: elev_pseudonymer
+-- description: One HMAC-SHA256 pseudonym per distinct pupil id in a pupil file, into a temp
+--   table the load joins against. A pupil has several rows (tests, years), so hashing each id
+--   once is about four times less work than hashing every row; a separate pass keeps memory
+--   low (a CTE used twice would hold the whole file in memory). $indre/$ytre are the key's
+--   padded halves: HMAC(k, m) = H((k ^ opad) || H((k ^ ipad) || m)). The temp table (raw ids)
+--   lives in memory for this transaction only and never reaches the database file.
+-- params: $sti $skilletegn $tegnsett $hopp_over $kolonner $indre $ytre
+create or replace temp table pseudonymer as
+select
+    elev_id,
+    left(sha256($ytre || unhex(sha256($indre || encode(elev_id)))), 20) as elev
+from (
+    select distinct coalesce(trim(elev_id), '') as elev_id
+    from read_csv(
+        $sti, delim = $skilletegn, encoding = $tegnsett, header = false, skip = $hopp_over,
+        columns = $kolonner, quote = '"', escape = '"', auto_detect = false,
+        null_padding = false
+    )
+);
