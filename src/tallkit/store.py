@@ -207,6 +207,9 @@ class Store:
         }
         try:
             self._run_internal("elev_pseudonymer", {**reader, "indre": inner, "ytre": outer})
+            # DuckDB cannot estimate a CSV's size and builds the join's hash table on the file
+            # (+500 MiB for 2.25M rows); as written, the small pseudonym table is the build side.
+            self._run("set disabled_optimizers = 'join_order,build_side_probe_side'")
             self._run_internal(
                 f"elev_{load.layout}",
                 {**reader, "kilde_id": kilde_id, "tallmonster": NUMBER_PATTERN},
@@ -215,6 +218,7 @@ class Store:
             raise _csv_error(exc, load) from None
         finally:
             with contextlib.suppress(duckdb.Error):
+                self._run("reset disabled_optimizers")
                 self._run("drop table if exists pseudonymer")
         source = {"kilde_id": kilde_id}
         bad = self._first("elev_feil", source)
