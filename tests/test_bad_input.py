@@ -185,7 +185,9 @@ def test_failed_query_is_a_database_error_and_debug_adds_the_traceback(
     assert "Traceback" in debug.stderr
 
 
-def test_pupil_row_without_id_is_refused_not_dropped(existing: tuple[Path, str], tmp_path: Path) -> None:
+def test_pupil_row_without_id_is_refused_not_dropped(
+    existing: tuple[Path, str], tmp_path: Path
+) -> None:
     db, before = existing
     rows = ["elev;orgnr;skoleaar;prove;deltatt;skalapoeng;mestringsnivaa;gruppe;avgiverskole"]
     rows += [f"E{n};999000001;2025-26;NPLES08;D;{40 + n};2;8A;" for n in range(20)]
