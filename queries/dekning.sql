@@ -25,7 +25,7 @@ with alle as (
 select
     visning,
     skoleaar,
-    string_agg(distinct cast(trinn as varchar), ', ' order by cast(trinn as varchar)) as trinn,
+    array_to_string(list_sort(list_distinct(list(trinn))), ', ') as trinn,
     count(distinct innhold) as prover_eller_indikatorer,
     count(distinct enhet_id) filter (where status = 'ok') as enheter_med_tall,
     count(*) filter (where status in ('skjermet', 'skjermet_synlig')) as skjermede_celler,

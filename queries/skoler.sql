@@ -15,7 +15,7 @@ select
     e.navn,
     e.kommunenr,
     coalesce(k.navn, '') as kommune,
-    string_agg(distinct cast(d.trinn as varchar), ', ' order by cast(d.trinn as varchar))
+    array_to_string(list_sort(list_distinct(list(d.trinn))), ', ')
         as trinn,
     min(d.skoleaar) as forste_aar,
     max(d.skoleaar) as siste_aar,

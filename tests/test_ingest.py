@@ -205,3 +205,20 @@ def test_crash_in_the_middle_of_an_ingest_leaves_the_old_state(
     assert db_fingerprint(settings.db_path) == before
     # and the file goes in cleanly afterwards
     assert api.ingest([NP_U_2025], settings=settings).files[0].status == INGESTED
+
+
+def test_progress_is_reported_per_file_and_inside_a_pupil_load(
+    settings: Settings, tmp_path: Path
+) -> None:
+    path = pupil_file(tmp_path / "elever.csv", [f"P{n}" for n in range(50)])
+    calls: list[tuple[str, int, int, float]] = []
+    api.ingest(
+        [NP_5_2025, path],
+        settings=settings,
+        progress=lambda p, i, n, share: calls.append((p.name, i, n, share)),
+    )
+    assert calls[0][1:] == (0, 2, 0.0)
+    pupil_calls = [c for c in calls if c[0] == "elever.csv"]
+    shares = [c[3] for c in pupil_calls]
+    assert shares == sorted(shares)
+    assert shares[0] == 0.0 and shares[-1] == pytest.approx(0.95)

@@ -132,21 +132,28 @@ class _ingest_progress:  # noqa: N801 - used as a context manager factory
             self._progress = None
             return None
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         self._progress = Progress(
             TextColumn("[bold]leser[/bold] {task.description}"),
             BarColumn(),
-            MofNCompleteColumn(),
+            TaskProgressColumn(),
+            TimeElapsedColumn(),
             console=Console(stderr=True),
             transient=True,
         )
         self._progress.start()
         task = self._progress.add_task("", total=None)
 
-        def update(path: Path, index: int, total: int) -> None:
+        def update(path: Path, index: int, total: int, share: float) -> None:
             assert self._progress is not None
-            self._progress.update(task, description=path.name, completed=index, total=total)
+            self._progress.update(task, description=path.name, completed=index + share, total=total)
 
         return update
 

@@ -54,7 +54,9 @@ class IngestReport:
         return ExitCode.INPUT if any(f.status == FAILED for f in self.files) else ExitCode.OK
 
 
-ProgressCallback = Callable[[Path, int, int], None]  # (file, index, total) before each file
+# (file, index, number of files, share of this file done 0..1): at the start of each file and,
+# for large pupil files, as DuckDB reports its progress.
+ProgressCallback = Callable[[Path, int, int, float], None]
 
 
 def collect_files(paths: Iterable[Path]) -> list[tuple[Path, bool]]:
@@ -121,7 +123,7 @@ def ingest(
     with open_store(target, create=True) as store:
         for index, (path, explicit) in enumerate(files):
             if progress is not None:
-                progress(path, index, len(files))
+                progress(path, index, len(files), 0.0)
             sha = file_sha256(path)
             already = sha in seen or (
                 sha in known if known is not None else store.known_hash(sha) is not None
@@ -132,7 +134,16 @@ def ingest(
                 continue
             reports.append(
                 _ingest_one(
-                    store, path, sha, settings, forced_type, stamp, key_holder, dry_run, explicit
+                    store,
+                    path,
+                    sha,
+                    settings,
+                    forced_type,
+                    stamp,
+                    key_holder,
+                    dry_run,
+                    explicit,
+                    _file_progress(progress, path, index, len(files)),
                 )
             )
     if reports and all(r.status == SKIPPED for r in reports):
@@ -142,6 +153,14 @@ def ingest(
             hint=formats.EXPECTED,
         )
     return IngestReport(reports)
+
+
+def _file_progress(
+    progress: ProgressCallback | None, path: Path, index: int, total: int
+) -> Callable[[float], None] | None:
+    if progress is None:
+        return None
+    return lambda share: progress(path, index, total, share)
 
 
 def _known_hashes(db_path: Path) -> set[str]:
@@ -161,13 +180,20 @@ def _ingest_one(
     key_holder: list[PseudonymKey],
     dry_run: bool,
     explicit: bool,
+    progress: Callable[[float], None] | None,
 ) -> FileReport:
     try:
         parsed = formats.read(path, forced_type)
         key = _key_for(parsed, settings, key_holder)
         try:
             result = store.write(
-                parsed, path=path, sha256=sha, ingested_at=stamp, key=key, commit=not dry_run
+                parsed,
+                path=path,
+                sha256=sha,
+                ingested_at=stamp,
+                key=key,
+                commit=not dry_run,
+                progress=progress,
             )
         except InvalidPupilColumnError as bad:
             raise _pupil_error(parsed, bad) from None

@@ -10,7 +10,8 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -118,6 +119,7 @@ class Store:
         ingested_at: datetime,
         key: PseudonymKey | None,
         commit: bool = True,
+        progress: Callable[[float], None] | None = None,
     ) -> WriteResult:
         """Write one parsed file in one transaction; roll back on any error (or when
         ``commit`` is false: a dry run does all the work and keeps none of it)."""
@@ -128,7 +130,7 @@ class Store:
             if parsed.pupils is not None:
                 if key is None:  # pragma: no cover - ingest always passes a key for pupils
                     raise UsageError("pseudonymnøkkel mangler for elevresultater.")
-                result = self._write_pupils(parsed.pupils, kilde_id, key)
+                result = self._write_pupils(parsed.pupils, kilde_id, key, progress)
             else:
                 result = self._write_aggregates(parsed, kilde_id)
             self._execute_script("koble_navn")
@@ -194,7 +196,13 @@ class Store:
                 rows += frame.height
         return WriteResult(kilde_id, rows, parsed.suppressed_cells, replaced)
 
-    def _write_pupils(self, load: PupilLoad, kilde_id: int, key: PseudonymKey) -> WriteResult:
+    def _write_pupils(
+        self,
+        load: PupilLoad,
+        kilde_id: int,
+        key: PseudonymKey,
+        progress: Callable[[float], None] | None,
+    ) -> WriteResult:
         self._check_key(key)
         inner, outer = key.pads()
         reader: dict[str, Any] = {
@@ -206,14 +214,16 @@ class Store:
             "kolonner": dict.fromkeys(load.column_names, "VARCHAR"),
         }
         try:
-            self._run_internal("elev_pseudonymer", {**reader, "indre": inner, "ytre": outer})
+            with self._reporting(progress, 0.0, 0.3):
+                self._run_internal("elev_pseudonymer", {**reader, "indre": inner, "ytre": outer})
             # DuckDB cannot estimate a CSV's size and builds the join's hash table on the file
             # (+500 MiB for 2.25M rows); as written, the small pseudonym table is the build side.
             self._run("set disabled_optimizers = 'join_order,build_side_probe_side'")
-            self._run_internal(
-                f"elev_{load.layout}",
-                {**reader, "kilde_id": kilde_id, "tallmonster": NUMBER_PATTERN},
-            )
+            with self._reporting(progress, 0.3, 0.95):
+                self._run_internal(
+                    f"elev_{load.layout}",
+                    {**reader, "kilde_id": kilde_id, "tallmonster": NUMBER_PATTERN},
+                )
         except duckdb.Error as exc:
             raise _csv_error(exc, load) from None
         finally:
@@ -241,6 +251,32 @@ class Store:
             int(replaced_row[0]) if replaced_row else 0,
             int(counts[1]),
         )
+
+    @contextlib.contextmanager
+    def _reporting(
+        self, progress: Callable[[float], None] | None, start: float, end: float
+    ) -> Iterator[None]:
+        """Poll DuckDB's own progress of the running statement from a helper thread."""
+        if progress is None:
+            yield
+            return
+        done = threading.Event()
+
+        def poll() -> None:
+            while not done.wait(0.2):
+                with contextlib.suppress(duckdb.Error):
+                    percent = self.con.query_progress()
+                    if percent >= 0:
+                        progress(start + (end - start) * min(percent, 100.0) / 100.0)
+
+        thread = threading.Thread(target=poll, daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            done.set()
+            thread.join()
+            progress(end)
 
     def _check_key(self, key: PseudonymKey) -> None:
         rows = self._run("select verdi from lager.meta where nokkel = $k", {"k": _KEY_FINGERPRINT})
@@ -311,6 +347,9 @@ def open_store(path: Path, *, read_only: bool = False, create: bool = False) -> 
         os.umask(old_umask)
     store = Store(con, path, read_only)
     try:
+        # DuckDB would draw its own bar on the terminal; tallkit reports progress itself.
+        store._run("set enable_progress_bar = true")
+        store._run("set enable_progress_bar_print = false")
         if not read_only:
             _ensure_schema(store)
         elif not _has_schema(store):
