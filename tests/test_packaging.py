@@ -15,7 +15,7 @@ from conftest import ROOT
 
 @pytest.mark.slow
 def test_wheel_carries_queries_and_templates_and_finds_them(tmp_path: Path) -> None:
-    subprocess.run(
+    built = subprocess.run(
         [
             sys.executable,
             "-m",
@@ -27,9 +27,11 @@ def test_wheel_carries_queries_and_templates_and_finds_them(tmp_path: Path) -> N
             str(tmp_path),
             str(ROOT),
         ],
-        check=True,
+        check=False,
         capture_output=True,
+        text=True,
     )
+    assert built.returncode == 0, built.stdout + built.stderr
     wheel = next(tmp_path.glob("tallkit-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "tallkit/_ressurser/queries/skoler.sql" in names
