@@ -222,3 +222,19 @@ def test_progress_is_reported_per_file_and_inside_a_pupil_load(
     shares = [c[3] for c in pupil_calls]
     assert shares == sorted(shares)
     assert shares[0] == 0.0 and shares[-1] == pytest.approx(0.95)
+
+
+def test_plain_layout_without_optional_columns(settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "kort.csv"
+    rows = ["Elev,Orgnr,Skoleår,Prøve,Deltatt,Skalapoeng,Mestringsnivå"]
+    rows += [f'K{n},999000001,2024-2025,NPREG05,D,"5{n % 10},0",2' for n in range(12)]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    report = api.ingest([path], settings=settings)
+    assert report.files[0].status == INGESTED, report.files[0].error
+    frame = api.sql(
+        "select skoleaar, trinn, prove, count(*) as n, count(gruppe) as grupper, avg(skalapoeng) as snitt "
+        "from elevresultat group by all",
+        settings=settings,
+    )
+    expected_mean = sum(50 + n % 10 for n in range(12)) / 12
+    assert frame.rows() == [("2024-25", 5, "regning", 12, 0, pytest.approx(expected_mean))]

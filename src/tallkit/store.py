@@ -221,7 +221,7 @@ class Store:
             self._run("set disabled_optimizers = 'join_order,build_side_probe_side'")
             with self._reporting(progress, 0.3, 0.95):
                 self._run_internal(
-                    f"elev_{load.layout}",
+                    "elev_last",
                     {**reader, "kilde_id": kilde_id, "tallmonster": NUMBER_PATTERN},
                 )
         except duckdb.Error as exc:

@@ -8,6 +8,8 @@ Plain tallkit layout (documented in the README), any order, ``;`` ``,`` or TAB, 
 ISO-8859-1, one row per pupil and test::
 
     elev;orgnr;skoleaar;prove;deltatt;skalapoeng;mestringsnivaa;gruppe;avgiverskole
+
+(``gruppe`` and ``avgiverskole`` may be left out.)
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ PLAIN_ALIASES: Final = {
     "gruppe": ("gruppe", "klasse", "gruppenummer"),
     "avgiverskole": ("avgiverskole", "avgiverskole_orgnr"),
 }
+_PLAIN_OPTIONAL: Final = frozenset({"gruppe", "avgiverskole"})
 _FNR_NAMES: Final = {"fodselsnummer", "fnr", "personnummer", "fodselsnr"}
 _SAMPLE_ROWS: Final = 2000
 
@@ -72,7 +75,8 @@ def layout_of(header: list[str]) -> str | None:
     if upper >= _NUDB_REQUIRED:
         return "nudb"
     folded = {fold(h) for h in header}
-    if all(any(alias in folded for alias in aliases) for aliases in PLAIN_ALIASES.values()):
+    required = {c: a for c, a in PLAIN_ALIASES.items() if c not in _PLAIN_OPTIONAL}
+    if all(any(alias in folded for alias in aliases) for aliases in required.values()):
         return "enkel"
     return None
 

@@ -60,7 +60,7 @@ class PupilLoad:
     """A pupil-level file, loaded by the store straight from disk (it can be millions of rows)."""
 
     path: Path
-    layout: str  # "nudb" | "enkel": which queries/intern/elev_<layout>.sql maps it
+    layout: str  # "nudb" | "enkel": named in the summary; queries/intern/elev_last.sql reads both
     encoding: str  # DuckDB's name: "utf-8" | "latin-1"
     delimiter: str
     column_names: list[str]  # canonical name per file column, positional
