@@ -112,7 +112,7 @@ def ingest(
     """
     from tallkit import api
 
-    with _ingest_progress() as progress:
+    with _IngestProgress() as progress:
         report = api.ingest(
             stier,
             settings=_state.settings(),
@@ -124,7 +124,7 @@ def ingest(
     raise typer.Exit(int(report.exit_code))
 
 
-class _ingest_progress:  # noqa: N801 - used as a context manager factory
+class _IngestProgress:
     """A rich progress bar over files, on stderr, only when stderr is a terminal."""
 
     def __enter__(self) -> Any:

@@ -55,9 +55,7 @@ def _translate(exc: duckdb.Error, db_path: Path) -> DatabaseError:
             f"{db_path}: databasen er i bruk av en annen prosess (låst). Vent til den er ferdig, "
             "eller lukk programmet som har den åpen."
         )
-    if "not a valid duckdb database" in text.lower() or (
-        "invalid" in text.lower() and "file" in text.lower()
-    ):
+    if "not a valid duckdb database" in text.lower():
         return DatabaseError(
             f"{db_path}: filen er ikke en gyldig tallkit-database (ødelagt eller feil fil). "
             "Angi riktig fil med --db, eller flytt den bort og les inn på nytt."

@@ -14,7 +14,7 @@ Numbers use a decimal comma (a point is accepted too) and any space as thousands
 from __future__ import annotations
 
 import re
-from typing import Final
+from typing import Any, Final
 
 import polars as pl
 
@@ -81,3 +81,13 @@ def parse_cells(raw: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
     )
     invalid = ~(is_missing | is_suppressed | is_visible | is_number)
     return value, status, invalid
+
+
+def with_cells(frame: pl.DataFrame, raw: str) -> tuple[pl.DataFrame, dict[str, Any] | None]:
+    """Add ``verdi`` and ``status`` parsed from column ``raw``; also return the first row (by
+    ``linje``) whose cell is no number, ``*`` or empty, for the caller to report, or None."""
+    value, status, invalid = parse_cells(pl.col(raw))
+    parsed = frame.with_columns(verdi=value, status=status, _ugyldig=invalid)
+    bad = parsed.filter(pl.col("_ugyldig"))
+    first = bad.sort("linje").row(0, named=True) if bad.height else None
+    return parsed.drop("_ugyldig"), first

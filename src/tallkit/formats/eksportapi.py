@@ -13,7 +13,7 @@ import polars as pl
 
 from tallkit.errors import InputError
 from tallkit.formats import vocab
-from tallkit.formats.cells import parse_cells
+from tallkit.formats.cells import with_cells
 from tallkit.formats.model import LEVELS, MEASURE_SCHEMA, NAME_KEY_PREFIX, UNIT_SCHEMA, Parsed
 
 # Value columns -> measure id. Everything else is a dimension or paging noise.
@@ -68,22 +68,18 @@ def parse(records: list[dict[str, Any]], description: str) -> Parsed:
         variable_name="kolonne",
         value_name="raw",
     )
-    value, status, invalid = parse_cells(pl.col("raw"))
+    long, bad = with_cells(long, "raw")
+    if bad is not None:
+        raise InputError(
+            f"post {bad['linje']}: «{bad['raw']}» er ikke et tall eller «*».",
+            column=str(bad["kolonne"]),
+        )
     long = long.with_columns(
         maal=pl.col("kolonne").replace_strict(
             {c: _measure_id(c) for c in value_columns}, return_dtype=pl.String
         ),
-        verdi=value,
-        status=status,
-        ugyldig=invalid,
         domene=pl.lit("eu"),
     )
-    bad = long.filter(pl.col("ugyldig")).sort("linje")
-    if bad.height:
-        raise InputError(
-            f"post {bad['linje'][0]}: «{bad['raw'][0]}» er ikke et tall eller «*».",
-            column=str(bad["kolonne"][0]),
-        )
     measures = long.select([pl.col(n).cast(t) for n, t in MEASURE_SCHEMA.items()])
     labels = _labels(frame, dims, participation)
     parsed = Parsed(

@@ -15,7 +15,7 @@ import polars as pl
 
 from tallkit.errors import InputError
 from tallkit.formats import vocab
-from tallkit.formats.cells import parse_cells
+from tallkit.formats.cells import with_cells
 from tallkit.formats.model import MEASURE_SCHEMA, NAME_KEY_PREFIX, UNIT_SCHEMA, Parsed
 
 _GEO_LEVELS: Final = ("land", "fylke", "kommune", "skole")
@@ -196,13 +196,11 @@ def _deepest_unit(geography: list[str]) -> tuple[str, str, str]:
 def _finish(
     frame: pl.DataFrame, units: list[tuple[Any, ...]], domain: str, description: str
 ) -> Parsed:
-    value, status, invalid = parse_cells(pl.col("raw"))
-    frame = frame.with_columns(verdi=value, status=status, ugyldig=invalid, domene=pl.lit(domain))
+    frame, bad = with_cells(frame.with_columns(domene=pl.lit(domain)), "raw")
+    if bad is not None:
+        raise InputError(f"rad {bad['linje']}: «{bad['raw']}» er ikke et tall eller «*».")
     if "delemne" not in frame.columns:
         frame = frame.with_columns(delemne=pl.lit(""))
-    bad = frame.filter(pl.col("ugyldig"))
-    if bad.height:
-        raise InputError(f"rad {bad['linje'][0]}: «{bad['raw'][0]}» er ikke et tall eller «*».")
     unit_frame = pl.DataFrame(units, schema=UNIT_SCHEMA, orient="row").unique(
         subset="enhet_id", keep="first", maintain_order=True
     )

@@ -13,7 +13,7 @@ import polars as pl
 
 from tallkit.errors import InputError
 from tallkit.formats import vocab
-from tallkit.formats.cells import parse_cells
+from tallkit.formats.cells import with_cells
 from tallkit.formats.model import MEASURE_SCHEMA, NAME_KEY_PREFIX, Parsed
 from tallkit.formats.text import Table
 
@@ -51,16 +51,10 @@ def parse(table: Table, description: str) -> Parsed:
     for record in frame.iter_rows(named=True):
         rows.append(_dimensions(record))
     dims = pl.DataFrame(rows, orient="row", schema=_DIM_SCHEMA)
-    value, status, invalid = parse_cells(pl.col("Verdi"))
-    long = pl.concat([frame, dims], how="horizontal").with_columns(
-        verdi=value, status=status, ugyldig=invalid
-    )
-    bad = long.filter(pl.col("ugyldig"))
-    if bad.height:
+    long, bad = with_cells(pl.concat([frame, dims], how="horizontal"), "Verdi")
+    if bad is not None:
         raise InputError(
-            f"«{bad['Verdi'][0]}» er ikke et tall eller «.».",
-            line=int(bad["linje"][0]),
-            column="Verdi",
+            f"«{bad['Verdi']}» er ikke et tall eller «.».", line=int(bad["linje"]), column="Verdi"
         )
     names = long["Enhetsnavn"].str.strip_chars()
     measures = long.with_columns(

@@ -12,7 +12,7 @@ import polars as pl
 
 from tallkit.errors import InputError
 from tallkit.formats import vocab
-from tallkit.formats.cells import parse_cells
+from tallkit.formats.cells import with_cells
 from tallkit.formats.model import LEVELS, MEASURE_SCHEMA, UNIT_SCHEMA, Parsed
 from tallkit.formats.text import Table
 
@@ -65,9 +65,14 @@ def parse(table: Table, description: str) -> Parsed:
     long = frame.unpivot(
         index=["linje", "enhet_id"], on=measure_columns, variable_name="kolonne", value_name="raw"
     ).join(dims, on="kolonne", how="left", maintain_order="left")
-    value, status, invalid = parse_cells(pl.col("raw"))
-    long = long.with_columns(verdi=value, status=status, ugyldig=invalid)
-    _raise_first_invalid(long)
+    long, bad = with_cells(long, "raw")
+    if bad is not None:
+        raise InputError(
+            f"«{bad['raw'].strip()}» er ikke et tall, «*» eller tomt.",
+            line=int(bad["linje"]),
+            column=str(bad["kolonne"]),
+            hint="Tall skal ha desimalkomma; rett cellen eller last ned på nytt.",
+        )
 
     measures = long.with_columns(delemne=pl.lit("")).select(
         [pl.col(name).cast(dtype) for name, dtype in MEASURE_SCHEMA.items()]
@@ -163,15 +168,3 @@ def _units(frame: pl.DataFrame) -> pl.DataFrame:
             column="Organisasjonsnummer",
         )
     return units
-
-
-def _raise_first_invalid(long: pl.DataFrame) -> None:
-    bad = long.filter(pl.col("ugyldig")).sort("linje")
-    if bad.height:
-        row = bad.row(0, named=True)
-        raise InputError(
-            f"«{row['raw'].strip()}» er ikke et tall, «*» eller tomt.",
-            line=int(row["linje"]),
-            column=str(row["kolonne"]),
-            hint="Tall skal ha desimalkomma; rett cellen eller last ned på nytt.",
-        )
