@@ -1,0 +1,336 @@
+"""Small, pure statistics: intervals, part–whole comparisons, shrinkage, funnels, rank intervals,
+variance decomposition and suppression. No I/O; every function is tested against an independent
+computation (scipy, numpy, or simulation with known truth) in ``tests/test_stats.py``.
+
+Conventions: ``se`` is a standard error; a "half-width" is the ± of a 95 % interval, which is
+what Udir's «Usikkerhet» column holds.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from statistics import NormalDist
+from typing import Final
+
+Z95: Final = NormalDist().inv_cdf(0.975)  # 1.959964
+Z998: Final = NormalDist().inv_cdf(0.999)  # 3.090232: the funnel's outer (99.8 %) limits
+
+# Flags, part of the output contract.
+OVER: Final = "over"
+UNDER: Final = "under"
+NOT_SURE: Final = "ikke_sikker"
+INSIDE: Final = "innenfor"
+
+
+# -- distributions ---------------------------------------------------------------------------
+
+
+def _betacf(a: float, b: float, x: float) -> float:
+    """Continued fraction for the incomplete beta function (Lentz's method)."""
+    tiny = 1e-300
+    qab, qap, qam = a + b, a + 1.0, a - 1.0
+    c, d = 1.0, 1.0 - qab * x / qap
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 300):
+        m2 = 2 * m
+        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
+        d = 1.0 + aa * d
+        d = 1.0 / (d if abs(d) > tiny else tiny)
+        c = 1.0 + aa / c if abs(1.0 + aa / c) > tiny else tiny
+        h *= d * c
+        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
+        d = 1.0 + aa * d
+        d = 1.0 / (d if abs(d) > tiny else tiny)
+        c = 1.0 + aa / c if abs(1.0 + aa / c) > tiny else tiny
+        delta = d * c
+        h *= delta
+        if abs(delta - 1.0) < 1e-14:
+            break
+    return h
+
+
+def _incomplete_beta(a: float, b: float, x: float) -> float:
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    front = math.exp(
+        math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
+    )
+    if x < (a + 1.0) / (a + b + 2.0):
+        return front * _betacf(a, b, x) / a
+    return 1.0 - front * _betacf(b, a, 1.0 - x) / b
+
+
+def t_cdf(t: float, df: float) -> float:
+    """Student's t distribution function."""
+    x = df / (df + t * t)
+    tail = 0.5 * _incomplete_beta(df / 2.0, 0.5, x)
+    return 1.0 - tail if t > 0 else tail
+
+
+def t_quantile(p: float, df: float) -> float:
+    """Student's t quantile by bisection on :func:`t_cdf` (no scipy at run time)."""
+    if not 0.0 < p < 1.0 or df <= 0:
+        raise ValueError("p must be in (0, 1) and df positive")
+    if p == 0.5:
+        return 0.0
+    lo, hi = -1.0, 1.0
+    while t_cdf(lo, df) > p:
+        lo *= 2.0
+    while t_cdf(hi, df) < p:
+        hi *= 2.0
+    for _ in range(200):
+        mid = (lo + hi) / 2.0
+        if t_cdf(mid, df) < p:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo < 1e-12:
+            break
+    return (lo + hi) / 2.0
+
+
+# -- intervals and comparisons ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A mean with its standard error and 95 % interval."""
+
+    mean: float
+    se: float
+    low: float
+    high: float
+
+
+def mean_interval(values: Sequence[float]) -> Estimate:
+    """Mean of ``values`` with a t-based 95 % interval (needs at least two values)."""
+    n = len(values)
+    if n < 2:
+        raise ValueError("at least two values are needed for an interval")
+    mean = math.fsum(values) / n
+    var = math.fsum((v - mean) ** 2 for v in values) / (n - 1)
+    se = math.sqrt(var / n)
+    half = t_quantile(0.975, n - 1) * se
+    return Estimate(mean, se, mean - half, mean + half)
+
+
+def se_from_half_width(half_width: float) -> float:
+    """Udir's «Usikkerhet» is the half-width of a 95 % interval."""
+    return half_width / Z95
+
+
+def part_whole_se(se_part: float, se_whole: float, weight: float) -> float:
+    """SE of (part mean − whole mean) when the part is inside the whole.
+
+    With w the part's share of the whole's pupils, whole = w·part + (1 − w)·rest, so the difference
+    is (1 − w)(part − rest) and its variance (1 − 2w)·se_part² + se_whole² (part and rest
+    independent). Ignoring that the school is inside its kommune would overstate the uncertainty
+    for a small school and understate the difference for a large one.
+    """
+    if not 0.0 <= weight < 1.0:
+        raise ValueError("weight must be in [0, 1)")
+    return math.sqrt(max((1.0 - 2.0 * weight) * se_part**2 + se_whole**2, 0.0))
+
+
+def flag(difference: float, se: float, z: float = Z95) -> str:
+    """``over``/``under`` when the interval of the difference excludes 0, else ``ikke_sikker``."""
+    if difference - z * se > 0:
+        return OVER
+    if difference + z * se < 0:
+        return UNDER
+    return NOT_SURE
+
+
+# -- shrinkage -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Shrinkage:
+    """Empirical Bayes estimates for units with sampling variances ``v`` (random-effects model)."""
+
+    mu: float  # the precision-weighted grand mean
+    mu_se: float
+    tau2: float  # between-unit variance (DerSimonian–Laird, truncated at 0)
+    estimates: tuple[float, ...]
+    ses: tuple[float, ...]
+    weights: tuple[float, ...]  # B_j = tau2 / (tau2 + v_j): how much of the raw deviation is kept
+
+
+def shrink(means: Sequence[float], variances: Sequence[float]) -> Shrinkage:
+    """Empirical Bayes (normal–normal) shrinkage with the DerSimonian–Laird estimate of τ².
+
+    y_j ~ N(θ_j, v_j), θ_j ~ N(μ, τ²). The shrunken estimate is μ + B_j (y_j − μ) with
+    B_j = τ²/(τ² + v_j); its standard error adds the uncertainty of μ̂.
+    """
+    k = len(means)
+    if k != len(variances) or k < 2:
+        raise ValueError("need at least two units with a mean and a variance each")
+    if any(v <= 0 for v in variances):
+        raise ValueError("sampling variances must be positive")
+    w = [1.0 / v for v in variances]
+    sw = math.fsum(w)
+    fixed = math.fsum(wi * y for wi, y in zip(w, means, strict=True)) / sw
+    q = math.fsum(wi * (y - fixed) ** 2 for wi, y in zip(w, means, strict=True))
+    c = sw - math.fsum(wi * wi for wi in w) / sw
+    tau2 = max(0.0, (q - (k - 1)) / c) if c > 0 else 0.0
+    w_star = [1.0 / (v + tau2) for v in variances]
+    mu = math.fsum(wi * y for wi, y in zip(w_star, means, strict=True)) / math.fsum(w_star)
+    mu_var = 1.0 / math.fsum(w_star)
+    estimates, ses, weights = [], [], []
+    for y, v in zip(means, variances, strict=True):
+        b = tau2 / (tau2 + v)
+        estimates.append(mu + b * (y - mu))
+        ses.append(math.sqrt(b * v + (1.0 - b) ** 2 * mu_var))
+        weights.append(b)
+    return Shrinkage(mu, math.sqrt(mu_var), tau2, tuple(estimates), tuple(ses), tuple(weights))
+
+
+# -- funnels and ranks -----------------------------------------------------------------------
+
+
+def funnel_limits(
+    reference: float,
+    sd: float,
+    n: float,
+    z: float,
+    *,
+    weight: float = 0.0,
+    reference_se: float = 0.0,
+) -> tuple[float, float]:
+    """Limits for a unit mean of ``n`` pupils around ``reference`` (pupil SD ``sd``).
+
+    Against an outside reference (the nation) ``weight`` and ``reference_se`` are 0 and the limits
+    are the classic reference ± z·sd/√n; against the unit's own kommune the part–whole variance
+    is used (see :func:`part_whole_se`).
+    """
+    se = part_whole_se(sd / math.sqrt(n), reference_se, weight)
+    return reference - z * se, reference + z * se
+
+
+def funnel_position(mean: float, low: float, high: float) -> str:
+    if mean > high:
+        return OVER
+    if mean < low:
+        return UNDER
+    return INSIDE
+
+
+def rank_intervals(
+    means: Sequence[float], ses: Sequence[float], z: float = Z95
+) -> list[tuple[int, int]]:
+    """Rank (1 = highest) intervals from pairwise comparisons.
+
+    A unit's best possible rank is 1 + the number of units clearly above it; its worst is the
+    number of units not clearly below it. "Clearly" = the 95 % interval of the pairwise
+    difference excludes 0. A bare rank would claim an order the data cannot support.
+    """
+    k = len(means)
+    intervals = []
+    for i in range(k):
+        above = below = 0
+        for j in range(k):
+            if i == j:
+                continue
+            se = math.sqrt(ses[i] ** 2 + ses[j] ** 2)
+            if means[j] - means[i] > z * se:
+                above += 1
+            elif means[i] - means[j] > z * se:
+                below += 1
+        intervals.append((1 + above, k - below))
+    return intervals
+
+
+# -- variance decomposition ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VarianceComponents:
+    """Nested random-effects variance components (ANOVA / method-of-moments estimator)."""
+
+    between_schools: float
+    between_groups: float  # between groups within schools
+    within_groups: float
+    pupils: int
+    groups: int
+    schools: int
+
+    @property
+    def total(self) -> float:
+        return self.between_schools + self.between_groups + self.within_groups
+
+    def share(self, component: float) -> float:
+        return component / self.total if self.total > 0 else 0.0
+
+
+def nested_variance_components(
+    data: Sequence[tuple[str, str, float]],
+) -> VarianceComponents:
+    """Schools / groups within schools / pupils, from (school, group, score) rows.
+
+    Henderson's method I (ANOVA sums of squares with the expected mean squares of an unbalanced
+    nested design, e.g. Searle, Casella & McCulloch 1992, ch. 5); negative estimates are set to 0.
+    """
+    schools: dict[str, dict[str, list[float]]] = {}
+    for school, group, score in data:
+        schools.setdefault(school, {}).setdefault(group, []).append(score)
+    n_total = sum(len(v) for g in schools.values() for v in g.values())
+    n_groups = sum(len(g) for g in schools.values())
+    n_schools = len(schools)
+    if n_schools < 2 or n_groups <= n_schools or n_total <= n_groups:
+        raise ValueError(
+            "need at least two schools, more groups than schools and pupils than groups"
+        )
+    grand = math.fsum(x for g in schools.values() for v in g.values() for x in v) / n_total
+    ss_w = ss_g = ss_s = 0.0
+    sum_ng2_over_ns = 0.0
+    sum_ng2 = 0.0
+    sum_ns2 = 0.0
+    for groups in schools.values():
+        n_s = sum(len(v) for v in groups.values())
+        mean_s = math.fsum(x for v in groups.values() for x in v) / n_s
+        ss_s += n_s * (mean_s - grand) ** 2
+        sum_ns2 += n_s * n_s
+        within_school_ng2 = 0.0
+        for values in groups.values():
+            n_g = len(values)
+            mean_g = math.fsum(values) / n_g
+            ss_g += n_g * (mean_g - mean_s) ** 2
+            ss_w += math.fsum((x - mean_g) ** 2 for x in values)
+            within_school_ng2 += n_g * n_g
+            sum_ng2 += n_g * n_g
+        sum_ng2_over_ns += within_school_ng2 / n_s
+    ms_w = ss_w / (n_total - n_groups)
+    ms_g = ss_g / (n_groups - n_schools)
+    ms_s = ss_s / (n_schools - 1)
+    k1 = (n_total - sum_ng2_over_ns) / (n_groups - n_schools)
+    k2 = (sum_ng2_over_ns - sum_ng2 / n_total) / (n_schools - 1)
+    k3 = (n_total - sum_ns2 / n_total) / (n_schools - 1)
+    var_g = max(0.0, (ms_g - ms_w) / k1)
+    var_s = max(0.0, (ms_s - ms_w - k2 * var_g) / k3)
+    return VarianceComponents(var_s, var_g, ms_w, n_total, n_groups, n_schools)
+
+
+# -- suppression -----------------------------------------------------------------------------
+
+
+def complementary_suppression(sizes: Sequence[int], minimum: int) -> list[bool]:
+    """Which sibling groups to hide so that no hidden group can be derived from the total.
+
+    Groups under ``minimum`` are hidden (primary); if the hidden groups together hold fewer than
+    ``minimum`` pupils, their combined result would follow from the total and the visible
+    siblings, so the smallest visible groups are hidden too until the hidden ones reach
+    ``minimum`` (or all are hidden).
+    """
+    hidden = [n < minimum for n in sizes]
+    order = sorted(range(len(sizes)), key=lambda i: (sizes[i], i))
+    while 0 < sum(n for n, h in zip(sizes, hidden, strict=True) if h) < minimum:
+        nxt = next((i for i in order if not hidden[i]), None)
+        if nxt is None:
+            break
+        hidden[nxt] = True
+    return hidden

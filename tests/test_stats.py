@@ -1,0 +1,161 @@
+"""Statistics against independent computations: scipy, numpy, and simulations with known truth."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy import stats as sp
+
+from tallkit import stats
+
+
+@given(st.floats(min_value=0.001, max_value=0.999), st.integers(min_value=1, max_value=400))
+def test_t_quantile_matches_scipy(p: float, df: int) -> None:
+    assert stats.t_quantile(p, df) == pytest.approx(sp.t.ppf(p, df), rel=1e-7, abs=1e-7)
+
+
+def test_mean_interval_matches_scipy() -> None:
+    values = [41.0, 55.0, 48.0, 62.0, 39.0, 50.0, 47.0, 53.0, 58.0, 44.0]
+    est = stats.mean_interval(values)
+    low, high = sp.t.interval(0.95, len(values) - 1, loc=np.mean(values), scale=sp.sem(values))
+    assert (est.low, est.high) == (pytest.approx(low), pytest.approx(high))
+
+
+def test_part_whole_se_matches_a_simulation() -> None:
+    rng = np.random.default_rng(1)
+    n_school, n_rest, sd = 40, 360, 10.0
+    weight = n_school / (n_school + n_rest)
+    diffs = []
+    for _ in range(20_000):
+        school = rng.normal(50, sd, n_school).mean()
+        rest = rng.normal(50, sd, n_rest).mean()
+        whole = weight * school + (1 - weight) * rest
+        diffs.append(school - whole)
+    se_school = sd / math.sqrt(n_school)
+    se_whole = sd / math.sqrt(n_school + n_rest)
+    expected = stats.part_whole_se(se_school, se_whole, weight)
+    assert float(np.std(diffs)) == pytest.approx(expected, rel=0.02)
+    # the naive formula (independent school and kommune) is clearly wrong here
+    assert math.hypot(se_school, se_whole) > expected * 1.05
+
+
+def test_flag() -> None:
+    assert stats.flag(5.0, 2.0) == stats.OVER
+    assert stats.flag(-5.0, 2.0) == stats.UNDER
+    assert stats.flag(3.0, 2.0) == stats.NOT_SURE
+
+
+def _simulate_schools(
+    rng: np.random.Generator, k: int = 40
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    tau = 3.0
+    truth = 50 + rng.normal(0, tau, k)
+    n = rng.integers(10, 90, k)
+    se = 10.0 / np.sqrt(n)
+    observed = truth + rng.normal(0, se)
+    return truth, observed, se**2
+
+
+def test_shrinkage_lowers_the_error_against_the_truth_and_covers_it() -> None:
+    rng = np.random.default_rng(7)
+    raw_err = shrunk_err = 0.0
+    covered = total = 0
+    for _ in range(300):
+        truth, observed, var = _simulate_schools(rng)
+        result = stats.shrink(observed.tolist(), var.tolist())
+        est = np.array(result.estimates)
+        raw_err += float(np.mean((observed - truth) ** 2))
+        shrunk_err += float(np.mean((est - truth) ** 2))
+        se = np.array(result.ses)
+        covered += int(np.sum(np.abs(est - truth) <= stats.Z95 * se))
+        total += len(truth)
+    assert shrunk_err < 0.85 * raw_err
+    assert 0.93 <= covered / total <= 0.97
+
+
+def test_dersimonian_laird_tau2_matches_a_direct_computation() -> None:
+    rng = np.random.default_rng(3)
+    _, y, v = _simulate_schools(rng, k=25)
+    w = 1 / v
+    fixed = np.sum(w * y) / np.sum(w)
+    q = np.sum(w * (y - fixed) ** 2)
+    c = np.sum(w) - np.sum(w**2) / np.sum(w)
+    tau2 = max(0.0, (q - (len(y) - 1)) / c)
+    assert stats.shrink(y.tolist(), v.tolist()).tau2 == pytest.approx(tau2)
+
+
+def test_raw_intervals_cover_about_95_percent() -> None:
+    rng = np.random.default_rng(11)
+    covered = 0
+    runs = 4000
+    for _ in range(runs):
+        sample = rng.normal(52.0, 10.0, 15)
+        est = stats.mean_interval(sample.tolist())
+        covered += est.low <= 52.0 <= est.high
+    assert 0.94 <= covered / runs <= 0.96
+
+
+def test_funnel_limits_hold_95_percent_of_schools_at_the_reference() -> None:
+    rng = np.random.default_rng(5)
+    inside = total = 0
+    for _ in range(4000):
+        n = int(rng.integers(10, 80))
+        mean = rng.normal(50, 10, n).mean()
+        low, high = stats.funnel_limits(50.0, 10.0, n, stats.Z95)
+        inside += stats.funnel_position(mean, low, high) == stats.INSIDE
+        total += 1
+    assert 0.94 <= inside / total <= 0.96
+
+
+def test_rank_intervals() -> None:
+    ranks = stats.rank_intervals([60.0, 50.0, 49.5, 40.0], [1.0, 1.0, 1.0, 1.0])
+    assert ranks == [(1, 1), (2, 3), (2, 3), (4, 4)]
+    # with huge uncertainty nobody can be ranked
+    assert stats.rank_intervals([60.0, 40.0], [50.0, 50.0]) == [(1, 2), (1, 2)]
+
+
+def _nested_data(rng: np.random.Generator, balanced: bool) -> list[tuple[str, str, float]]:
+    rows = []
+    for s in range(30):
+        school = rng.normal(0, 3.0)
+        for g in range(int(rng.integers(2, 5)) if not balanced else 3):
+            group = rng.normal(0, 2.0)
+            size = int(rng.integers(8, 30)) if not balanced else 20
+            for x in rng.normal(50 + school + group, 9.0, size):
+                rows.append((f"s{s}", f"g{g}", float(x)))
+    return rows
+
+
+def test_variance_decomposition_matches_the_balanced_closed_form() -> None:
+    rng = np.random.default_rng(2)
+    rows = _nested_data(rng, balanced=True)
+    y = np.array([r[2] for r in rows]).reshape(30, 3, 20)
+    ms_w = np.sum((y - y.mean(axis=2, keepdims=True)) ** 2) / (30 * 3 * 19)
+    ms_g = 20 * np.sum((y.mean(axis=2) - y.mean(axis=(1, 2))[:, None]) ** 2) / (30 * 2)
+    ms_s = 60 * np.sum((y.mean(axis=(1, 2)) - y.mean()) ** 2) / 29
+    result = stats.nested_variance_components(rows)
+    assert result.within_groups == pytest.approx(ms_w)
+    assert result.between_groups == pytest.approx(max(0.0, (ms_g - ms_w) / 20))
+    assert result.between_schools == pytest.approx(max(0.0, (ms_s - ms_g) / 60))
+
+
+def test_variance_decomposition_is_close_to_the_truth_on_average() -> None:
+    rng = np.random.default_rng(9)
+    runs = [stats.nested_variance_components(_nested_data(rng, balanced=False)) for _ in range(60)]
+    assert np.mean([r.between_schools for r in runs]) == pytest.approx(9.0, rel=0.15)
+    assert np.mean([r.between_groups for r in runs]) == pytest.approx(4.0, rel=0.2)
+    assert np.mean([r.within_groups for r in runs]) == pytest.approx(81.0, rel=0.03)
+
+
+@given(st.lists(st.integers(min_value=0, max_value=40), min_size=1, max_size=8), st.integers(5, 15))
+def test_complementary_suppression_never_leaves_a_derivable_small_group(
+    sizes: list[int], minimum: int
+) -> None:
+    hidden = stats.complementary_suppression(sizes, minimum)
+    assert all(h for n, h in zip(sizes, hidden, strict=True) if n < minimum)
+    hidden_total = sum(n for n, h in zip(sizes, hidden, strict=True) if h)
+    assert hidden_total == 0 or hidden_total >= minimum or all(hidden)
