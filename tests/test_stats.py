@@ -137,7 +137,7 @@ def test_variance_decomposition_matches_the_balanced_closed_form() -> None:
     ms_w = np.sum((y - y.mean(axis=2, keepdims=True)) ** 2) / (30 * 3 * 19)
     ms_g = 20 * np.sum((y.mean(axis=2) - y.mean(axis=(1, 2))[:, None]) ** 2) / (30 * 2)
     ms_s = 60 * np.sum((y.mean(axis=(1, 2)) - y.mean()) ** 2) / 29
-    result = stats.nested_variance_components(rows)
+    result = stats.nested_variance_components(stats.summarise_groups(rows))
     assert result.within_groups == pytest.approx(ms_w)
     assert result.between_groups == pytest.approx(max(0.0, (ms_g - ms_w) / 20))
     assert result.between_schools == pytest.approx(max(0.0, (ms_s - ms_g) / 60))
@@ -145,7 +145,10 @@ def test_variance_decomposition_matches_the_balanced_closed_form() -> None:
 
 def test_variance_decomposition_is_close_to_the_truth_on_average() -> None:
     rng = np.random.default_rng(9)
-    runs = [stats.nested_variance_components(_nested_data(rng, balanced=False)) for _ in range(60)]
+    runs = [
+        stats.nested_variance_components(stats.summarise_groups(_nested_data(rng, balanced=False)))
+        for _ in range(60)
+    ]
     assert np.mean([r.between_schools for r in runs]) == pytest.approx(9.0, rel=0.15)
     assert np.mean([r.between_groups for r in runs]) == pytest.approx(4.0, rel=0.2)
     assert np.mean([r.within_groups for r in runs]) == pytest.approx(81.0, rel=0.03)
@@ -159,3 +162,17 @@ def test_complementary_suppression_never_leaves_a_derivable_small_group(
     assert all(h for n, h in zip(sizes, hidden, strict=True) if n < minimum)
     hidden_total = sum(n for n, h in zip(sizes, hidden, strict=True) if h)
     assert hidden_total == 0 or hidden_total >= minimum or all(hidden)
+
+
+def test_between_group_share_matches_a_direct_one_way_anova() -> None:
+    rng = np.random.default_rng(4)
+    groups = [rng.normal(50 + rng.normal(0, 3), 9, int(rng.integers(12, 28))) for _ in range(5)]
+    rows = [("s", f"g{i}", float(x)) for i, g in enumerate(groups) for x in g]
+    everything = np.concatenate(groups)
+    k, n = len(groups), len(everything)
+    ms_b = sum(len(g) * (g.mean() - everything.mean()) ** 2 for g in groups) / (k - 1)
+    ms_w = sum(((g - g.mean()) ** 2).sum() for g in groups) / (n - k)
+    n0 = (n - sum(len(g) ** 2 for g in groups) / n) / (k - 1)
+    var_b = max(0.0, (ms_b - ms_w) / n0)
+    expected = var_b / (var_b + ms_w)
+    assert stats.between_group_share(stats.summarise_groups(rows)) == pytest.approx(expected)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-_API = ("ingest", "named_query", "resolve_school", "skoler", "sql", "status")
+_API = ("ingest", "named_query", "resolve_school", "skoler", "sql", "status", "variasjon")
 __all__ = ["__version__", *_API]
 
 if TYPE_CHECKING:
@@ -35,6 +35,9 @@ if TYPE_CHECKING:
     )
     from tallkit.api import (
         status as status,
+    )
+    from tallkit.api import (
+        variasjon as variasjon,
     )
 
 

@@ -23,6 +23,7 @@ from tallkit.resources import find_query
 from tallkit.store import open_store
 
 STATUS_PARTS = ("kilder", "dekning", "hull")
+VARIATION_PARTS = ("skoler", "spredning", "grupper", "dekomponering")
 
 
 def _settings(settings: Settings | None, db: Path | str | None) -> Settings:
@@ -135,3 +136,42 @@ def resolve_school(
     raise UsageError(
         f"«{wanted}» passer på flere skoler: {candidates}. Skriv mer av navnet eller bruk orgnr."
     )
+
+
+def variasjon(
+    part: str = "skoler",
+    *,
+    aar: str | None = None,
+    trinn: int | None = None,
+    prove: str | None = None,
+    kommune: str | None = None,
+    skole: str | None = None,
+    settings: Settings | None = None,
+    db: Path | str | None = None,
+) -> pl.DataFrame:
+    """Variation between and within schools (README: «tallkit variasjon»).
+
+    ``part``: ``skoler`` (each school against its kommune: funnel, shrinkage, rank interval),
+    ``spredning`` (spread of school means), ``grupper`` (classes within a school, pupil data),
+    ``dekomponering`` (variance between schools / groups / pupils).
+    """
+    from tallkit.analyses import Filters
+    from tallkit.analyses import variasjon as analysis
+
+    if part not in VARIATION_PARTS:
+        raise UsageError(f"ukjent del «{part}». Gyldige: {', '.join(VARIATION_PARTS)}.")
+    resolved = _settings(settings, db)
+    orgnr = resolve_school(skole, settings=resolved) if skole is not None else None
+    filters = Filters(aar=aar, trinn=trinn, prove=prove, kommune=kommune, skole=orgnr)
+    run = {
+        "skoler": analysis.between_schools,
+        "spredning": analysis.spread,
+        "grupper": analysis.within_schools,
+        "dekomponering": analysis.decomposition,
+    }[part]
+    with open_store(resolved.db_path, read_only=True) as store:
+        result = run(store, filters, resolved.min_group)
+    if part == "skoler" and orgnr is not None:
+        # compared with every school of its kommune, shown for the one asked about
+        result = result.filter(pl.col("enhet_id") == orgnr)
+    return result

@@ -291,6 +291,52 @@ def sql(
     _emit(frame, format_, ut)
 
 
+@app.command()
+def variasjon(
+    del_: Annotated[
+        str,
+        typer.Option(
+            "--del",
+            help="skoler (hver skole mot kommunen), spredning, grupper (klasser, elevdata) "
+            "eller dekomponering.",
+        ),
+    ] = "skoler",
+    aar: Annotated[str | None, typer.Option("--aar", help="Skoleår, f.eks. 2025-26.")] = None,
+    trinn: Annotated[int | None, typer.Option("--trinn", help="5, 8 eller 9.")] = None,
+    prove: Annotated[
+        str | None, typer.Option("--prove", help="engelsk, lesing eller regning.")
+    ] = None,
+    kommune: Annotated[
+        str | None, typer.Option("--kommune", help="Kommunenummer, f.eks. 9901.")
+    ] = None,
+    skole: Annotated[
+        str | None, typer.Option("--skole", help="Skolenavn (del av navn holder) eller orgnr.")
+    ] = None,
+    format_: FormatOption = None,
+    ut: OutOption = None,
+) -> None:
+    """Variasjon mellom skoler og innad i skolen, med usikkerhet.
+
+    Hver skole sammenlignes med kommunen (del-helhet-korrigert), plasseres i en trakt (95 % og
+    99,8 %), får et krympet (empirisk Bayes) anslag og et rangintervall. Ingen tall vises for
+    grupper under minste gruppestørrelse.
+
+    Eksempel: tallkit variasjon --aar 2025-26 --trinn 8 --prove lesing
+    """
+    from tallkit import api
+
+    frame = api.variasjon(
+        del_,
+        aar=aar,
+        trinn=trinn,
+        prove=prove,
+        kommune=kommune,
+        skole=skole,
+        settings=_state.settings(),
+    )
+    _emit(frame, format_, ut)
+
+
 def _query_list(settings: Settings) -> pl.DataFrame:
     import polars as pl
 

@@ -267,43 +267,59 @@ class VarianceComponents:
         return component / self.total if self.total > 0 else 0.0
 
 
-def nested_variance_components(
-    data: Sequence[tuple[str, str, float]],
-) -> VarianceComponents:
-    """Schools / groups within schools / pupils, from (school, group, score) rows.
+@dataclass(frozen=True)
+class GroupSummary:
+    """One group's pupils, summarised (SQL computes these over millions of rows)."""
+
+    school: str
+    group: str
+    n: int
+    mean: float
+    ss: float  # sum of squared deviations from the group mean
+
+
+def summarise_groups(rows: Sequence[tuple[str, str, float]]) -> list[GroupSummary]:
+    """(school, group, score) rows -> one :class:`GroupSummary` per group."""
+    found: dict[tuple[str, str], list[float]] = {}
+    for school, group, score in rows:
+        found.setdefault((school, group), []).append(score)
+    summaries = []
+    for (school, group), values in sorted(found.items()):
+        mean = math.fsum(values) / len(values)
+        ss = math.fsum((x - mean) ** 2 for x in values)
+        summaries.append(GroupSummary(school, group, len(values), mean, ss))
+    return summaries
+
+
+def nested_variance_components(groups: Sequence[GroupSummary]) -> VarianceComponents:
+    """Schools / groups within schools / pupils, from group summaries.
 
     Henderson's method I (ANOVA sums of squares with the expected mean squares of an unbalanced
     nested design, e.g. Searle, Casella & McCulloch 1992, ch. 5); negative estimates are set to 0.
     """
-    schools: dict[str, dict[str, list[float]]] = {}
-    for school, group, score in data:
-        schools.setdefault(school, {}).setdefault(group, []).append(score)
-    n_total = sum(len(v) for g in schools.values() for v in g.values())
-    n_groups = sum(len(g) for g in schools.values())
+    schools: dict[str, list[GroupSummary]] = {}
+    for group in groups:
+        schools.setdefault(group.school, []).append(group)
+    n_total = sum(g.n for g in groups)
+    n_groups = len(groups)
     n_schools = len(schools)
     if n_schools < 2 or n_groups <= n_schools or n_total <= n_groups:
         raise ValueError(
             "need at least two schools, more groups than schools and pupils than groups"
         )
-    grand = math.fsum(x for g in schools.values() for v in g.values() for x in v) / n_total
-    ss_w = ss_g = ss_s = 0.0
-    sum_ng2_over_ns = 0.0
-    sum_ng2 = 0.0
-    sum_ns2 = 0.0
-    for groups in schools.values():
-        n_s = sum(len(v) for v in groups.values())
-        mean_s = math.fsum(x for v in groups.values() for x in v) / n_s
+    grand = math.fsum(g.n * g.mean for g in groups) / n_total
+    ss_w = math.fsum(g.ss for g in groups)
+    ss_g = ss_s = 0.0
+    sum_ng2_over_ns = sum_ng2 = sum_ns2 = 0.0
+    for members in schools.values():
+        n_s = sum(g.n for g in members)
+        mean_s = math.fsum(g.n * g.mean for g in members) / n_s
         ss_s += n_s * (mean_s - grand) ** 2
+        ss_g += math.fsum(g.n * (g.mean - mean_s) ** 2 for g in members)
+        squares = sum(g.n * g.n for g in members)
+        sum_ng2 += squares
+        sum_ng2_over_ns += squares / n_s
         sum_ns2 += n_s * n_s
-        within_school_ng2 = 0.0
-        for values in groups.values():
-            n_g = len(values)
-            mean_g = math.fsum(values) / n_g
-            ss_g += n_g * (mean_g - mean_s) ** 2
-            ss_w += math.fsum((x - mean_g) ** 2 for x in values)
-            within_school_ng2 += n_g * n_g
-            sum_ng2 += n_g * n_g
-        sum_ng2_over_ns += within_school_ng2 / n_s
     ms_w = ss_w / (n_total - n_groups)
     ms_g = ss_g / (n_groups - n_schools)
     ms_s = ss_s / (n_schools - 1)
@@ -313,6 +329,20 @@ def nested_variance_components(
     var_g = max(0.0, (ms_g - ms_w) / k1)
     var_s = max(0.0, (ms_s - ms_w - k2 * var_g) / k3)
     return VarianceComponents(var_s, var_g, ms_w, n_total, n_groups, n_schools)
+
+
+def between_group_share(groups: Sequence[GroupSummary]) -> float:
+    """Share of a school's pupil variance that lies between its groups (one-way ANOVA ICC)."""
+    n_total = sum(g.n for g in groups)
+    k = len(groups)
+    if k < 2 or n_total <= k:
+        raise ValueError("need at least two groups and more pupils than groups")
+    grand = math.fsum(g.n * g.mean for g in groups) / n_total
+    ms_b = math.fsum(g.n * (g.mean - grand) ** 2 for g in groups) / (k - 1)
+    ms_w = math.fsum(g.ss for g in groups) / (n_total - k)
+    n0 = (n_total - sum(g.n * g.n for g in groups) / n_total) / (k - 1)
+    var_b = max(0.0, (ms_b - ms_w) / n0)
+    return var_b / (var_b + ms_w) if var_b + ms_w > 0 else 0.0
 
 
 # -- suppression -----------------------------------------------------------------------------

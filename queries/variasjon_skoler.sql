@@ -1,0 +1,42 @@
+-- name: variasjon_skoler
+-- description: Published national test results for every school (all pupils), with its
+--   kommune's published result and, where pupil data exists, the school's pupil-level n, mean and
+--   SD. The input to «tallkit variasjon»; suppressed and missing results are left out.
+-- params: $aar $trinn $prove $kommune (each may be null for all)
+with skoler as (
+    select
+        n.skoleaar, n.trinn, n.prove, e.kommunenr, n.enhet_id, e.navn,
+        n.skalapoeng, n.usikkerhet, n.antall
+    from nasjonale_prover as n
+    join enhet as e using (enhet_id)
+    where e.nivaa = 'skole' and n.kjonn = 'alle' and n.eierform = 'alle' and n.status = 'ok'
+        and n.skalapoeng is not null and n.antall is not null
+        and (cast($aar as varchar) is null or n.skoleaar = $aar)
+        and (cast($trinn as integer) is null or n.trinn = $trinn)
+        and (cast($prove as varchar) is null or n.prove = $prove)
+        and (cast($kommune as varchar) is null or e.kommunenr = $kommune)
+),
+kommuner as (
+    select
+        enhet_id as kommunenr, skoleaar, trinn, prove,
+        skalapoeng as kommune_snitt, usikkerhet as kommune_usikkerhet, antall as kommune_antall
+    from nasjonale_prover
+    where kjonn = 'alle' and eierform = 'alle' and status = 'ok'
+        and enhet_id in (select enhet_id from enhet where nivaa = 'kommune')
+),
+elever as (
+    select
+        enhet_id, skoleaar, trinn, prove,
+        count(skalapoeng) as elev_antall,
+        avg(skalapoeng) as elev_snitt,
+        stddev_samp(skalapoeng) as elev_sd
+    from elevresultat
+    where deltatt_status = 'D' and skalapoeng is not null
+    group by all
+)
+select s.*, k.kommune_snitt, k.kommune_usikkerhet, k.kommune_antall,
+    p.elev_antall, p.elev_snitt, p.elev_sd
+from skoler as s
+left join kommuner as k using (kommunenr, skoleaar, trinn, prove)
+left join elever as p using (enhet_id, skoleaar, trinn, prove)
+order by s.skoleaar, s.trinn, s.prove, s.kommunenr, s.enhet_id;
