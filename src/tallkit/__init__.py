@@ -14,10 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-_API = ("ingest", "named_query", "resolve_school", "skoler", "sql", "status", "variasjon")
+_API = ("fag", "ingest", "named_query", "resolve_school", "skoler", "sql", "status", "variasjon")
 __all__ = ["__version__", *_API]
 
 if TYPE_CHECKING:
+    from tallkit.api import (
+        fag as fag,
+    )
     from tallkit.api import (
         ingest as ingest,
     )

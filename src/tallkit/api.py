@@ -24,6 +24,7 @@ from tallkit.store import open_store
 
 STATUS_PARTS = ("kilder", "dekning", "hull")
 VARIATION_PARTS = ("skoler", "spredning", "grupper", "dekomponering")
+SUBJECT_PARTS = ("prover", "profil", "sammenheng", "indikatorer")
 
 
 def _settings(settings: Settings | None, db: Path | str | None) -> Settings:
@@ -175,3 +176,38 @@ def variasjon(
         # compared with every school of its kommune, shown for the one asked about
         result = result.filter(pl.col("enhet_id") == orgnr)
     return result
+
+
+def fag(
+    part: str = "prover",
+    *,
+    aar: str | None = None,
+    trinn: int | None = None,
+    prove: str | None = None,
+    kommune: str | None = None,
+    skole: str | None = None,
+    settings: Settings | None = None,
+    db: Path | str | None = None,
+) -> pl.DataFrame:
+    """Cross-subject comparison (README: «tallkit fag»).
+
+    ``part``: ``prover`` (each test against kommune and nation), ``profil`` (which test stands
+    out), ``sammenheng`` (pupil-level correlations and low results), ``indikatorer`` (national
+    tests beside Elevundersøkelsen and grunnskolepoeng).
+    """
+    from tallkit.analyses import Filters
+    from tallkit.analyses import fag as analysis
+
+    if part not in SUBJECT_PARTS:
+        raise UsageError(f"ukjent del «{part}». Gyldige: {', '.join(SUBJECT_PARTS)}.")
+    resolved = _settings(settings, db)
+    orgnr = resolve_school(skole, settings=resolved) if skole is not None else None
+    filters = Filters(aar=aar, trinn=trinn, prove=prove, kommune=kommune, skole=orgnr)
+    run = {
+        "prover": analysis.by_test,
+        "profil": analysis.profile,
+        "sammenheng": analysis.links,
+        "indikatorer": analysis.indicators,
+    }[part]
+    with open_store(resolved.db_path, read_only=True) as store:
+        return run(store, filters, resolved.min_group)

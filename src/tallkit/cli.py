@@ -337,6 +337,52 @@ def variasjon(
     _emit(frame, format_, ut)
 
 
+@app.command()
+def fag(
+    del_: Annotated[
+        str,
+        typer.Option(
+            "--del",
+            help="prover (hver prøve mot kommunen og landet), profil (hvilken prøve skiller "
+            "seg ut), sammenheng (elevdata) eller indikatorer (NP, Elevundersøkelsen, GSP).",
+        ),
+    ] = "prover",
+    aar: Annotated[str | None, typer.Option("--aar", help="Skoleår, f.eks. 2025-26.")] = None,
+    trinn: Annotated[int | None, typer.Option("--trinn", help="5, 8 eller 9.")] = None,
+    prove: Annotated[
+        str | None, typer.Option("--prove", help="engelsk, lesing eller regning.")
+    ] = None,
+    kommune: Annotated[
+        str | None, typer.Option("--kommune", help="Kommunenummer, f.eks. 9901.")
+    ] = None,
+    skole: Annotated[
+        str | None, typer.Option("--skole", help="Skolenavn (del av navn holder) eller orgnr.")
+    ] = None,
+    format_: FormatOption = None,
+    ut: OutOption = None,
+) -> None:
+    """Fagene mot hverandre: hver prøve mot kommunen og landet, skolens profil, sammenhengen
+    mellom prøvene for elevene, og nasjonale prøver ved siden av Elevundersøkelsen og
+    grunnskolepoeng.
+
+    Hver forskjell har et 95 %-intervall og et flagg: over, under eller ikke_sikker.
+
+    Eksempel: tallkit fag --del profil --skole "Nordby skole"
+    """
+    from tallkit import api
+
+    frame = api.fag(
+        del_,
+        aar=aar,
+        trinn=trinn,
+        prove=prove,
+        kommune=kommune,
+        skole=skole,
+        settings=_state.settings(),
+    )
+    _emit(frame, format_, ut)
+
+
 def _query_list(settings: Settings) -> pl.DataFrame:
     import polars as pl
 

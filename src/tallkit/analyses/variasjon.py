@@ -12,16 +12,22 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from typing import Any, Final
 
 import polars as pl
 
 from tallkit import stats
-from tallkit.analyses import Filters, run_query
+from tallkit.analyses import (
+    NATIONAL_SD,
+    Filters,
+    frame_of,
+    group_rows,
+    run_query,
+    school_rows,
+    school_se,
+)
 from tallkit.store import Store
 
-NATIONAL_SD: Final = 10.0  # the NP scale's SD in its reference year (FORMATS.md §6)
 SUPPRESSED: Final = "skjermet"
 SHOWN: Final = "ok"
 
@@ -112,25 +118,6 @@ DECOMPOSITION_METHOD: Final = (
 _CELL: Final = ("skoleaar", "trinn", "prove", "kommunenr")
 
 
-def _groups(
-    rows: list[dict[str, Any]], keys: Iterable[str]
-) -> dict[tuple[Any, ...], list[dict[str, Any]]]:
-    found: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
-    names = tuple(keys)
-    for row in rows:
-        found.setdefault(tuple(row[k] for k in names), []).append(row)
-    return found
-
-
-def _school_se(row: dict[str, Any]) -> tuple[float, str]:
-    """Uncertainty sources in the order of PRODUCT.md §4.4."""
-    if row["usikkerhet"] is not None and row["usikkerhet"] > 0:
-        return stats.se_from_half_width(row["usikkerhet"]), "udir"
-    if row["elev_sd"] is not None and row["elev_antall"]:
-        return row["elev_sd"] / math.sqrt(row["elev_antall"]), "elevdata"
-    return NATIONAL_SD / math.sqrt(row["antall"]), "tilnærming (nasjonalt SD)"
-
-
 def _pupil_sd(schools: list[dict[str, Any]]) -> tuple[float, str]:
     """The pupil-level SD for funnel limits: pupil data, else pooled from Udir's uncertainty."""
     with_pupils = [s for s in schools if s["elev_sd"] is not None and (s["elev_antall"] or 0) > 1]
@@ -165,25 +152,15 @@ def _reference(schools: list[dict[str, Any]], ses: list[float]) -> tuple[float, 
 
 def between_schools(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
     """One row per school, year, trinn and test (published results, all pupils)."""
-    rows = _school_rows(store, filters, min_group)
+    rows = school_rows(store, filters, min_group)
     out: list[dict[str, Any]] = []
-    for schools in _groups(rows, _CELL).values():
+    for schools in group_rows(rows, _CELL).values():
         out.extend(_compare_schools(schools))
-    return (
-        pl.DataFrame(out, schema=SCHOOL_SCHEMA, orient="row")
-        if out
-        else pl.DataFrame(schema=SCHOOL_SCHEMA)
-    )
-
-
-def _school_rows(store: Store, filters: Filters, min_group: int) -> list[dict[str, Any]]:
-    frame = run_query(store, "variasjon_skoler", filters.params("aar", "trinn", "prove", "kommune"))
-    # No number from fewer pupils than the minimum, even where Udir published one.
-    return frame.filter(pl.col("antall") >= min_group).to_dicts()
+    return frame_of(out, SCHOOL_SCHEMA)
 
 
 def _compare_schools(schools: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    se_and_source = [_school_se(s) for s in schools]
+    se_and_source = [school_se(s) for s in schools]
     ses = [se for se, _ in se_and_source]
     ref, ref_se, total, ref_source = _reference(schools, ses)
     sigma, sigma_source = _pupil_sd(schools)
@@ -245,13 +222,13 @@ def _compare_schools(schools: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def spread(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
     """Per kommune, year, trinn and test: how much school means differ, and why."""
-    rows = _school_rows(store, filters, min_group)
+    rows = school_rows(store, filters, min_group)
     out = []
-    for (year, trinn, test, kommune), schools in _groups(rows, _CELL).items():
+    for (year, trinn, test, kommune), schools in group_rows(rows, _CELL).items():
         if len(schools) < 2:
             continue  # one school has no spread; saying 0 would be a number without meaning
         means = [s["skalapoeng"] for s in schools]
-        ses = [_school_se(s)[0] for s in schools]
+        ses = [school_se(s)[0] for s in schools]
         shrunk = stats.shrink(means, [v * v for v in ses])
         sigma, sigma_source = _pupil_sd(schools)
         mean = math.fsum(means) / len(means)
@@ -273,11 +250,7 @@ def spread(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
                 "metode": SHRINKAGE_METHOD,
             }
         )
-    return (
-        pl.DataFrame(out, schema=SPREAD_SCHEMA, orient="row")
-        if out
-        else pl.DataFrame(schema=SPREAD_SCHEMA)
-    )
+    return frame_of(out, SPREAD_SCHEMA)
 
 
 def _group_summaries(store: Store, filters: Filters) -> list[dict[str, Any]]:
@@ -290,16 +263,12 @@ def within_schools(store: Store, filters: Filters, min_group: int) -> pl.DataFra
     """Per school, year, trinn and test: one row for all pupils, one per group (class)."""
     out: list[dict[str, Any]] = []
     keys = ("skoleaar", "trinn", "prove", "enhet_id")
-    for groups in _groups(_group_summaries(store, filters), keys).values():
-        out.extend(_school_groups(groups, min_group))
-    return (
-        pl.DataFrame(out, schema=GROUP_SCHEMA, orient="row")
-        if out
-        else pl.DataFrame(schema=GROUP_SCHEMA)
-    )
+    for groups in group_rows(_group_summaries(store, filters), keys).values():
+        out.extend(_one_school_groups(groups, min_group))
+    return frame_of(out, GROUP_SCHEMA)
 
 
-def _school_groups(groups: list[dict[str, Any]], min_group: int) -> list[dict[str, Any]]:
+def _one_school_groups(groups: list[dict[str, Any]], min_group: int) -> list[dict[str, Any]]:
     first = groups[0]
     base = {k: first[k] for k in ("skoleaar", "trinn", "prove", "enhet_id", "navn")}
     total_n = sum(g["antall"] for g in groups)
@@ -377,7 +346,7 @@ def _hidden(name: str) -> dict[str, Any]:
 def decomposition(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
     """Variance between schools / between groups within schools / within groups, per kommune."""
     out = []
-    for (year, trinn, test, kommune), groups in _groups(
+    for (year, trinn, test, kommune), groups in group_rows(
         _group_summaries(store, filters), _CELL
     ).items():
         summaries = [
@@ -411,8 +380,4 @@ def decomposition(store: Store, filters: Filters, min_group: int) -> pl.DataFram
                 "metode": DECOMPOSITION_METHOD,
             }
         )
-    return (
-        pl.DataFrame(out, schema=DECOMPOSITION_SCHEMA, orient="row")
-        if out
-        else pl.DataFrame(schema=DECOMPOSITION_SCHEMA)
-    )
+    return frame_of(out, DECOMPOSITION_SCHEMA)

@@ -1,7 +1,8 @@
--- name: variasjon_skoler
+-- name: skoleresultater
 -- description: Published national test results for every school (all pupils), with its
---   kommune's published result and, where pupil data exists, the school's pupil-level n, mean and
---   SD. The input to «tallkit variasjon»; suppressed and missing results are left out.
+--   kommune's and the nation's published result and, where pupil data exists, the school's
+--   pupil-level n, mean and SD. The input to «tallkit variasjon» and «tallkit fag»; suppressed
+--   and missing results are left out.
 -- params: $aar $trinn $prove $kommune (each may be null for all)
 with skoler as (
     select
@@ -24,6 +25,12 @@ kommuner as (
     where kjonn = 'alle' and eierform = 'alle' and status = 'ok'
         and enhet_id in (select enhet_id from enhet where nivaa = 'kommune')
 ),
+landet as (
+    select
+        skoleaar, trinn, prove, skalapoeng as land_snitt, usikkerhet as land_usikkerhet
+    from nasjonale_prover
+    where enhet_id = 'I' and kjonn = 'alle' and eierform = 'alle' and status = 'ok'
+),
 elever as (
     select
         enhet_id, skoleaar, trinn, prove,
@@ -35,8 +42,9 @@ elever as (
     group by all
 )
 select s.*, k.kommune_snitt, k.kommune_usikkerhet, k.kommune_antall,
-    p.elev_antall, p.elev_snitt, p.elev_sd
+    l.land_snitt, l.land_usikkerhet, p.elev_antall, p.elev_snitt, p.elev_sd
 from skoler as s
 left join kommuner as k using (kommunenr, skoleaar, trinn, prove)
+left join landet as l using (skoleaar, trinn, prove)
 left join elever as p using (enhet_id, skoleaar, trinn, prove)
 order by s.skoleaar, s.trinn, s.prove, s.kommunenr, s.enhet_id;

@@ -1,0 +1,41 @@
+-- name: fag_sammenheng
+-- description: Pupil-level links between tests, per school, school year, trinn and pair of tests:
+--   pupils with both results, the correlation of their scores, and how many are at the lowest
+--   mastery level in one test but not the other, or in both. Only aggregates leave this query.
+-- params: $aar $trinn $kommune $skole (each may be null for all)
+with resultater as (
+    select r.elev, r.enhet_id, r.skoleaar, r.trinn, r.prove, r.skalapoeng, r.mestringsnivaa
+    from elevresultat as r
+    left join enhet as e using (enhet_id)
+    where r.deltatt_status = 'D' and r.skalapoeng is not null
+        and (cast($aar as varchar) is null or r.skoleaar = $aar)
+        and (cast($trinn as integer) is null or r.trinn = $trinn)
+        and (cast($kommune as varchar) is null or e.kommunenr = $kommune)
+        and (cast($skole as varchar) is null or r.enhet_id = $skole)
+),
+par as (
+    select
+        a.enhet_id, a.skoleaar, a.trinn, a.prove as prove_a, b.prove as prove_b,
+        a.skalapoeng as poeng_a, b.skalapoeng as poeng_b,
+        a.mestringsnivaa = 1 as lav_a, b.mestringsnivaa = 1 as lav_b
+    from resultater as a
+    join resultater as b
+        on b.elev = a.elev and b.enhet_id = a.enhet_id and b.skoleaar = a.skoleaar
+        and b.trinn = a.trinn and a.prove < b.prove
+)
+select
+    p.enhet_id,
+    coalesce(e.navn, p.enhet_id) as navn,
+    p.skoleaar,
+    p.trinn,
+    p.prove_a,
+    p.prove_b,
+    count(*) as antall,
+    corr(p.poeng_a, p.poeng_b) as korrelasjon,
+    count(*) filter (where p.lav_a and not p.lav_b) as lav_bare_a,
+    count(*) filter (where p.lav_b and not p.lav_a) as lav_bare_b,
+    count(*) filter (where p.lav_a and p.lav_b) as lav_begge
+from par as p
+left join enhet as e using (enhet_id)
+group by all
+order by p.skoleaar, p.trinn, p.enhet_id, p.prove_a, p.prove_b;
