@@ -2,6 +2,8 @@
 -- description: Pupil-level links between tests, per school, school year, trinn and pair of tests:
 --   pupils with both results, the correlation of their scores, and how many are at the lowest
 --   mastery level in one test but not the other, or in both. Only aggregates leave this query.
+--   Sums are taken exactly (DECIMAL) so the result is the same whatever order threads add in;
+--   the library computes the correlation from them.
 -- params: $aar $trinn $kommune $skole (each may be null for all)
 with resultater as (
     select r.elev, r.enhet_id, r.skoleaar, r.trinn, r.prove, r.skalapoeng, r.mestringsnivaa
@@ -16,7 +18,8 @@ with resultater as (
 par as (
     select
         a.enhet_id, a.skoleaar, a.trinn, a.prove as prove_a, b.prove as prove_b,
-        a.skalapoeng as poeng_a, b.skalapoeng as poeng_b,
+        cast(a.skalapoeng as decimal(18, 4)) as poeng_a,
+        cast(b.skalapoeng as decimal(18, 4)) as poeng_b,
         a.mestringsnivaa = 1 as lav_a, b.mestringsnivaa = 1 as lav_b
     from resultater as a
     join resultater as b
@@ -31,7 +34,11 @@ select
     p.prove_a,
     p.prove_b,
     count(*) as antall,
-    corr(p.poeng_a, p.poeng_b) as korrelasjon,
+    cast(sum(p.poeng_a) as double) as sum_a,
+    cast(sum(p.poeng_b) as double) as sum_b,
+    cast(sum(p.poeng_a * p.poeng_a) as double) as sum_aa,
+    cast(sum(p.poeng_b * p.poeng_b) as double) as sum_bb,
+    cast(sum(p.poeng_a * p.poeng_b) as double) as sum_ab,
     count(*) filter (where p.lav_a and not p.lav_b) as lav_bare_a,
     count(*) filter (where p.lav_b and not p.lav_a) as lav_bare_b,
     count(*) filter (where p.lav_a and p.lav_b) as lav_begge

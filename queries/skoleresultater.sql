@@ -35,8 +35,13 @@ elever as (
     select
         enhet_id, skoleaar, trinn, prove,
         count(skalapoeng) as elev_antall,
-        avg(skalapoeng) as elev_snitt,
-        stddev_samp(skalapoeng) as elev_sd
+        -- exact (DECIMAL) sums: the same result whatever order the threads add in
+        cast(sum(cast(skalapoeng as decimal(18, 4))) as double) / count(*) as elev_snitt,
+        case when count(*) > 1 then sqrt(greatest(cast(
+            (sum(cast(skalapoeng as decimal(18, 4)) * cast(skalapoeng as decimal(18, 4)))
+                - sum(cast(skalapoeng as decimal(18, 4))) * sum(cast(skalapoeng as decimal(18, 4)))
+                / count(*)) / (count(*) - 1)
+            as double), 0)) end as elev_sd
     from elevresultat
     where deltatt_status = 'D' and skalapoeng is not null
     group by all

@@ -2,7 +2,8 @@
 -- description: Pupil-level results summarised per school, year, trinn, test and group (class):
 --   pupils with a score, mean, sum of squares around the group mean, and how many pupils are
 --   at the lowest and the highest mastery level. Input to «tallkit variasjon --del grupper» and
---   the variance decomposition; no single pupil leaves this query.
+--   the variance decomposition; no single pupil leaves this query. Sums are exact (DECIMAL), so
+--   the output is byte-identical however DuckDB's threads add them up.
 -- params: $aar $trinn $prove $kommune $skole (each may be null for all)
 select
     r.enhet_id,
@@ -13,8 +14,16 @@ select
     r.prove,
     coalesce(r.gruppe, '(uten gruppe)') as gruppe,
     count(*) as antall,
-    avg(r.skalapoeng) as snitt,
-    coalesce(var_pop(r.skalapoeng) * count(*), 0) as kvadratsum,
+    cast(sum(cast(r.skalapoeng as decimal(18, 4))) as double) / count(*) as snitt,
+    greatest(
+        cast(
+            sum(cast(r.skalapoeng as decimal(18, 4)) * cast(r.skalapoeng as decimal(18, 4)))
+            - sum(cast(r.skalapoeng as decimal(18, 4))) * sum(cast(r.skalapoeng as decimal(18, 4)))
+            / count(*)
+            as double
+        ),
+        0
+    ) as kvadratsum,
     count(*) filter (where r.mestringsnivaa = 1) as laveste_nivaa,
     count(*) filter (where r.mestringsnivaa = case when r.trinn = 5 then 3 else 5 end)
         as hoyeste_nivaa,

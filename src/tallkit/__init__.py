@@ -14,7 +14,17 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-_API = ("fag", "ingest", "named_query", "resolve_school", "skoler", "sql", "status", "variasjon")
+_API = (
+    "fag",
+    "ingest",
+    "named_query",
+    "progresjon",
+    "resolve_school",
+    "skoler",
+    "sql",
+    "status",
+    "variasjon",
+)
 __all__ = ["__version__", *_API]
 
 if TYPE_CHECKING:
@@ -26,6 +36,9 @@ if TYPE_CHECKING:
     )
     from tallkit.api import (
         named_query as named_query,
+    )
+    from tallkit.api import (
+        progresjon as progresjon,
     )
     from tallkit.api import (
         resolve_school as resolve_school,

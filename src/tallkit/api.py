@@ -25,6 +25,7 @@ from tallkit.store import open_store
 STATUS_PARTS = ("kilder", "dekning", "hull")
 VARIATION_PARTS = ("skoler", "spredning", "grupper", "dekomponering")
 SUBJECT_PARTS = ("prover", "profil", "sammenheng", "indikatorer")
+PROGRESSION_PARTS = ("kull", "elever", "verdiskaping", "trend")
 
 
 def _settings(settings: Settings | None, db: Path | str | None) -> Settings:
@@ -211,3 +212,41 @@ def fag(
     }[part]
     with open_store(resolved.db_path, read_only=True) as store:
         return run(store, filters, resolved.min_group)
+
+
+def progresjon(
+    part: str = "kull",
+    *,
+    aar: str | None = None,
+    trinn: int | None = None,
+    prove: str | None = None,
+    kommune: str | None = None,
+    skole: str | None = None,
+    settings: Settings | None = None,
+    db: Path | str | None = None,
+) -> pl.DataFrame:
+    """Progression of the same pupils (README: «tallkit progresjon»).
+
+    ``part``: ``kull`` (published results 8->9 and 5->8), ``elever`` (paired change and level
+    transitions from pupil data), ``verdiskaping`` (value added), ``trend`` (over the years,
+    with series breaks). ``aar`` is the end year of a progression.
+    """
+    from tallkit.analyses import Filters
+    from tallkit.analyses import progresjon as analysis
+
+    if part not in PROGRESSION_PARTS:
+        raise UsageError(f"ukjent del «{part}». Gyldige: {', '.join(PROGRESSION_PARTS)}.")
+    resolved = _settings(settings, db)
+    orgnr = resolve_school(skole, settings=resolved) if skole is not None else None
+    filters = Filters(aar=aar, trinn=trinn, prove=prove, kommune=kommune, skole=orgnr)
+    run = {
+        "kull": analysis.cohort,
+        "elever": analysis.paired,
+        "verdiskaping": analysis.value_added,
+        "trend": analysis.trend,
+    }[part]
+    with open_store(resolved.db_path, read_only=True) as store:
+        result = run(store, filters, resolved.min_group)
+    if trinn is not None and part != "trend":
+        result = result.filter(pl.col("til_trinn") == trinn)
+    return result

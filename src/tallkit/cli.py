@@ -291,50 +291,52 @@ def sql(
     _emit(frame, format_, ut)
 
 
+AarOption = Annotated[str | None, typer.Option("--aar", help="Skoleår, f.eks. 2025-26.")]
+TrinnOption = Annotated[int | None, typer.Option("--trinn", help="5, 8 eller 9.")]
+ProveOption = Annotated[str | None, typer.Option("--prove", help="engelsk, lesing eller regning.")]
+KommuneOption = Annotated[str | None, typer.Option("--kommune", help="Kommunenummer, f.eks. 9901.")]
+SkoleOption = Annotated[
+    str | None, typer.Option("--skole", help="Skolenavn (del av navn holder) eller orgnr.")
+]
+
+
 @app.command()
-def variasjon(
+def progresjon(
     del_: Annotated[
         str,
         typer.Option(
             "--del",
-            help="skoler (hver skole mot kommunen), spredning, grupper (klasser, elevdata) "
-            "eller dekomponering.",
+            help="kull (publiserte tall, 8.→9. og 5.→8. trinn), elever (parvis endring og "
+            "mestringsnivå, elevdata), verdiskaping (elevdata) eller trend.",
         ),
-    ] = "skoler",
-    aar: Annotated[str | None, typer.Option("--aar", help="Skoleår, f.eks. 2025-26.")] = None,
-    trinn: Annotated[int | None, typer.Option("--trinn", help="5, 8 eller 9.")] = None,
-    prove: Annotated[
-        str | None, typer.Option("--prove", help="engelsk, lesing eller regning.")
-    ] = None,
-    kommune: Annotated[
-        str | None, typer.Option("--kommune", help="Kommunenummer, f.eks. 9901.")
-    ] = None,
-    skole: Annotated[
-        str | None, typer.Option("--skole", help="Skolenavn (del av navn holder) eller orgnr.")
-    ] = None,
+    ] = "kull",
+    aar: AarOption = None,
+    trinn: TrinnOption = None,
+    prove: ProveOption = None,
+    kommune: KommuneOption = None,
+    skole: SkoleOption = None,
     format_: FormatOption = None,
     ut: OutOption = None,
 ) -> None:
-    """Variasjon mellom skoler og innad i skolen, med usikkerhet.
+    """Progresjon: de samme elevene over tid.
 
-    Hver skole sammenlignes med kommunen (del-helhet-korrigert), plasseres i en trakt (95 % og
-    99,8 %), får et krympet (empirisk Bayes) anslag og et rangintervall. Ingen tall vises for
-    grupper under minste gruppestørrelse.
+    8. trinn ett år mot 9. trinn året etter (samme skala), 5. trinn mot 8. trinn tre år senere
+    (posisjon mot landet, ulike skalaer; gjennom avgiverskolen når elevdata finnes),
+    verdiskaping (ikke SSBs skolebidrag) og trender der hvert brudd i tidsserien er merket.
+    --aar er skoleåret progresjonen ender i.
 
-    Eksempel: tallkit variasjon --aar 2025-26 --trinn 8 --prove lesing
+    Eksempel: tallkit progresjon --del elever --skole "Nordby ungdomsskole"
     """
     from tallkit import api
 
-    frame = api.variasjon(
-        del_,
-        aar=aar,
-        trinn=trinn,
-        prove=prove,
-        kommune=kommune,
-        skole=skole,
-        settings=_state.settings(),
-    )
-    _emit(frame, format_, ut)
+    filters: dict[str, Any] = {
+        "aar": aar,
+        "trinn": trinn,
+        "prove": prove,
+        "kommune": kommune,
+        "skole": skole,
+    }
+    _emit(api.progresjon(del_, **filters, settings=_state.settings()), format_, ut)
 
 
 @app.command()
@@ -347,17 +349,11 @@ def fag(
             "seg ut), sammenheng (elevdata) eller indikatorer (NP, Elevundersøkelsen, GSP).",
         ),
     ] = "prover",
-    aar: Annotated[str | None, typer.Option("--aar", help="Skoleår, f.eks. 2025-26.")] = None,
-    trinn: Annotated[int | None, typer.Option("--trinn", help="5, 8 eller 9.")] = None,
-    prove: Annotated[
-        str | None, typer.Option("--prove", help="engelsk, lesing eller regning.")
-    ] = None,
-    kommune: Annotated[
-        str | None, typer.Option("--kommune", help="Kommunenummer, f.eks. 9901.")
-    ] = None,
-    skole: Annotated[
-        str | None, typer.Option("--skole", help="Skolenavn (del av navn holder) eller orgnr.")
-    ] = None,
+    aar: AarOption = None,
+    trinn: TrinnOption = None,
+    prove: ProveOption = None,
+    kommune: KommuneOption = None,
+    skole: SkoleOption = None,
     format_: FormatOption = None,
     ut: OutOption = None,
 ) -> None:
@@ -371,16 +367,52 @@ def fag(
     """
     from tallkit import api
 
-    frame = api.fag(
-        del_,
-        aar=aar,
-        trinn=trinn,
-        prove=prove,
-        kommune=kommune,
-        skole=skole,
-        settings=_state.settings(),
-    )
-    _emit(frame, format_, ut)
+    filters: dict[str, Any] = {
+        "aar": aar,
+        "trinn": trinn,
+        "prove": prove,
+        "kommune": kommune,
+        "skole": skole,
+    }
+    _emit(api.fag(del_, **filters, settings=_state.settings()), format_, ut)
+
+
+@app.command()
+def variasjon(
+    del_: Annotated[
+        str,
+        typer.Option(
+            "--del",
+            help="skoler (hver skole mot kommunen), spredning, grupper (klasser, elevdata) "
+            "eller dekomponering.",
+        ),
+    ] = "skoler",
+    aar: AarOption = None,
+    trinn: TrinnOption = None,
+    prove: ProveOption = None,
+    kommune: KommuneOption = None,
+    skole: SkoleOption = None,
+    format_: FormatOption = None,
+    ut: OutOption = None,
+) -> None:
+    """Variasjon mellom skoler og innad i skolen, med usikkerhet.
+
+    Hver skole sammenlignes med kommunen (del–helhet-korrigert), plasseres i en trakt (95 % og
+    99,8 %), får et krympet (empirisk Bayes) anslag og et rangintervall. Ingen tall vises for
+    grupper under minste gruppestørrelse.
+
+    Eksempel: tallkit variasjon --aar 2025-26 --trinn 8 --prove lesing
+    """
+    from tallkit import api
+
+    filters: dict[str, Any] = {
+        "aar": aar,
+        "trinn": trinn,
+        "prove": prove,
+        "kommune": kommune,
+        "skole": skole,
+    }
+    _emit(api.variasjon(del_, **filters, settings=_state.settings()), format_, ut)
 
 
 def _query_list(settings: Settings) -> pl.DataFrame:

@@ -174,7 +174,8 @@ def links(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
     frame = run_query(store, "fag_sammenheng", filters.params("aar", "trinn", "kommune", "skole"))
     out = []
     for row in frame.filter(pl.col("antall") >= min_group).to_dicts():
-        n, r = row["antall"], row["korrelasjon"]
+        n = row["antall"]
+        r = _correlation(n, row["sum_a"], row["sum_b"], row["sum_aa"], row["sum_bb"], row["sum_ab"])
         low = high = None
         if r is not None and n > 3 and abs(r) < 1:
             z, half = math.atanh(r), stats.Z95 / math.sqrt(n - 3)
@@ -182,6 +183,7 @@ def links(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
         out.append(
             {
                 **{k: row[k] for k in LINK_SCHEMA if k in row},
+                "korrelasjon": r,
                 "korrelasjon_lav": low,
                 "korrelasjon_hoy": high,
                 "andel_lav_bare_a": row["lav_bare_a"] / n,
@@ -190,6 +192,14 @@ def links(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
             }
         )
     return frame_of(out, LINK_SCHEMA)
+
+
+def _correlation(n: int, sa: float, sb: float, saa: float, sbb: float, sab: float) -> float | None:
+    """Pearson's r from exact sums (None when a test has no spread)."""
+    var_a, var_b = n * saa - sa * sa, n * sbb - sb * sb
+    if var_a <= 0 or var_b <= 0:
+        return None
+    return (n * sab - sa * sb) / math.sqrt(var_a * var_b)
 
 
 def indicators(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:

@@ -1,0 +1,170 @@
+"""«tallkit progresjon»: CLI equals library, the model's growth effects are recovered, paired
+changes and transitions equal a direct computation, series breaks are marked, small groups hide."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import polars as pl
+import pytest
+
+from conftest import SAMPLE_DATA, run_cli
+from tallkit import api
+from tallkit.config import Settings
+
+TRUTH = json.loads((SAMPLE_DATA / "sannhet.json").read_text(encoding="utf-8"))
+NORDBY_U = "999135684"  # growth 8 -> 9 about +3 above the kommune in the generating model
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    folder = tmp_path_factory.mktemp("progresjon")
+    settings = Settings(db_path=folder / "s.duckdb", key_file=folder / "nokkel")
+    api.ingest([SAMPLE_DATA], settings=settings)
+    yield settings
+
+
+@pytest.mark.parametrize("part", ["kull", "elever", "verdiskaping", "trend"])
+def test_cli_json_equals_the_library(sample: Settings, part: str) -> None:
+    args = [
+        "--db",
+        str(sample.db_path),
+        "progresjon",
+        "--del",
+        part,
+        "--kommune",
+        "9901",
+        "-f",
+        "json",
+    ]
+    result = run_cli(*args)
+    assert result.code == 0, result.stderr
+    expected = api.progresjon(part, kommune="9901", settings=sample)
+    assert expected.height > 0
+    assert json.loads(result.stdout) == json.loads(expected.write_json())
+
+
+def test_value_added_recovers_the_models_growth_effects(sample: Settings) -> None:
+    growth = {
+        s["orgnr"]: s["vekst_8_til_9"]
+        for s in TRUTH["skoler"]
+        if s.get("vekst_8_til_9") is not None
+    }
+    va = api.progresjon("verdiskaping", settings=sample).filter(pl.col("fra_trinn") == 8)
+    estimated = va.group_by("enhet_id").agg(pl.col("restledd").mean())
+    pairs = [
+        (growth[r["enhet_id"]], r["restledd"])
+        for r in estimated.iter_rows(named=True)
+        if r["enhet_id"] in growth
+    ]
+    assert len(pairs) >= 6
+    truth, estimate = np.array(pairs).T
+    assert np.corrcoef(truth, estimate)[0, 1] > 0.7
+    nordby = va.filter(pl.col("enhet_id") == NORDBY_U)
+    assert (nordby["flagg"] == "over").sum() >= nordby.height // 2
+    assert set(va["metode"].unique()) and "skolebidrag" in va["metode"][0]
+
+
+def test_paired_change_and_transitions_equal_a_direct_computation(sample: Settings) -> None:
+    con = duckdb.connect(str(sample.db_path), read_only=True)
+    rows = con.execute(
+        "select f.skalapoeng, t.skalapoeng, f.mestringsnivaa, t.mestringsnivaa "
+        "from elevresultat f join elevresultat t on t.elev = f.elev and t.prove = f.prove "
+        "where f.trinn = 8 and t.trinn = 9 and f.skoleaar = '2024-25' and t.skoleaar = '2025-26' "
+        "and f.prove = 'lesing' and t.enhet_id = $s and f.deltatt_status = 'D' "
+        "and t.deltatt_status = 'D' and f.skalapoeng is not null and t.skalapoeng is not null",
+        {"s": NORDBY_U},
+    ).fetchall()
+    con.close()
+    diff = np.array([r[1] - r[0] for r in rows])
+    row = (
+        api.progresjon(
+            "elever", skole=NORDBY_U, aar="2025-26", prove="lesing", trinn=9, settings=sample
+        )
+        .filter(pl.col("gruppe") == "alle")
+        .row(0, named=True)
+    )
+    assert row["antall"] == len(rows)
+    assert row["endring"] == pytest.approx(diff.mean())
+    up = sum(1 for r in rows if r[3] > r[2]) / len(rows)
+    down = sum(1 for r in rows if r[3] < r[2]) / len(rows)
+    assert (row["andel_opp"], row["andel_ned"]) == (pytest.approx(up), pytest.approx(down))
+    assert row["andel_opp"] + row["andel_samme"] + row["andel_ned"] == pytest.approx(1.0)
+
+
+def test_published_cohort_change_is_end_minus_start(sample: Settings) -> None:
+    frame = api.progresjon("kull", kommune="9901", settings=sample)
+    same_scale = frame.filter(pl.col("fra_trinn") == 8)
+    assert same_scale.height > 0
+    assert (
+        same_scale["endring"] - (same_scale["til_skalapoeng"] - same_scale["fra_skalapoeng"])
+    ).abs().max() == 0
+    across = frame.filter(pl.col("fra_trinn") == 5)
+    assert across.height > 0 and across["endring"].is_null().all()  # different scales
+    assert set(frame["nivaa"]) == {"skole", "kommune"}
+
+
+def test_trend_marks_the_2022_series_break(settings: Settings, tmp_path: Path) -> None:
+    units = "EnhetNivaa\tNasjonaltkode\tFylkekode\tKommunekode\tOrganisasjonsnummer\tNasjonalt\tFylke\tKommune\tEnhetNavn"
+    years = ["2020-21", "2021-22", "2022-23", "2023-24"]
+    header = [
+        f"{y}.Lesing.5. årstrinn.Alle eierformer.Alle kjønn.{m}"
+        for y in years
+        for m in ("Skalapoeng", "Antall elever deltatt")
+    ]
+    row = ["4", "I", "99", "9901", "999999999", "Hele landet", "X", "Y", "Testskolen "] + [
+        "50",
+        "30",
+    ] * 4
+    path = tmp_path / "trend.csv"
+    path.write_bytes(
+        ("sep=\t\n" + units + "\t" + "\t".join(header) + "\n" + "\t".join(row) + "\n").encode(
+            "utf-16-le"
+        )
+    )
+    api.ingest([path], settings=settings)
+    trend = api.progresjon("trend", skole="999999999", settings=settings).sort("skoleaar")
+    assert trend["serie"].to_list() == [1, 1, 2, 2]
+    marked = trend.filter(pl.col("brudd_for").is_not_null())
+    assert marked["skoleaar"].to_list() == ["2022-23"]
+    assert "2022" in marked["brudd_for"][0]
+
+
+def test_no_number_rests_on_fewer_pupils_than_the_minimum(tmp_path: Path) -> None:
+    minimum = 30
+    settings = Settings(
+        db_path=tmp_path / "m.duckdb", key_file=tmp_path / "nokkel", min_group=minimum
+    )
+    api.ingest([SAMPLE_DATA], settings=settings)
+    kull = api.progresjon("kull", settings=settings)
+    assert (
+        kull.height > 0
+        and (kull["fra_antall"] >= minimum).all()
+        and (kull["til_antall"] >= minimum).all()
+    )
+    for part in ("elever", "verdiskaping", "trend"):
+        frame = api.progresjon(part, settings=settings)
+        shown = frame.filter(pl.col("antall").is_not_null())
+        assert shown.height > 0 and (shown["antall"] >= minimum).all(), part
+    hidden = api.progresjon("elever", settings=settings).filter(pl.col("status") == "skjermet")
+    assert hidden.height > 0 and hidden["endring"].is_null().all()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["progresjon", "--del", "elever"],
+        ["progresjon", "--del", "verdiskaping"],
+        ["variasjon", "--del", "grupper"],
+        ["variasjon", "--del", "dekomponering"],
+        ["fag", "--del", "sammenheng"],
+    ],
+)
+def test_analyses_are_byte_identical_run_to_run(sample: Settings, args: list[str]) -> None:
+    first = run_cli("--db", str(sample.db_path), *args, "-f", "csv")
+    second = run_cli("--db", str(sample.db_path), *args, "-f", "csv")
+    assert first.code == 0 and first.stdout_bytes == second.stdout_bytes
