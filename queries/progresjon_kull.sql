@@ -25,7 +25,9 @@ select
     f.antall as fra_antall, f.skalapoeng as fra_skalapoeng, f.usikkerhet as fra_usikkerhet,
     t.antall as til_antall, t.skalapoeng as til_skalapoeng, t.usikkerhet as til_usikkerhet,
     lf.skalapoeng as fra_landet, lf.usikkerhet as fra_landet_usikkerhet,
-    lt.skalapoeng as til_landet, lt.usikkerhet as til_landet_usikkerhet
+    lt.skalapoeng as til_landet, lt.usikkerhet as til_landet_usikkerhet,
+    case when t.nivaa = 'skole' then kf.skalapoeng end as fra_kommune,
+    case when t.nivaa = 'skole' then kt.skalapoeng end as til_kommune
 from overganger as o
 join np as f on f.trinn = o.fra_trinn
 join np as t
@@ -35,6 +37,12 @@ left join np as lf
     on lf.enhet_id = 'I' and lf.skoleaar = f.skoleaar and lf.trinn = f.trinn and lf.prove = f.prove
 left join np as lt
     on lt.enhet_id = 'I' and lt.skoleaar = t.skoleaar and lt.trinn = t.trinn and lt.prove = t.prove
+left join np as kf
+    on kf.enhet_id = f.kommunenr and kf.skoleaar = f.skoleaar and kf.trinn = f.trinn
+    and kf.prove = f.prove
+left join np as kt
+    on kt.enhet_id = t.kommunenr and kt.skoleaar = t.skoleaar and kt.trinn = t.trinn
+    and kt.prove = t.prove
 where t.nivaa <> 'land'
     and (o.fra_trinn = 5 or t.prove in ('lesing', 'regning'))
     and (cast($aar as varchar) is null or t.skoleaar = $aar)

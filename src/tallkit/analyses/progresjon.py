@@ -51,6 +51,9 @@ COHORT_SCHEMA: Final = {
     "endring_mot_landet_lav": pl.Float64,
     "endring_mot_landet_hoy": pl.Float64,
     "flagg": pl.String,
+    "fra_mot_kommune": pl.Float64,
+    "til_mot_kommune": pl.Float64,
+    "endring_mot_kommune": pl.Float64,
     "sammenligning": pl.String,
 }
 PAIRED_SCHEMA: Final = {
@@ -143,6 +146,15 @@ def cohort(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
                 "endring_mot_landet_lav": relative - stats.Z95 * se,
                 "endring_mot_landet_hoy": relative + stats.Z95 * se,
                 "flagg": stats.flag(relative, se),
+            }
+        if row["fra_kommune"] is not None and row["til_kommune"] is not None:
+            # the school is inside its kommune at both ends: shown as a position, not flagged
+            before_k = row["fra_skalapoeng"] - row["fra_kommune"]
+            after_k = row["til_skalapoeng"] - row["til_kommune"]
+            result |= {
+                "fra_mot_kommune": before_k,
+                "til_mot_kommune": after_k,
+                "endring_mot_kommune": after_k - before_k,
             }
         result["sammenligning"] = (
             "samme skala (8. til 9. trinn)" if same_scale else "posisjon mot landet (ulike skalaer)"
