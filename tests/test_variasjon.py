@@ -184,3 +184,23 @@ def test_part_whole_difference_interval_uses_the_schools_weight(sample: Settings
     weight = row["antall"] / kommune[1]
     se = np.sqrt((1 - 2 * weight) * row["se"] ** 2 + (kommune[0] / 1.959964) ** 2)
     assert row["forskjell_hoy"] - row["forskjell"] == pytest.approx(stats.Z95 * se, rel=1e-5)
+
+
+def test_pooling_years_weights_by_n_and_marks_the_rows(sample: Settings) -> None:
+    pooled = api.variasjon(
+        "skoler", aar="2025-26", trinn=5, prove="lesing", slaa_sammen=3, settings=sample
+    )
+    single = {
+        year: api.variasjon("skoler", aar=year, trinn=5, prove="lesing", settings=sample)
+        for year in ("2023-24", "2024-25", "2025-26")
+    }
+    row = pooled.filter(pl.col("enhet_id") == STRONG).row(0, named=True)
+    assert row["skoleaar"] == "2023-24–2025-26" and row["aar_slatt_sammen"] == 3
+    parts = [f.filter(pl.col("enhet_id") == STRONG).row(0, named=True) for f in single.values()]
+    assert row["antall"] == sum(p["antall"] for p in parts)
+    expected = sum(p["antall"] * p["skalapoeng"] for p in parts) / row["antall"]
+    assert row["skalapoeng"] == pytest.approx(expected)
+    # more pupils, smaller uncertainty than any single year
+    assert row["se"] < min(p["se"] for p in parts)
+    with pytest.raises(Exception, match="2 eller 3"):
+        api.variasjon("skoler", slaa_sammen=5, settings=sample)

@@ -148,6 +148,7 @@ def variasjon(
     prove: str | None = None,
     kommune: str | None = None,
     skole: str | None = None,
+    slaa_sammen: int = 1,
     settings: Settings | None = None,
     db: Path | str | None = None,
 ) -> pl.DataFrame:
@@ -155,7 +156,8 @@ def variasjon(
 
     ``part``: ``skoler`` (each school against its kommune: funnel, shrinkage, rank interval),
     ``spredning`` (spread of school means), ``grupper`` (classes within a school, pupil data),
-    ``dekomponering`` (variance between schools / groups / pupils).
+    ``dekomponering`` (variance between schools / groups / pupils). ``slaa_sammen`` (2-3)
+    pools that many school years per school, weighted by n, for ``skoler`` and ``spredning``.
     """
     from tallkit.analyses import Filters
     from tallkit.analyses import variasjon as analysis
@@ -164,7 +166,7 @@ def variasjon(
         raise UsageError(f"ukjent del «{part}». Gyldige: {', '.join(VARIATION_PARTS)}.")
     resolved = _settings(settings, db)
     orgnr = resolve_school(skole, settings=resolved) if skole is not None else None
-    filters = Filters(aar=aar, trinn=trinn, prove=prove, kommune=kommune, skole=orgnr)
+    filters = Filters(aar, trinn, prove, kommune, orgnr, pool_years=slaa_sammen)
     run = {
         "skoler": analysis.between_schools,
         "spredning": analysis.spread,
@@ -187,6 +189,7 @@ def fag(
     prove: str | None = None,
     kommune: str | None = None,
     skole: str | None = None,
+    slaa_sammen: int = 1,
     settings: Settings | None = None,
     db: Path | str | None = None,
 ) -> pl.DataFrame:
@@ -194,7 +197,8 @@ def fag(
 
     ``part``: ``prover`` (each test against kommune and nation), ``profil`` (which test stands
     out), ``sammenheng`` (pupil-level correlations and low results), ``indikatorer`` (national
-    tests beside Elevundersøkelsen and grunnskolepoeng).
+    tests beside Elevundersøkelsen and grunnskolepoeng). ``slaa_sammen`` (2-3) pools school
+    years per school for ``prover`` and ``profil``.
     """
     from tallkit.analyses import Filters
     from tallkit.analyses import fag as analysis
@@ -203,7 +207,7 @@ def fag(
         raise UsageError(f"ukjent del «{part}». Gyldige: {', '.join(SUBJECT_PARTS)}.")
     resolved = _settings(settings, db)
     orgnr = resolve_school(skole, settings=resolved) if skole is not None else None
-    filters = Filters(aar=aar, trinn=trinn, prove=prove, kommune=kommune, skole=orgnr)
+    filters = Filters(aar, trinn, prove, kommune, orgnr, pool_years=slaa_sammen)
     run = {
         "prover": analysis.by_test,
         "profil": analysis.profile,

@@ -295,6 +295,14 @@ AarOption = Annotated[str | None, typer.Option("--aar", help="Skoleår, f.eks. 2
 TrinnOption = Annotated[int | None, typer.Option("--trinn", help="5, 8 eller 9.")]
 ProveOption = Annotated[str | None, typer.Option("--prove", help="engelsk, lesing eller regning.")]
 KommuneOption = Annotated[str | None, typer.Option("--kommune", help="Kommunenummer, f.eks. 9901.")]
+PoolOption = Annotated[
+    int,
+    typer.Option(
+        "--slaa-sammen",
+        "--slå-sammen",
+        help="Slå sammen 2 eller 3 skoleår per skole (vektet med n), for små skoler.",
+    ),
+]
 SkoleOption = Annotated[
     str | None, typer.Option("--skole", help="Skolenavn (del av navn holder) eller orgnr.")
 ]
@@ -354,6 +362,7 @@ def fag(
     prove: ProveOption = None,
     kommune: KommuneOption = None,
     skole: SkoleOption = None,
+    slaa_sammen: PoolOption = 1,
     format_: FormatOption = None,
     ut: OutOption = None,
 ) -> None:
@@ -374,7 +383,9 @@ def fag(
         "kommune": kommune,
         "skole": skole,
     }
-    _emit(api.fag(del_, **filters, settings=_state.settings()), format_, ut)
+    _emit(
+        api.fag(del_, **filters, slaa_sammen=slaa_sammen, settings=_state.settings()), format_, ut
+    )
 
 
 @app.command()
@@ -392,6 +403,7 @@ def variasjon(
     prove: ProveOption = None,
     kommune: KommuneOption = None,
     skole: SkoleOption = None,
+    slaa_sammen: PoolOption = 1,
     format_: FormatOption = None,
     ut: OutOption = None,
 ) -> None:
@@ -412,7 +424,11 @@ def variasjon(
         "kommune": kommune,
         "skole": skole,
     }
-    _emit(api.variasjon(del_, **filters, settings=_state.settings()), format_, ut)
+    _emit(
+        api.variasjon(del_, **filters, slaa_sammen=slaa_sammen, settings=_state.settings()),
+        format_,
+        ut,
+    )
 
 
 def _query_list(settings: Settings) -> pl.DataFrame:

@@ -25,6 +25,7 @@ LOWER_IS_BETTER: Final = frozenset({"EUIndeks_1398"})
 
 TEST_SCHEMA: Final = {
     "skoleaar": pl.String,
+    "aar_slatt_sammen": pl.Int32,
     "trinn": pl.Int16,
     "prove": pl.String,
     "kommunenr": pl.String,
@@ -47,6 +48,7 @@ TEST_SCHEMA: Final = {
 }
 PROFILE_SCHEMA: Final = {
     "skoleaar": pl.String,
+    "aar_slatt_sammen": pl.Int32,
     "trinn": pl.Int16,
     "enhet_id": pl.String,
     "navn": pl.String,
@@ -110,9 +112,8 @@ def by_test(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
         if filters.skole is not None and row["enhet_id"] != filters.skole:
             continue
         se, source = school_se(row)
-        result = {
-            k: row[k] for k in ("skoleaar", "trinn", "prove", "kommunenr", "enhet_id", "navn")
-        }
+        keys = ("skoleaar", "aar_slatt_sammen", "trinn", "prove", "kommunenr", "enhet_id", "navn")
+        result = {k: row[k] for k in keys}
         result |= {"antall": row["antall"], "skalapoeng": row["skalapoeng"], "se": se}
         result |= {
             "usikkerhet_kilde": source,
@@ -154,6 +155,7 @@ def profile(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
             out.append(
                 {
                     "skoleaar": row["skoleaar"],
+                    "aar_slatt_sammen": row["aar_slatt_sammen"],
                     "trinn": row["trinn"],
                     "enhet_id": row["enhet_id"],
                     "navn": row["navn"],

@@ -33,6 +33,7 @@ SHOWN: Final = "ok"
 
 SCHOOL_SCHEMA: Final = {
     "skoleaar": pl.String,
+    "aar_slatt_sammen": pl.Int32,
     "trinn": pl.Int16,
     "prove": pl.String,
     "kommunenr": pl.String,
@@ -65,6 +66,7 @@ SCHOOL_SCHEMA: Final = {
 }
 SPREAD_SCHEMA: Final = {
     "skoleaar": pl.String,
+    "aar_slatt_sammen": pl.Int32,
     "trinn": pl.Int16,
     "prove": pl.String,
     "kommunenr": pl.String,
@@ -186,6 +188,7 @@ def _compare_schools(schools: list[dict[str, Any]]) -> list[dict[str, Any]]:
         result.append(
             {
                 "skoleaar": school["skoleaar"],
+                "aar_slatt_sammen": school["aar_slatt_sammen"],
                 "trinn": school["trinn"],
                 "prove": school["prove"],
                 "kommunenr": school["kommunenr"],
@@ -236,6 +239,7 @@ def spread(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
         out.append(
             {
                 "skoleaar": year,
+                "aar_slatt_sammen": max(s["aar_slatt_sammen"] for s in schools),
                 "trinn": trinn,
                 "prove": test,
                 "kommunenr": kommune,
