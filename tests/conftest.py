@@ -38,6 +38,18 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
 
 
+@pytest.fixture(scope="session")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The fictional kommune in sample_data/, ingested once for every analysis test."""
+    from tallkit import api
+
+    folder = tmp_path_factory.mktemp("eksempeldata")
+    settings = Settings(db_path=folder / "s.duckdb", key_file=folder / "nokkel")
+    report = api.ingest([SAMPLE_DATA], settings=settings)
+    assert report.exit_code == 0, [f.error for f in report.files]
+    return settings
+
+
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     return tmp_path / "test.duckdb"

@@ -4,7 +4,6 @@ profile is found, pupil-level links equal a direct computation, and small groups
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -17,14 +16,6 @@ from tallkit import api
 from tallkit.config import Settings
 
 PROFILED = "997094069"  # Bjørkås skole: lesing +3.5, regning −5 in the generating model
-
-
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    folder = tmp_path_factory.mktemp("fag")
-    settings = Settings(db_path=folder / "s.duckdb", key_file=folder / "nokkel")
-    api.ingest([SAMPLE_DATA], settings=settings)
-    yield settings
 
 
 @pytest.mark.parametrize("part", ["prover", "profil", "sammenheng", "indikatorer"])

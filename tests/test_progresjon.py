@@ -4,7 +4,6 @@ changes and transitions equal a direct computation, series breaks are marked, sm
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -18,14 +17,6 @@ from tallkit.config import Settings
 
 TRUTH = json.loads((SAMPLE_DATA / "sannhet.json").read_text(encoding="utf-8"))
 NORDBY_U = "999135684"  # growth 8 -> 9 about +3 above the kommune in the generating model
-
-
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    folder = tmp_path_factory.mktemp("progresjon")
-    settings = Settings(db_path=folder / "s.duckdb", key_file=folder / "nokkel")
-    api.ingest([SAMPLE_DATA], settings=settings)
-    yield settings
 
 
 @pytest.mark.parametrize("part", ["kull", "elever", "verdiskaping", "trend"])

@@ -5,7 +5,6 @@ decomposition equals a direct numpy computation on the stored pupil rows."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -20,14 +19,6 @@ from tallkit.config import Settings
 TRUTH = json.loads((SAMPLE_DATA / "sannhet.json").read_text(encoding="utf-8"))
 STRONG = "996566048"  # Solåsen skole: school effect +5.5 to +6.5 on every test
 WEAK = "991064052"  # Granlia skole: −5.5 to −6.5
-
-
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    folder = tmp_path_factory.mktemp("utvalg")
-    settings = Settings(db_path=folder / "s.duckdb", key_file=folder / "nokkel")
-    api.ingest([SAMPLE_DATA], settings=settings)
-    yield settings
 
 
 @pytest.mark.parametrize("part", ["skoler", "spredning", "grupper", "dekomponering"])

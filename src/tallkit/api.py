@@ -23,9 +23,6 @@ from tallkit.resources import find_query
 from tallkit.store import open_store
 
 STATUS_PARTS = ("kilder", "dekning", "hull")
-VARIATION_PARTS = ("skoler", "spredning", "grupper", "dekomponering")
-SUBJECT_PARTS = ("prover", "profil", "sammenheng", "indikatorer")
-PROGRESSION_PARTS = ("kull", "elever", "verdiskaping", "trend")
 
 
 def _settings(settings: Settings | None, db: Path | str | None) -> Settings:
@@ -140,6 +137,31 @@ def resolve_school(
     )
 
 
+def _run_analysis(
+    module: str,
+    part: str,
+    *,
+    skole: str | None,
+    settings: Settings | None,
+    db: Path | str | None,
+    **filter_args: Any,
+) -> pl.DataFrame:
+    """Resolve the school, build the filters and run one part of an analysis read-only."""
+    from importlib import import_module
+
+    from tallkit.analyses import Filters
+
+    parts = import_module(f"tallkit.analyses.{module}").PARTS
+    if part not in parts:
+        raise UsageError(f"ukjent del «{part}». Gyldige: {', '.join(parts)}.")
+    resolved = _settings(settings, db)
+    orgnr = resolve_school(skole, settings=resolved) if skole is not None else None
+    filters = Filters(skole=orgnr, **filter_args)
+    with open_store(resolved.db_path, read_only=True) as store:
+        result: pl.DataFrame = parts[part](store, filters, resolved.min_group)
+    return result
+
+
 def variasjon(
     part: str = "skoler",
     *,
@@ -159,26 +181,18 @@ def variasjon(
     ``dekomponering`` (variance between schools / groups / pupils). ``slaa_sammen`` (2-3)
     pools that many school years per school, weighted by n, for ``skoler`` and ``spredning``.
     """
-    from tallkit.analyses import Filters
-    from tallkit.analyses import variasjon as analysis
-
-    if part not in VARIATION_PARTS:
-        raise UsageError(f"ukjent del «{part}». Gyldige: {', '.join(VARIATION_PARTS)}.")
-    resolved = _settings(settings, db)
-    orgnr = resolve_school(skole, settings=resolved) if skole is not None else None
-    filters = Filters(aar, trinn, prove, kommune, orgnr, pool_years=slaa_sammen)
-    run = {
-        "skoler": analysis.between_schools,
-        "spredning": analysis.spread,
-        "grupper": analysis.within_schools,
-        "dekomponering": analysis.decomposition,
-    }[part]
-    with open_store(resolved.db_path, read_only=True) as store:
-        result = run(store, filters, resolved.min_group)
-    if part == "skoler" and orgnr is not None:
-        # compared with every school of its kommune, shown for the one asked about
-        result = result.filter(pl.col("enhet_id") == orgnr)
-    return result
+    return _run_analysis(
+        "variasjon",
+        part,
+        skole=skole,
+        settings=settings,
+        db=db,
+        aar=aar,
+        trinn=trinn,
+        prove=prove,
+        kommune=kommune,
+        pool_years=slaa_sammen,
+    )
 
 
 def fag(
@@ -200,22 +214,18 @@ def fag(
     tests beside Elevundersøkelsen and grunnskolepoeng). ``slaa_sammen`` (2-3) pools school
     years per school for ``prover`` and ``profil``.
     """
-    from tallkit.analyses import Filters
-    from tallkit.analyses import fag as analysis
-
-    if part not in SUBJECT_PARTS:
-        raise UsageError(f"ukjent del «{part}». Gyldige: {', '.join(SUBJECT_PARTS)}.")
-    resolved = _settings(settings, db)
-    orgnr = resolve_school(skole, settings=resolved) if skole is not None else None
-    filters = Filters(aar, trinn, prove, kommune, orgnr, pool_years=slaa_sammen)
-    run = {
-        "prover": analysis.by_test,
-        "profil": analysis.profile,
-        "sammenheng": analysis.links,
-        "indikatorer": analysis.indicators,
-    }[part]
-    with open_store(resolved.db_path, read_only=True) as store:
-        return run(store, filters, resolved.min_group)
+    return _run_analysis(
+        "fag",
+        part,
+        skole=skole,
+        settings=settings,
+        db=db,
+        aar=aar,
+        trinn=trinn,
+        prove=prove,
+        kommune=kommune,
+        pool_years=slaa_sammen,
+    )
 
 
 def progresjon(
@@ -233,24 +243,16 @@ def progresjon(
 
     ``part``: ``kull`` (published results 8->9 and 5->8), ``elever`` (paired change and level
     transitions from pupil data), ``verdiskaping`` (value added), ``trend`` (over the years,
-    with series breaks). ``aar`` is the end year of a progression.
+    with series breaks). ``aar`` and ``trinn`` are the end of a progression.
     """
-    from tallkit.analyses import Filters
-    from tallkit.analyses import progresjon as analysis
-
-    if part not in PROGRESSION_PARTS:
-        raise UsageError(f"ukjent del «{part}». Gyldige: {', '.join(PROGRESSION_PARTS)}.")
-    resolved = _settings(settings, db)
-    orgnr = resolve_school(skole, settings=resolved) if skole is not None else None
-    filters = Filters(aar=aar, trinn=trinn, prove=prove, kommune=kommune, skole=orgnr)
-    run = {
-        "kull": analysis.cohort,
-        "elever": analysis.paired,
-        "verdiskaping": analysis.value_added,
-        "trend": analysis.trend,
-    }[part]
-    with open_store(resolved.db_path, read_only=True) as store:
-        result = run(store, filters, resolved.min_group)
-    if trinn is not None and part != "trend":
-        result = result.filter(pl.col("til_trinn") == trinn)
-    return result
+    return _run_analysis(
+        "progresjon",
+        part,
+        skole=skole,
+        settings=settings,
+        db=db,
+        aar=aar,
+        trinn=trinn,
+        prove=prove,
+        kommune=kommune,
+    )

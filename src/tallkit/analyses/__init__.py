@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -32,6 +32,9 @@ class Filters:
 
     def params(self, *names: str) -> dict[str, Any]:
         return {name: getattr(self, name) for name in names}
+
+
+Analysis = Callable[[Store, Filters, int], pl.DataFrame]  # (store, filters, minimum group size)
 
 
 def frame_of(rows: list[dict[str, Any]], schema: dict[str, Any]) -> pl.DataFrame:

@@ -16,7 +16,15 @@ from typing import Any, Final
 import polars as pl
 
 from tallkit import stats
-from tallkit.analyses import Filters, frame_of, group_rows, run_query, school_rows, school_se
+from tallkit.analyses import (
+    Analysis,
+    Filters,
+    frame_of,
+    group_rows,
+    run_query,
+    school_rows,
+    school_se,
+)
 from tallkit.store import Store
 
 SUPPRESSED: Final = "skjermet"
@@ -236,3 +244,11 @@ def _indicator_se(row: dict[str, Any]) -> tuple[float | None, str]:
         return row["standardavvik"] / math.sqrt(row["antall"]), "standardavvik og n"
     # No spread in the export (grunnskolepoeng): say so rather than invent an interval.
     return None, "ingen (eksporten oppgir ikke spredning)"
+
+
+PARTS: Final[dict[str, Analysis]] = {
+    "prover": by_test,
+    "profil": profile,
+    "sammenheng": links,
+    "indikatorer": indicators,
+}

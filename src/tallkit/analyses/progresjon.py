@@ -19,7 +19,7 @@ from typing import Any, Final
 import polars as pl
 
 from tallkit import stats
-from tallkit.analyses import NATIONAL_SD, Filters, frame_of, group_rows, run_query
+from tallkit.analyses import NATIONAL_SD, Analysis, Filters, frame_of, group_rows, run_query
 from tallkit.brudd import SeriesBreak, breaks_between
 from tallkit.store import Store
 
@@ -382,3 +382,23 @@ def trend(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
                 }
             )
     return frame_of(out, TREND_SCHEMA)
+
+
+def _ending_on_trinn(run: Analysis) -> Analysis:
+    """The same analysis, keeping only progressions that end on --trinn (for 8->9, trinn 9)."""
+
+    def filtered(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
+        result = run(store, filters, min_group)
+        if filters.trinn is None:
+            return result
+        return result.filter(pl.col("til_trinn") == filters.trinn)
+
+    return filtered
+
+
+PARTS: Final[dict[str, Analysis]] = {
+    "kull": _ending_on_trinn(cohort),
+    "elever": _ending_on_trinn(paired),
+    "verdiskaping": _ending_on_trinn(value_added),
+    "trend": trend,
+}

@@ -19,6 +19,7 @@ import polars as pl
 from tallkit import stats
 from tallkit.analyses import (
     NATIONAL_SD,
+    Analysis,
     Filters,
     frame_of,
     group_rows,
@@ -157,7 +158,8 @@ def between_schools(store: Store, filters: Filters, min_group: int) -> pl.DataFr
     rows = school_rows(store, filters, min_group)
     out: list[dict[str, Any]] = []
     for schools in group_rows(rows, _CELL).values():
-        out.extend(_compare_schools(schools))
+        # compared with every school of its kommune, shown for the one asked about
+        out.extend(r for r in _compare_schools(schools) if filters.skole in (None, r["enhet_id"]))
     return frame_of(out, SCHOOL_SCHEMA)
 
 
@@ -385,3 +387,11 @@ def decomposition(store: Store, filters: Filters, min_group: int) -> pl.DataFram
             }
         )
     return frame_of(out, DECOMPOSITION_SCHEMA)
+
+
+PARTS: Final[dict[str, Analysis]] = {
+    "skoler": between_schools,
+    "spredning": spread,
+    "grupper": within_schools,
+    "dekomponering": decomposition,
+}
