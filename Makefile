@@ -17,6 +17,7 @@ test:
 
 bench:
 	$(PY) bench/ingest.py
+	$(PY) bench/analyses.py
 
 sample-data:
 	$(PY) sample_data/generate.py

@@ -606,8 +606,7 @@ def build_database(pupil_rows: int) -> Path:
         _log(f"exports written in {exports_seconds:.1f} s; ingesting ...")
         t0 = time.perf_counter()
         with pseudonym_key():
-            # tallkit.api.ingest, not tallkit.ingest: once tallkit.api is imported, the name
-            # tallkit.ingest is the submodule tallkit/ingest.py, which shadows the lazy function
+            # (tallkit.ingest and tallkit.api.ingest are the same function)
             report = tallkit.api.ingest([*exports, pupil_file], db=work / "tallkit.duckdb")
         ingest_seconds = time.perf_counter() - t0
         failed = [f for f in report.files if f.status != "innlest"]

@@ -218,3 +218,12 @@ def test_sample_data_generator_is_deterministic(tmp_path: Path) -> None:
     assert generated
     for name in generated:
         assert (tmp_path / name).read_bytes() == (SAMPLE_DATA / name).read_bytes(), name
+
+
+def test_library_functions_are_not_shadowed_by_submodules() -> None:
+    code = (
+        "import tallkit, tallkit.api, tallkit.ingestion; "
+        "print(all(callable(getattr(tallkit, n)) for n in tallkit.__all__ if n != '__version__'))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True"

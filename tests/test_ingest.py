@@ -15,7 +15,7 @@ import pytest
 from conftest import NP_5_2025, NP_U_2025, db_fingerprint, run_cli
 from tallkit import api
 from tallkit.config import Settings
-from tallkit.ingest import CHECKED, INGESTED, UNCHANGED
+from tallkit.ingestion import CHECKED, INGESTED, UNCHANGED
 
 _W1 = (3, 7, 6, 1, 8, 9, 4, 5, 2)
 _W2 = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)

@@ -15,7 +15,7 @@ import pytest
 from conftest import NP_5_2023_PIPE, NP_5_2025, NP_U_2025, REAL, SKOLEPORTEN
 from tallkit import api
 from tallkit.config import Settings
-from tallkit.ingest import INGESTED
+from tallkit.ingestion import INGESTED
 
 
 @pytest.fixture(scope="module")

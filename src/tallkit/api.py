@@ -17,8 +17,8 @@ import polars as pl
 
 from tallkit.config import Settings, load_settings
 from tallkit.errors import UsageError
-from tallkit.ingest import IngestReport, ProgressCallback
-from tallkit.ingest import ingest as _ingest
+from tallkit.ingestion import IngestReport, ProgressCallback
+from tallkit.ingestion import ingest as _ingest
 from tallkit.resources import find_query
 from tallkit.store import open_store
 
@@ -40,7 +40,7 @@ def ingest(
     now: datetime | None = None,
     progress: ProgressCallback | None = None,
 ) -> IngestReport:
-    """Read export files and folders into the database; see :mod:`tallkit.ingest`."""
+    """Read export files and folders into the database; see :mod:`tallkit.ingestion`."""
     return _ingest(
         [Path(p) for p in paths],
         _settings(settings, db),

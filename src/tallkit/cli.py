@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from tallkit.config import Settings
-    from tallkit.ingest import IngestReport
+    from tallkit.ingestion import IngestReport
 
 app = typer.Typer(
     name="tallkit",
@@ -167,7 +167,7 @@ def _number(value: int) -> str:
 
 
 def _print_ingest_summary(report: IngestReport, *, dry_run: bool) -> None:
-    from tallkit.ingest import FAILED
+    from tallkit.ingestion import FAILED
 
     for file in report.files:
         if file.status == FAILED:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from statistics import NormalDist
 from typing import Final
 
@@ -72,6 +73,7 @@ def t_cdf(t: float, df: float) -> float:
     return 1.0 - tail if t > 0 else tail
 
 
+@cache  # analyses ask for the same few (p, df) pairs hundreds of thousands of times
 def t_quantile(p: float, df: float) -> float:
     """Student's t quantile by bisection on :func:`t_cdf` (no scipy at run time)."""
     if not 0.0 < p < 1.0 or df <= 0:
