@@ -110,26 +110,27 @@ def test_directory_with_no_exports(existing: tuple[Path, str], tmp_path: Path) -
     assert db_fingerprint(db) == before
 
 
+def _pupil_file(path: Path, line: int, replacement: str) -> Path:
+    """Twenty valid plain-layout rows, with file line ``line`` replaced."""
+    rows = ["elev;orgnr;skoleaar;prove;deltatt;skalapoeng;mestringsnivaa;gruppe;avgiverskole"]
+    rows += [f"E{n};999000001;2025-26;NPLES08;D;{40 + n};2;8A;" for n in range(20)]
+    rows[line - 1] = replacement
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
 def test_non_number_in_pupil_file_names_line_and_column(
     existing: tuple[Path, str], tmp_path: Path
 ) -> None:
     db, before = existing
-    rows = ["elev;orgnr;skoleaar;prove;deltatt;skalapoeng;mestringsnivaa;gruppe;avgiverskole"]
-    rows += [f"E{n};999000001;2025-26;NPLES08;D;{40 + n};2;8A;" for n in range(20)]
-    rows[15] = "E14;999000001;2025-26;NPLES08;D;fire;2;8A;"
-    bad = tmp_path / "elever.csv"
-    bad.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    bad = _pupil_file(tmp_path / "elever.csv", 16, "E14;999000001;2025-26;NPLES08;D;fire;2;8A;")
     _assert_refused(_ingest(db, bad), 1, str(bad), "linje 16", "skalapoeng", "«fire»")
     assert db_fingerprint(db) == before
 
 
 def test_pupil_file_with_too_few_fields(existing: tuple[Path, str], tmp_path: Path) -> None:
     db, before = existing
-    rows = ["elev;orgnr;skoleaar;prove;deltatt;skalapoeng;mestringsnivaa;gruppe;avgiverskole"]
-    rows += [f"E{n};999000001;2025-26;NPLES08;D;{40 + n};2;8A;" for n in range(20)]
-    rows[7] = "E6;999000001;2025-26"
-    bad = tmp_path / "elever_kort.csv"
-    bad.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    bad = _pupil_file(tmp_path / "elever_kort.csv", 8, "E6;999000001;2025-26")
     _assert_refused(_ingest(db, bad), 1, str(bad), "linje 8", "antall felt")
     assert db_fingerprint(db) == before
 
@@ -189,10 +190,6 @@ def test_pupil_row_without_id_is_refused_not_dropped(
     existing: tuple[Path, str], tmp_path: Path
 ) -> None:
     db, before = existing
-    rows = ["elev;orgnr;skoleaar;prove;deltatt;skalapoeng;mestringsnivaa;gruppe;avgiverskole"]
-    rows += [f"E{n};999000001;2025-26;NPLES08;D;{40 + n};2;8A;" for n in range(20)]
-    rows[9] = ";999000001;2025-26;NPLES08;D;44;2;8A;"
-    bad = tmp_path / "uten_id.csv"
-    bad.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    bad = _pupil_file(tmp_path / "uten_id.csv", 10, ";999000001;2025-26;NPLES08;D;44;2;8A;")
     _assert_refused(_ingest(db, bad), 1, str(bad), "linje 10", "«elev»", "mangler")
     assert db_fingerprint(db) == before

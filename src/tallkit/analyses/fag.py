@@ -25,9 +25,9 @@ from tallkit.analyses import (
     school_rows,
     school_se,
 )
+from tallkit.formats.cells import MISSING, SUPPRESSED
 from tallkit.store import Store
 
-SUPPRESSED: Final = "skjermet"
 # Higher is better for every indicator except bullying (a share of pupils bullied).
 LOWER_IS_BETTER: Final = frozenset({"EUIndeks_1398"})
 
@@ -220,8 +220,8 @@ def indicators(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
         result = {k: row[k] for k in INDICATOR_SCHEMA if k in row}
         code = row["indikator_kode"]
         result["retning"] = "lavere er bedre" if code in LOWER_IS_BETTER else "høyere er bedre"
-        if row["status"] != "ok" or row["verdi"] is None or (row["antall"] or 0) < min_group:
-            result |= {"status": SUPPRESSED if row["status"] != "mangler" else "mangler"}
+        if row["status"] != OK or row["verdi"] is None or (row["antall"] or 0) < min_group:
+            result |= {"status": SUPPRESSED if row["status"] != MISSING else MISSING}
             result |= {"antall": None, "verdi": None}
             out.append(result)
             continue

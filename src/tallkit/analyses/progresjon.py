@@ -21,6 +21,7 @@ import polars as pl
 from tallkit import stats
 from tallkit.analyses import NATIONAL_SD, Analysis, Filters, frame_of, group_rows, run_query
 from tallkit.brudd import SeriesBreak, breaks_between
+from tallkit.formats.cells import MISSING, OK, SUPPRESSED
 from tallkit.store import Store
 
 VALUE_ADDED_METHOD: Final = (
@@ -245,7 +246,7 @@ def _paired_rows(
             "gruppe": row["gruppe"],
         }
         if is_hidden:
-            rows.append({**base, "status": "skjermet"})
+            rows.append({**base, "status": SUPPRESSED})
             continue
         n = row["antall"]
         half = stats.t_quantile(0.975, n - 1) * (row["sd"] or 0.0) / math.sqrt(n)
@@ -253,7 +254,7 @@ def _paired_rows(
         rows.append(
             {
                 **base,
-                "status": "ok",
+                "status": OK,
                 "antall": n,
                 "endring": row["snitt"],
                 "endring_lav": row["snitt"] - half,
@@ -360,12 +361,12 @@ def trend(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
             result = {k: row[k] for k in ("enhet_id", "trinn", "prove", "skoleaar", "landet")}
             result |= {"serie": series, "brudd_for": " ".join(b.text for b in crossed) or None}
             if (
-                row["status"] != "ok"
+                row["status"] != OK
                 or row["skalapoeng"] is None
                 or (row["antall"] or 0) < min_group
             ):
                 out.append(
-                    {**result, "status": "skjermet" if row["status"] != "mangler" else "mangler"}
+                    {**result, "status": SUPPRESSED if row["status"] != MISSING else MISSING}
                 )
                 continue
             se = _se(row["usikkerhet"], row["antall"])
@@ -373,7 +374,7 @@ def trend(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
             out.append(
                 {
                     **result,
-                    "status": "ok",
+                    "status": OK,
                     "antall": row["antall"],
                     "skalapoeng": row["skalapoeng"],
                     "lav": row["skalapoeng"] - stats.Z95 * se,

@@ -27,10 +27,8 @@ from tallkit.analyses import (
     school_rows,
     school_se,
 )
+from tallkit.formats.cells import OK, SUPPRESSED
 from tallkit.store import Store
-
-SUPPRESSED: Final = "skjermet"
-SHOWN: Final = "ok"
 
 SCHOOL_SCHEMA: Final = {
     "skoleaar": pl.String,
@@ -323,7 +321,7 @@ def _shown(
     highest = sum(g["hoyeste_nivaa"] for g in groups)
     return {
         "gruppe": name,
-        "status": SHOWN,
+        "status": OK,
         "antall": n,
         "snitt": mean,
         "lav": mean - half,
