@@ -25,7 +25,7 @@ from tallkit.analyses import (
     school_rows,
     school_se,
 )
-from tallkit.formats.cells import MISSING, SUPPRESSED
+from tallkit.formats.cells import MISSING, OK, SUPPRESSED
 from tallkit.store import Store
 
 # Higher is better for every indicator except bullying (a share of pupils bullied).

@@ -360,11 +360,7 @@ def trend(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
             previous = row["skoleaar"]
             result = {k: row[k] for k in ("enhet_id", "trinn", "prove", "skoleaar", "landet")}
             result |= {"serie": series, "brudd_for": " ".join(b.text for b in crossed) or None}
-            if (
-                row["status"] != OK
-                or row["skalapoeng"] is None
-                or (row["antall"] or 0) < min_group
-            ):
+            if row["status"] != OK or row["skalapoeng"] is None or (row["antall"] or 0) < min_group:
                 out.append(
                     {**result, "status": SUPPRESSED if row["status"] != MISSING else MISSING}
                 )
