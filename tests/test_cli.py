@@ -153,7 +153,16 @@ def test_every_command_and_view_is_in_the_readme() -> None:
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     commands = sorted(get_command(app).commands)  # type: ignore[attr-defined]
-    assert commands == ["fag", "ingest", "progresjon", "skoler", "sql", "status", "variasjon"]
+    assert commands == [
+        "fag",
+        "ingest",
+        "progresjon",
+        "skoler",
+        "speil",
+        "sql",
+        "status",
+        "variasjon",
+    ]
     for name in commands:
         assert re.search(rf"tallkit {name}\b", readme), name
     for view in PUBLIC_VIEWS:

@@ -8,7 +8,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -256,3 +257,107 @@ def progresjon(
         prove=prove,
         kommune=kommune,
     )
+
+
+@dataclass
+class SpeilReport:
+    """What ``speil`` wrote, and which schools it skipped and why."""
+
+    written: list[Path]
+    skipped: list[tuple[str, str]]  # (school, reason)
+    year: str
+
+
+def speil(
+    skoler: Iterable[str] = (),
+    *,
+    alle: bool = False,
+    kommune: str | None = None,
+    aar: str | None = None,
+    formats: Iterable[str] = ("md", "html"),
+    ut: Path | str = Path("laeringsspeil"),
+    vurdering: Path | str | None = None,
+    maler: Path | str | None = None,
+    dato: str | None = None,
+    settings: Settings | None = None,
+    db: Path | str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> SpeilReport:
+    """Write the Læringsspeil for the schools asked for (or ``alle``) in Markdown and HTML.
+
+    The same database and options give byte-identical files; ``dato`` fixes the date printed.
+    """
+    from datetime import date
+
+    from tallkit import render, report
+    from tallkit.analyses import Filters
+    from tallkit.analyses import fag as fag_analysis
+    from tallkit.analyses import progresjon as progression
+    from tallkit.analyses import variasjon as variation
+
+    resolved = _settings(settings, db)
+    chosen = [resolve_school(s, settings=resolved) for s in skoler]
+    if not chosen and not alle:
+        raise UsageError("angi --skole NAVN (kan gjentas) eller --alle.")
+    wanted_formats = tuple(dict.fromkeys(formats))
+    unknown = [f for f in wanted_formats if f not in render.FORMATS]
+    if unknown:
+        raise UsageError(f"ukjent format «{unknown[0]}». Gyldige: md, html.")
+    schools = named_query("skoler", {"kommune": kommune}, settings=resolved)
+    if chosen:
+        schools = schools.filter(pl.col("orgnr").is_in(chosen))
+    year = aar or _latest_year(resolved, schools["orgnr"].to_list())
+    assessment = Path(vurdering).read_text(encoding="utf-8") if vurdering is not None else None
+    only = chosen[0] if len(chosen) == 1 else None
+    base = Filters(aar=year, kommune=kommune, skole=only)
+    with open_store(resolved.db_path, read_only=True) as store:
+        # one run of each analysis for every school; split per school below
+        inputs = report.Inputs(
+            schools=schools,
+            sources=named_query("kilder", settings=resolved).select("filnavn", "eksportert"),
+            tests=fag_analysis.by_test(store, base, resolved.min_group),
+            trend=progression.trend(
+                store, Filters(kommune=kommune, skole=only), resolved.min_group
+            ),
+            cohort=progression.cohort(store, base, resolved.min_group),
+            profile=fag_analysis.profile(store, base, resolved.min_group),
+            variation=variation.between_schools(store, base, resolved.min_group),
+            indicators=fag_analysis.indicators(store, base, resolved.min_group),
+        )
+    env = render.environment(Path(maler) if maler is not None else resolved.templates_dir)
+    stamp = dato or date.today().isoformat()
+    written: list[Path] = []
+    skipped: list[tuple[str, str]] = []
+    has_data = set(inputs.tests["enhet_id"]) | set(
+        inputs.indicators.filter(pl.col("verdi").is_not_null())["enhet_id"]
+    )
+    rows = schools.sort("kommune", "navn", "orgnr").to_dicts()
+    for index, school in enumerate(rows):
+        if progress is not None:
+            progress(index, len(rows))
+        if school["orgnr"] not in has_data:
+            skipped.append((f"{school['navn']} ({school['orgnr']})", f"ingen tall for {year}"))
+            continue
+        mirror = report.build(
+            inputs,
+            school["orgnr"],
+            year,
+            min_group=resolved.min_group,
+            assessment=assessment,
+            standards=resolved.standards,
+        )
+        written.extend(render.write(mirror, Path(ut), wanted_formats, date=stamp, env=env))
+    return SpeilReport(written, skipped, year)
+
+
+def _latest_year(settings: Settings, orgnrs: list[str]) -> str:
+    frame = sql(
+        "select max(skoleaar) as aar from nasjonale_prover where status = 'ok' "
+        "and list_contains($skoler, enhet_id)",
+        {"skoler": orgnrs},
+        settings=settings,
+    )
+    year = frame["aar"][0] if frame.height else None
+    if year is None:
+        raise UsageError("fant ingen år med tall for skolene. Les inn eksporter først.")
+    return str(year)

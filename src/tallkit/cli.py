@@ -431,6 +431,58 @@ def variasjon(
     )
 
 
+@app.command()
+def speil(
+    skole: Annotated[
+        list[str] | None,
+        typer.Option("--skole", help="Skolenavn (del av navn holder) eller orgnr; kan gjentas."),
+    ] = None,
+    alle: Annotated[bool, typer.Option("--alle", help="Alle skolene (i --kommune).")] = False,
+    kommune: KommuneOption = None,
+    aar: Annotated[
+        str | None, typer.Option("--aar", help="Skoleår. Standard: siste år med tall.")
+    ] = None,
+    format_: Annotated[
+        list[str] | None, typer.Option("--format", "-f", help="md og/eller html (standard: begge).")
+    ] = None,
+    ut: Annotated[Path, typer.Option("--ut", "-o", help="Mappen filene skrives til.")] = Path(
+        "laeringsspeil"
+    ),
+    vurdering: Annotated[
+        Path | None, typer.Option("--vurdering", help="Skolens egen vurdering (tekstfil).")
+    ] = None,
+    maler: Annotated[
+        Path | None, typer.Option("--maler", help="Egen malmappe (overstyrer fil for fil).")
+    ] = None,
+    dato: Annotated[
+        str | None, typer.Option("--dato", help="Datoen som skrives i rapporten (for like filer).")
+    ] = None,
+) -> None:
+    """Læringsspeil: én oversikt per skole i Markdown og selvstendig HTML.
+
+    Eksempel: tallkit speil --skole "Nordby skole" --ut speil/
+    """
+    from tallkit import api
+
+    report = api.speil(
+        skole or [],
+        alle=alle,
+        kommune=kommune,
+        aar=aar,
+        formats=format_ or ["md", "html"],
+        ut=ut,
+        vurdering=vurdering,
+        maler=maler,
+        dato=dato,
+        settings=_state.settings(),
+    )
+    if not _state.quiet:
+        reports = [p for p in report.written if p.suffix in (".md", ".html")]
+        _err(f"{len(reports)} filer skrevet til {ut} ({report.year}).")
+        for school, reason in report.skipped:
+            _err(f"hoppet over {school}: {reason}")
+
+
 def _query_list(settings: Settings) -> pl.DataFrame:
     import polars as pl
 

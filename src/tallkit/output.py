@@ -69,10 +69,12 @@ def write(frame: pl.DataFrame, fmt: str, destination: Path | None, stdout: Binar
 
 
 def md_cell(value: object) -> str:
-    """A Markdown table cell: ``|`` escaped, newlines flattened, null as empty."""
+    """Markdown text from a file: ``|`` escaped, newlines flattened, null as empty, and ``<``,
+    ``>`` and ``&`` as entities (Markdown viewers render raw HTML)."""
     if value is None:
         return ""
     text = f"{value:.10g}" if isinstance(value, float) else str(value)
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
 
 

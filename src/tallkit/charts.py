@@ -1,0 +1,116 @@
+"""Charts as self-contained SVG text: no network, no JavaScript, prints cleanly, and the same
+input gives the same bytes. Written by hand because a plotting library would add a heavy
+dependency for three small chart types; every label is escaped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+
+WIDTH, HEIGHT = 520, 220
+_LEFT, _RIGHT, _TOP, _BOTTOM = 44, 16, 16, 34
+_SCHOOL = "#1f5f8b"
+_BAND = "#9cc3e0"
+_NATION = "#6b6b6b"
+_BREAK = "#b8432f"
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    year: str
+    value: float | None
+    low: float | None
+    high: float | None
+    nation: float | None
+    series: int
+
+
+def _num(x: float) -> str:
+    return f"{x:.1f}"
+
+
+def trend_svg(title: str, points: list[TrendPoint]) -> str | None:
+    """A school's result per year with its 95 % band, the nation dashed, breaks marked."""
+    shown = [p for p in points if p.value is not None]
+    if not shown:
+        return None
+    values = [v for p in points for v in (p.value, p.low, p.high, p.nation) if v is not None]
+    lo, hi = min(values) - 2, max(values) + 2
+    n = len(points)
+    plot_w, plot_h = WIDTH - _LEFT - _RIGHT, HEIGHT - _TOP - _BOTTOM
+
+    def x(i: int) -> float:
+        return _LEFT + (plot_w * (i + 0.5) / n)
+
+    def y(v: float) -> float:
+        return _TOP + plot_h * (hi - v) / (hi - lo)
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
+        f'width="{WIDTH}" height="{HEIGHT}" role="img" aria-label="{escape(title)}">',
+        f"<title>{escape(title)}</title>",
+        f'<rect x="{_LEFT}" y="{_TOP}" width="{plot_w}" height="{plot_h}" fill="none" stroke="#ccc"/>',
+    ]
+    for tick in _ticks(lo, hi):
+        parts.append(
+            f'<text x="{_LEFT - 6}" y="{_num(y(tick) + 4)}" font-size="11" text-anchor="end">'
+            f"{tick:g}</text>"
+        )
+    for series in sorted({p.series for p in shown}):
+        idx = [i for i, p in enumerate(points) if p.series == series and p.value is not None]
+        band = [i for i in idx if points[i].low is not None and points[i].high is not None]
+        if len(band) > 1:
+            upper = " ".join(f"{_num(x(i))},{_num(y(points[i].high))}" for i in band)  # type: ignore[arg-type]
+            lower = " ".join(f"{_num(x(i))},{_num(y(points[i].low))}" for i in reversed(band))  # type: ignore[arg-type]
+            parts.append(f'<polygon points="{upper} {lower}" fill="{_BAND}" opacity="0.6"/>')
+        if len(idx) > 1:
+            line = " ".join(f"{_num(x(i))},{_num(y(points[i].value))}" for i in idx)  # type: ignore[arg-type]
+            parts.append(
+                f'<polyline points="{line}" fill="none" stroke="{_SCHOOL}" stroke-width="2"/>'
+            )
+    nation = [(i, p.nation) for i, p in enumerate(points) if p.nation is not None]
+    if len(nation) > 1:
+        line = " ".join(f"{_num(x(i))},{_num(y(v))}" for i, v in nation)
+        parts.append(
+            f'<polyline points="{line}" fill="none" stroke="{_NATION}" stroke-dasharray="5 4"/>'
+        )
+    for i, p in enumerate(points):
+        if p.value is not None:
+            if p.low is not None and p.high is not None:
+                parts.append(
+                    f'<line x1="{_num(x(i))}" x2="{_num(x(i))}" y1="{_num(y(p.low))}" '
+                    f'y2="{_num(y(p.high))}" stroke="{_SCHOOL}"/>'
+                )
+            parts.append(
+                f'<circle cx="{_num(x(i))}" cy="{_num(y(p.value))}" r="3.5" fill="{_SCHOOL}"/>'
+            )
+        parts.append(
+            f'<text x="{_num(x(i))}" y="{HEIGHT - 14}" font-size="11" text-anchor="middle">'
+            f"{escape(p.year)}</text>"
+        )
+        if i > 0 and p.series != points[i - 1].series:
+            bx = _num((x(i) + x(i - 1)) / 2)
+            parts.append(
+                f'<line x1="{bx}" x2="{bx}" y1="{_TOP}" y2="{_TOP + plot_h}" stroke="{_BREAK}" '
+                'stroke-dasharray="3 3"/>'
+                f'<text x="{bx}" y="{_TOP + 10}" font-size="10" fill="{_BREAK}" '
+                'text-anchor="middle">brudd</text>'
+            )
+    parts.append(
+        f'<text x="{_LEFT}" y="{HEIGHT - 2}" font-size="10" fill="{_NATION}">'
+        "Heltrukket: skolen med 95 % intervall. Stiplet: landet.</text>"
+    )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _ticks(lo: float, hi: float) -> list[float]:
+    step = 2.0 if hi - lo <= 16 else 5.0
+    first = int(lo // step + 1) * step
+    ticks = []
+    value = first
+    while value < hi:
+        ticks.append(value)
+        value += step
+    return ticks

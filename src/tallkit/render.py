@@ -1,0 +1,97 @@
+"""Render a :class:`~tallkit.report.Mirror` to Markdown (with SVG image files beside it) and to
+one self-contained HTML file. Jinja2 with ``StrictUndefined``; HTML is autoescaped, and only the
+SVG that :mod:`tallkit.charts` built (labels escaped there) is inserted as markup.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from tallkit.errors import OutputError
+from tallkit.output import md_cell
+from tallkit.report import Mirror
+from tallkit.resources import resource_dir
+
+FORMATS = ("md", "html")
+_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]+')
+
+
+def environment(override: Path | None = None) -> jinja2.Environment:
+    """Templates from the kommune's own folder first (file by file), then tallkit's."""
+    folders = [str(p) for p in (override, resource_dir("templates")) if p is not None]
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folders),
+        undefined=jinja2.StrictUndefined,
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["tall"] = number
+    env.filters["mdcelle"] = md_cell
+    return env
+
+
+def number(value: Any) -> str:
+    """Norwegian number: decimal comma, one decimal unless whole; empty as a dash."""
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "ja" if value else "nei"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        return f"{value:.1f}".replace(".", ",").replace("-", "−")
+    return str(value)
+
+
+def file_stem(mirror: Mirror) -> str:
+    """Sorts by year, kommune and name; æøå kept; nothing Windows refuses in a file name."""
+    name = _UNSAFE.sub("_", f"{mirror.skoleaar}_{mirror.kommune}_{mirror.navn}_{mirror.orgnr}")
+    return re.sub(r"\s+", "_", name).strip("._")
+
+
+def write(
+    mirror: Mirror,
+    folder: Path,
+    formats: tuple[str, ...],
+    *,
+    date: str,
+    env: jinja2.Environment,
+) -> list[Path]:
+    """Write the report in each format; return the files written."""
+    stem = file_stem(mirror)
+    written: list[Path] = []
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if "md" in formats:
+            images = {}
+            for section in mirror.sections:
+                for chart in section.charts:
+                    image = folder / f"{stem}_{chart.name}.svg"
+                    image.write_text(chart.svg + "\n", encoding="utf-8")
+                    images[chart.name] = image.name
+                    written.append(image)
+            text = env.get_template("laeringsspeil.md.j2").render(
+                speil=mirror, dato=date, bilder=images
+            )
+            written.append(_write(folder / f"{stem}.md", text))
+        if "html" in formats:
+            text = env.get_template("laeringsspeil.html.j2").render(speil=mirror, dato=date)
+            written.append(_write(folder / f"{stem}.html", text))
+    except jinja2.TemplateError as exc:
+        raise OutputError(f"malfeil: {exc}. Sjekk malene (--maler).") from None
+    except OSError as exc:
+        raise OutputError(f"{folder}: kan ikke skrive ({exc.strerror}).") from None
+    return written
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8", newline="\n")
+    return path

@@ -1,0 +1,383 @@
+"""The Læringsspeil as data: which sections, which rows, which observations. No I/O, no
+templates; :mod:`tallkit.render` turns this into Markdown and HTML.
+
+Everything is computed set-wise: each analysis runs once for all the schools asked for, and the
+result is split per school, so ``speil --alle`` costs a few queries, not a few per school.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from tallkit.brudd import BREAKS
+from tallkit.charts import TrendPoint, trend_svg
+
+FLAG_TEXT = {"over": "over", "under": "under", "ikke_sikker": "ikke sikker forskjell"}
+TEST_NAME = {"engelsk": "engelsk", "lesing": "lesing", "regning": "regning"}
+
+
+@dataclass
+class Table:
+    columns: list[tuple[str, str]]  # (key, Norwegian header)
+    rows: list[dict[str, Any]]
+    title: str = ""
+
+
+@dataclass
+class Chart:
+    name: str  # file-name stem for the Markdown's image file
+    title: str
+    svg: str
+
+
+@dataclass
+class Section:
+    title: str
+    intro: str = ""
+    tables: list[Table] = field(default_factory=list)
+    charts: list[Chart] = field(default_factory=list)
+    empty: str = ""  # shown instead of tables when there is no data
+
+
+@dataclass
+class Mirror:
+    """One school's Læringsspeil for one school year."""
+
+    orgnr: str
+    navn: str
+    kommune: str
+    skoleaar: str
+    sources: list[dict[str, Any]]
+    sections: list[Section]
+    reflections: list[str]
+    assessment: str | None
+    about: list[str]
+    min_group: int
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The analyses, computed once for every school in the run."""
+
+    schools: pl.DataFrame
+    sources: pl.DataFrame
+    tests: pl.DataFrame
+    trend: pl.DataFrame
+    cohort: pl.DataFrame
+    profile: pl.DataFrame
+    variation: pl.DataFrame
+    indicators: pl.DataFrame
+
+
+def _rows(frame: pl.DataFrame, orgnr: str) -> list[dict[str, Any]]:
+    return frame.filter(pl.col("enhet_id") == orgnr).to_dicts()
+
+
+def build(
+    inputs: Inputs,
+    orgnr: str,
+    year: str,
+    *,
+    min_group: int,
+    assessment: str | None = None,
+    standards: tuple[dict[str, Any], ...] = (),
+) -> Mirror:
+    school = inputs.schools.filter(pl.col("orgnr") == orgnr).row(0, named=True)
+    tests = _rows(inputs.tests, orgnr)
+    trend = [r for r in _rows(inputs.trend, orgnr) if r["skoleaar"] <= year]  # up to this report
+    sections = [
+        _summary(tests, standards),
+        _national_tests(trend, tests),
+        _progression(_rows(inputs.cohort, orgnr)),
+        _profile(_rows(inputs.profile, orgnr)),
+        _variation(_rows(inputs.variation, orgnr)),
+        _survey_and_points(_rows(inputs.indicators, orgnr)),
+    ]
+    return Mirror(
+        orgnr=orgnr,
+        navn=school["navn"],
+        kommune=school["kommune"] or school["kommunenr"] or "",
+        skoleaar=year,
+        sources=inputs.sources.to_dicts(),
+        sections=sections,
+        reflections=_reflections(
+            tests,
+            _rows(inputs.profile, orgnr),
+            _rows(inputs.cohort, orgnr),
+            _rows(inputs.indicators, orgnr),
+        ),
+        assessment=assessment,
+        about=_about(min_group, trend),
+        min_group=min_group,
+    )
+
+
+def _summary(tests: list[dict[str, Any]], standards: tuple[dict[str, Any], ...]) -> Section:
+    section = Section(
+        "Sammendrag",
+        intro="Skolens resultater på nasjonale prøver mot kommunen og landet. «over» og «under» "
+        "betyr at forskjellen er større enn usikkerheten (95 %).",
+        empty="Ingen publiserte resultater på nasjonale prøver for skolen dette året.",
+    )
+    if tests:
+        section.tables.append(
+            Table(
+                [
+                    ("trinn", "Trinn"),
+                    ("prove", "Prøve"),
+                    ("antall", "Elever"),
+                    ("skalapoeng", "Skolen"),
+                    ("kommune", "Kommunen"),
+                    ("landet", "Landet"),
+                    ("flagg_kommune", "Mot kommunen"),
+                    ("flagg_landet", "Mot landet"),
+                ],
+                [
+                    {
+                        **t,
+                        "flagg_kommune": FLAG_TEXT.get(t["flagg_kommune"] or "", "–"),
+                        "flagg_landet": FLAG_TEXT.get(t["flagg_landet"] or "", "–"),
+                    }
+                    for t in tests
+                ],
+            )
+        )
+    judged = [_standard(s, tests) for s in standards]
+    if judged:
+        section.tables.append(
+            Table(
+                [("navn", "Kommunens mål"), ("verdi", "Skolen"), ("vurdering", "Vurdering")], judged
+            )
+        )
+    return section
+
+
+def _standard(standard: dict[str, Any], tests: list[dict[str, Any]]) -> dict[str, Any]:
+    """A kommune standard on skalapoeng: met / not met / cannot tell given the interval."""
+    match = [
+        t
+        for t in tests
+        if t["prove"] == standard.get("prove") and t["trinn"] == standard.get("trinn")
+    ]
+    name = str(standard.get("navn", "mål"))
+    if not match:
+        return {"navn": name, "verdi": None, "vurdering": "ingen tall"}
+    row = match[0]
+    low, high = row["skalapoeng"] - 1.96 * row["se"], row["skalapoeng"] + 1.96 * row["se"]
+    limit = float(standard.get("minst", standard.get("hoyst", 0)))
+    at_least = "minst" in standard
+    if (at_least and low >= limit) or (not at_least and high <= limit):
+        verdict = "nådd"
+    elif (at_least and high < limit) or (not at_least and low > limit):
+        verdict = "ikke nådd"
+    else:
+        verdict = "kan ikke avgjøres (innenfor usikkerheten)"
+    return {"navn": name, "verdi": row["skalapoeng"], "vurdering": verdict}
+
+
+def _national_tests(trend: list[dict[str, Any]], tests: list[dict[str, Any]]) -> Section:
+    section = Section(
+        "Nasjonale prøver",
+        intro="Resultat per år med 95 % intervall. Et brudd i tidsserien er merket.",
+        empty="Ingen resultater på nasjonale prøver for skolen.",
+    )
+    keys = sorted({(r["trinn"], r["prove"]) for r in trend})
+    for trinn, test in keys:
+        rows = sorted(
+            (r for r in trend if (r["trinn"], r["prove"]) == (trinn, test)),
+            key=lambda r: r["skoleaar"],
+        )
+        points = [
+            TrendPoint(r["skoleaar"], r["skalapoeng"], r["lav"], r["hoy"], r["landet"], r["serie"])
+            for r in rows
+        ]
+        title = f"{trinn}. trinn {TEST_NAME.get(test, test)}"
+        svg = trend_svg(title, points)
+        if svg is not None:
+            section.charts.append(Chart(f"trend_{trinn}_{test}", title, svg))
+        section.tables.append(
+            Table(
+                [
+                    ("skoleaar", "Skoleår"),
+                    ("antall", "Elever"),
+                    ("skalapoeng", "Skolen"),
+                    ("lav", "Nedre"),
+                    ("hoy", "Øvre"),
+                    ("landet", "Landet"),
+                    ("brudd_for", "Brudd"),
+                ],
+                rows,
+                title=title,
+            )
+        )
+    return section
+
+
+def _progression(cohort: list[dict[str, Any]]) -> Section:
+    section = Section(
+        "Progresjon",
+        intro="Det samme kullet to ganger: 8. trinn året før mot 9. trinn (samme skala), og 5. "
+        "trinn mot 8. trinn tre år senere (bare posisjonen mot landet kan sammenlignes).",
+        empty="Ingen kull med publiserte resultater i begge ender.",
+    )
+    if cohort:
+        section.tables.append(
+            Table(
+                [
+                    ("fra_aar", "Fra"),
+                    ("til_aar", "Til"),
+                    ("fra_trinn", "Fra trinn"),
+                    ("til_trinn", "Til trinn"),
+                    ("prove", "Prøve"),
+                    ("endring", "Endring"),
+                    ("endring_mot_landet", "Endring mot landet"),
+                    ("flagg", "Vurdering"),
+                ],
+                [{**r, "flagg": FLAG_TEXT.get(r["flagg"] or "", "–")} for r in cohort],
+            )
+        )
+    return section
+
+
+def _profile(profile: list[dict[str, Any]]) -> Section:
+    section = Section(
+        "Fagprofil",
+        intro="Hvor mye hver prøve ligger over eller under landet, sammenlignet med skolens "
+        "andre prøver samme år og trinn.",
+        empty="For få prøver til en fagprofil.",
+    )
+    if profile:
+        section.tables.append(
+            Table(
+                [
+                    ("trinn", "Trinn"),
+                    ("prove", "Prøve"),
+                    ("mot_landet", "Mot landet"),
+                    ("profil", "Mot skolens andre prøver"),
+                    ("flagg", "Skiller seg ut"),
+                ],
+                [{**r, "flagg": FLAG_TEXT.get(r["flagg"] or "", "–")} for r in profile],
+            )
+        )
+    return section
+
+
+def _variation(variation: list[dict[str, Any]]) -> Section:
+    section = Section(
+        "Skolen i kommunens variasjon",
+        intro="Skolens plass blant kommunens skoler. Andre skoler vises ikke med navn. En "
+        "rangering er et intervall: forskjellene mellom skolene er ofte mindre enn usikkerheten.",
+        empty="Ingen sammenligning med andre skoler dette året.",
+    )
+    if variation:
+        section.tables.append(
+            Table(
+                [
+                    ("trinn", "Trinn"),
+                    ("prove", "Prøve"),
+                    ("skalapoeng", "Skolen"),
+                    ("referanse", "Kommunen"),
+                    ("posisjon_95", "I trakten (95 %)"),
+                    ("rang", "Rangintervall"),
+                    ("antall_skoler", "Skoler"),
+                ],
+                [{**r, "rang": f"{r['rang_fra']}–{r['rang_til']}"} for r in variation],
+            )
+        )
+    return section
+
+
+def _survey_and_points(indicators: list[dict[str, Any]]) -> Section:
+    section = Section(
+        "Elevundersøkelsen og grunnskolepoeng",
+        intro="Indeksene går fra 1 til 5, høyere er bedre; mobbing er andel elever, lavere er "
+        "bedre. Grunnskolepoeng har ingen spredning i eksporten, så det lages ikke intervall.",
+        empty="Ingen tall fra Elevundersøkelsen eller grunnskolepoeng for skolen dette året.",
+    )
+    rows = [r for r in indicators if r["kilde"] != "nasjonale_prover"]
+    if rows:
+        section.tables.append(
+            Table(
+                [
+                    ("indikator", "Indikator"),
+                    ("trinn", "Trinn"),
+                    ("antall", "Svar/elever"),
+                    ("verdi", "Skolen"),
+                    ("kommune", "Kommunen"),
+                    ("landet", "Landet"),
+                    ("flagg_landet", "Mot landet"),
+                ],
+                [{**r, "flagg_landet": FLAG_TEXT.get(r["flagg_landet"] or "", "–")} for r in rows],
+            )
+        )
+    return section
+
+
+def _reflections(
+    tests: list[dict[str, Any]],
+    profile: list[dict[str, Any]],
+    cohort: list[dict[str, Any]],
+    indicators: list[dict[str, Any]],
+) -> list[str]:
+    """Neutral observations from what stands out beyond the uncertainty, and questions."""
+    notes = []
+    for t in tests:
+        if t["flagg_landet"] in ("over", "under"):
+            side = "over" if t["flagg_landet"] == "over" else "under"
+            notes.append(
+                f"I {t['prove']} på {t['trinn']}. trinn ligger skolen {side} landet, også når "
+                "usikkerheten er tatt med. Hva i undervisningen og elevgruppen kan forklare det?"
+            )
+    for p in profile:
+        if p["flagg"] in ("over", "under"):
+            word = "sterkere" if p["flagg"] == "over" else "svakere"
+            notes.append(
+                f"På {p['trinn']}. trinn står {p['prove']} {word} enn skolens andre prøver. "
+                "Ser lærerne det samme i klasserommet?"
+            )
+    for c in cohort:
+        if c["flagg"] in ("over", "under"):
+            word = "bedret" if c["flagg"] == "over" else "svekket"
+            notes.append(
+                f"Kullet fra {c['fra_trinn']}. trinn ({c['fra_aar']}) til {c['til_trinn']}. trinn "
+                f"({c['til_aar']}) har {word} sin posisjon mot landet i {c['prove']}. Hva har "
+                "skjedd med dette kullet?"
+            )
+    for i in indicators:
+        if i["kilde"] == "elevundersokelsen" and i["flagg_landet"] in ("over", "under"):
+            good = (i["flagg_landet"] == "over") != (i["retning"] == "lavere er bedre")
+            word = "bedre" if good else "svakere"
+            notes.append(
+                f"Elevundersøkelsen: «{i['indikator']}» på {i['trinn']}. trinn er {word} enn i "
+                "landet. Hva sier elevene selv om dette?"
+            )
+    if not notes:
+        notes.append(
+            "Ingen resultater skiller seg ut fra landet utover usikkerheten i år. Hva ønsker "
+            "skolen å se nærmere på likevel?"
+        )
+    return notes
+
+
+def _about(min_group: int, trend: list[dict[str, Any]]) -> list[str]:
+    years = sorted({r["skoleaar"] for r in trend})
+    breaks = [
+        b.text
+        for b in BREAKS
+        if b.domain == "np" and years and years[0] < b.first_year <= years[-1]
+    ]
+    return [
+        f"Tall for grupper med færre enn {min_group} elever vises ikke, og heller ikke tall som "
+        "gjør det mulig å regne dem ut. Udirs egne skjermede tall (*) er tomme.",
+        "Usikkerheten er Udirs («Usikkerhet», et 95 % intervall) når eksporten har den, ellers "
+        "regnet fra elevdata eller fra landets standardavvik. «Over» og «under» betyr at "
+        "forskjellen er større enn usikkerheten; ellers står det «ikke sikker forskjell».",
+        "Skolen sammenlignes med kommunen med en korreksjon for at skolen selv er med i "
+        "kommunesnittet.",
+        *breaks,
+        "Tallene sier noe om elevgruppen et bestemt år. De er et utgangspunkt for samtale, ikke "
+        "en dom over skolen.",
+    ]

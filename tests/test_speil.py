@@ -1,0 +1,86 @@
+"""«tallkit speil»: files per school in Markdown (with SVG charts) and self-contained HTML,
+deterministic, escaped, safe file names. (Golden files and the browser test come with issue 4.)"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+from tallkit import api
+from tallkit.config import Settings
+
+
+def test_one_school_in_both_formats_is_byte_identical_run_to_run(
+    sample: Settings, tmp_path: Path
+) -> None:
+    args = [
+        "--db",
+        str(sample.db_path),
+        "speil",
+        "--skole",
+        "Nordby ungdomsskole",
+        "--dato",
+        "2026-11-23",
+    ]
+    first = run_cli(*args, "--ut", str(tmp_path / "a"))
+    second = run_cli(*args, "--ut", str(tmp_path / "b"))
+    assert first.code == 0 and second.code == 0, first.stderr
+    names = sorted(p.name for p in (tmp_path / "a").iterdir())
+    assert any(n.endswith(".md") for n in names) and any(n.endswith(".html") for n in names)
+    assert any(n.endswith(".svg") for n in names)
+    for name in names:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+        if name.endswith(".svg"):
+            ET.fromstring((tmp_path / "a" / name).read_text(encoding="utf-8"))  # well-formed
+    html = next((tmp_path / "a").glob("*.html")).read_text(encoding="utf-8")
+    assert "Nordby ungdomsskole" in html and "<svg" in html
+    assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "https://" not in html and "<script" not in html
+
+
+def test_all_schools_write_or_say_why_not(sample: Settings, tmp_path: Path) -> None:
+    report = api.speil(alle=True, aar="2025-26", ut=tmp_path, dato="2026-11-23", settings=sample)
+    written = {p.stem for p in report.written if p.suffix == ".html"}
+    assert len(written) + len(report.skipped) == api.skoler(settings=sample).height
+    assert all(reason.startswith("ingen tall") for _, reason in report.skipped)
+    assert all(name.startswith("2025-26_Fjordvik_") for name in written)
+
+
+def test_names_from_files_are_escaped(settings: Settings, tmp_path: Path) -> None:
+    units = "EnhetNivaa\tNasjonaltkode\tFylkekode\tKommunekode\tOrganisasjonsnummer\tNasjonalt\tFylke\tKommune\tEnhetNavn"
+    header = "2025-26.Lesing.5. årstrinn.Alle eierformer.Alle kjønn.Skalapoeng\t2025-26.Lesing.5. årstrinn.Alle eierformer.Alle kjønn.Antall elever deltatt"
+    rows = [
+        "1\tI\t00\t0000\tI\tHele landet\tAlle fylker\tAlle kommuner\tAlle skoler\t50\t56 000",
+        "3\tI\t99\t9901\t9901\tHele landet\tX\tFjordvik\tAlle skoler\t49\t300",
+        "4\tI\t99\t9901\t999999999\tHele landet\tX\tFjordvik\t<script>alert(1)</script> & «Skole» | x \t52\t30",
+    ]
+    path = tmp_path / "ondsinnet.csv"
+    path.write_bytes(
+        ("sep=\t\n" + units + "\t" + header + "\n" + "\n".join(rows) + "\n").encode("utf-16-le")
+    )
+    api.ingest([path], settings=settings)
+    report = api.speil(["999999999"], ut=tmp_path / "ut", dato="2026-11-23", settings=settings)
+    html = next(p for p in report.written if p.suffix == ".html")
+    text = html.read_text(encoding="utf-8")
+    assert "<script>" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; «Skole»" in text
+    for bad in '<>:"/\\|?*':
+        assert bad not in html.name
+    markdown = next(p for p in report.written if p.suffix == ".md").read_text(encoding="utf-8")
+    assert "<script>" not in markdown
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; «Skole» \\| x" in markdown
+
+
+def test_speil_needs_a_school_or_all(sample: Settings) -> None:
+    result = run_cli("--db", str(sample.db_path), "speil")
+    assert result.code == 2 and "--alle" in result.stderr
+
+
+@pytest.mark.parametrize("fmt", ["md", "html"])
+def test_one_format_only(sample: Settings, tmp_path: Path, fmt: str) -> None:
+    report = api.speil(["Solåsen"], formats=[fmt], ut=tmp_path, dato="2026-11-23", settings=sample)
+    suffixes = {p.suffix for p in report.written}
+    assert f".{fmt}" in suffixes and ({".md", ".html"} - {f".{fmt}"}).isdisjoint(suffixes)
