@@ -43,10 +43,17 @@ def test_one_school_in_both_formats_is_byte_identical_run_to_run(
 
 def test_all_schools_write_or_say_why_not(sample: Settings, tmp_path: Path) -> None:
     report = api.speil(alle=True, aar="2025-26", ut=tmp_path, dato="2026-11-23", settings=sample)
-    written = {p.stem for p in report.written if p.suffix == ".html"}
+    written = {
+        p.stem for p in report.written if p.suffix == ".html" and not p.stem.endswith("_indeks")
+    }
     assert len(written) + len(report.skipped) == api.skoler(settings=sample).height
     assert all(reason.startswith("ingen tall") for _, reason in report.skipped)
     assert all(name.startswith("2025-26_Fjordvik_") for name in written)
+    index = (tmp_path / "2025-26_alle_indeks.html").read_text(encoding="utf-8")
+    for stem in written:
+        assert f'href="{stem}.html"' in index
+    for school, _ in report.skipped:
+        assert school in index
 
 
 def test_names_from_files_are_escaped(settings: Settings, tmp_path: Path) -> None:

@@ -332,6 +332,7 @@ def speil(
         inputs.indicators.filter(pl.col("verdi").is_not_null())["enhet_id"]
     )
     rows = schools.sort("kommune", "navn", "orgnr").to_dicts()
+    entries = []
     for index, school in enumerate(rows):
         if progress is not None:
             progress(index, len(rows))
@@ -346,7 +347,25 @@ def speil(
             assessment=assessment,
             standards=resolved.standards,
         )
-        written.extend(render.write(mirror, Path(ut), wanted_formats, date=stamp, env=env))
+        files = render.write(mirror, Path(ut), wanted_formats, date=stamp, env=env)
+        written.extend(files)
+        reports = [f.name for f in files if f.suffix in (".md", ".html")]
+        entries.append({"navn": mirror.navn, "kommune": mirror.kommune, "filer": reports})
+    if progress is not None:
+        progress(len(rows), len(rows))
+    if alle:
+        written.extend(
+            render.write_index(
+                entries,
+                skipped,
+                Path(ut),
+                wanted_formats,
+                year=year,
+                name=kommune or "alle",
+                date=stamp,
+                env=env,
+            )
+        )
     return SpeilReport(written, skipped, year)
 
 

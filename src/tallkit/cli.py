@@ -162,6 +162,37 @@ class _IngestProgress:
             self._progress.stop()
 
 
+class _SchoolProgress:
+    """A rich progress bar over schools for «speil --alle», on stderr, only on a terminal."""
+
+    def __enter__(self) -> Any:
+        if _state.quiet or not sys.stderr.isatty():
+            self._progress = None
+            return None
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self._progress = Progress(
+            TextColumn("[bold]skriver læringsspeil[/bold]"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self._progress.start()
+        task = self._progress.add_task("", total=None)
+
+        def update(done: int, total: int) -> None:
+            assert self._progress is not None
+            self._progress.update(task, completed=done, total=total)
+
+        return update
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
 def _number(value: int) -> str:
     return f"{value:,}".replace(",", " ")
 
@@ -464,18 +495,20 @@ def speil(
     """
     from tallkit import api
 
-    report = api.speil(
-        skole or [],
-        alle=alle,
-        kommune=kommune,
-        aar=aar,
-        formats=format_ or ["md", "html"],
-        ut=ut,
-        vurdering=vurdering,
-        maler=maler,
-        dato=dato,
-        settings=_state.settings(),
-    )
+    with _SchoolProgress() as progress:
+        report = api.speil(
+            skole or [],
+            progress=progress,
+            alle=alle,
+            kommune=kommune,
+            aar=aar,
+            formats=format_ or ["md", "html"],
+            ut=ut,
+            vurdering=vurdering,
+            maler=maler,
+            dato=dato,
+            settings=_state.settings(),
+        )
     if not _state.quiet:
         reports = [p for p in report.written if p.suffix in (".md", ".html")]
         _err(f"{len(reports)} filer skrevet til {ut} ({report.year}).")

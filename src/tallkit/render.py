@@ -92,6 +92,39 @@ def write(
     return written
 
 
+def write_index(
+    entries: list[dict[str, Any]],
+    skipped: list[tuple[str, str]],
+    folder: Path,
+    formats: tuple[str, ...],
+    *,
+    year: str,
+    name: str,
+    date: str,
+    env: jinja2.Environment,
+) -> list[Path]:
+    """The kommune's index page linking every school's report, and listing who has none."""
+    written = []
+    try:
+        for fmt in formats:
+            text = env.get_template(f"indeks.{fmt}.j2").render(
+                aar=year,
+                dato=date,
+                skoler=[
+                    {**e, "filer": [f for f in e["filer"] if f.endswith(fmt)]} for e in entries
+                ],
+                hoppet_over=skipped,
+            )
+            written.append(
+                _write(folder / f"{_UNSAFE.sub('_', f'{year}_{name}')}_indeks.{fmt}", text)
+            )
+    except jinja2.TemplateError as exc:
+        raise OutputError(f"malfeil: {exc}. Sjekk malene (--maler).") from None
+    except OSError as exc:
+        raise OutputError(f"{folder}: kan ikke skrive ({exc.strerror}).") from None
+    return written
+
+
 def _write(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8", newline="\n")
     return path
