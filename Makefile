@@ -1,6 +1,6 @@
 # Developer shortcuts. CI runs .ci/run, which runs the README's test command.
 PY ?= .venv/bin/python
-.PHONY: install check lint test bench sample-data build clean
+.PHONY: install check lint test bench sample-data snapshots build clean
 
 install:
 	python3 -m venv .venv && .venv/bin/pip install -e ".[dev]"
@@ -18,6 +18,9 @@ test:
 bench:
 	$(PY) bench/ingest.py
 	$(PY) bench/analyses.py
+
+snapshots:  # regenerate the golden Læringsspeil files; read the diff before committing
+	TALLKIT_OPPDATER_GULL=1 $(PY) -m pytest -q tests/test_golden.py
 
 sample-data:
 	$(PY) sample_data/generate.py

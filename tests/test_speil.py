@@ -91,3 +91,42 @@ def test_one_format_only(sample: Settings, tmp_path: Path, fmt: str) -> None:
     report = api.speil(["Solåsen"], formats=[fmt], ut=tmp_path, dato="2026-11-23", settings=sample)
     suffixes = {p.suffix for p in report.written}
     assert f".{fmt}" in suffixes and ({".md", ".html"} - {f".{fmt}"}).isdisjoint(suffixes)
+
+
+def test_no_number_in_any_report_rests_on_fewer_pupils_than_the_minimum(tmp_path: Path) -> None:
+    """Scan every table of every written report: each row names its pupils, and they are enough."""
+    import re
+
+    from conftest import SAMPLE_DATA
+
+    minimum = 30
+    settings = Settings(
+        db_path=tmp_path / "m.duckdb", key_file=tmp_path / "nokkel", min_group=minimum
+    )
+    api.ingest([SAMPLE_DATA], settings=settings)
+    report = api.speil(
+        alle=True, formats=["html"], ut=tmp_path / "ut", dato="2026-11-23", settings=settings
+    )
+    pages = [p for p in report.written if p.suffix == ".html" and not p.stem.endswith("_indeks")]
+    assert pages
+    tables = 0
+    for page in pages:
+        for table in re.findall(r"<table>(.*?)</table>", page.read_text(encoding="utf-8"), re.S):
+            headers = re.findall(r"<th>(.*?)</th>", table)
+            column = next((i for i, h in enumerate(headers) if h.startswith("Elever")), None)
+            assert column is not None, (page.name, headers)
+            tables += 1
+            for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)[1:]:
+                cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
+                if cells[column] != "–":
+                    assert int(cells[column]) >= minimum, (page.name, row)
+                    continue
+                # a hidden group: only numbers about others (nation, kommune) may remain
+                school_numbers = [
+                    c
+                    for h, c in zip(headers, cells, strict=True)
+                    if h not in ("Trinn", "Landet", "Kommunen", "Skoler")
+                    and re.fullmatch(r"[−-]?\d+(,\d+)?", c)
+                ]
+                assert school_numbers == [], (page.name, row)
+    assert tables > len(pages)

@@ -149,7 +149,13 @@ def _summary(tests: list[dict[str, Any]], standards: tuple[dict[str, Any], ...])
     if judged:
         section.tables.append(
             Table(
-                [("navn", "Kommunens mål"), ("verdi", "Skolen"), ("vurdering", "Vurdering")], judged
+                [
+                    ("navn", "Kommunens mål"),
+                    ("antall", "Elever"),
+                    ("verdi", "Skolen"),
+                    ("vurdering", "Vurdering"),
+                ],
+                judged,
             )
         )
     return section
@@ -164,7 +170,7 @@ def _standard(standard: dict[str, Any], tests: list[dict[str, Any]]) -> dict[str
     ]
     name = str(standard.get("navn", "mål"))
     if not match:
-        return {"navn": name, "verdi": None, "vurdering": "ingen tall"}
+        return {"navn": name, "antall": None, "verdi": None, "vurdering": "ingen tall"}
     row = match[0]
     low, high = row["skalapoeng"] - 1.96 * row["se"], row["skalapoeng"] + 1.96 * row["se"]
     limit = float(standard.get("minst", standard.get("hoyst", 0)))
@@ -175,7 +181,7 @@ def _standard(standard: dict[str, Any], tests: list[dict[str, Any]]) -> dict[str
         verdict = "ikke nådd"
     else:
         verdict = "kan ikke avgjøres (innenfor usikkerheten)"
-    return {"navn": name, "verdi": row["skalapoeng"], "vurdering": verdict}
+    return {"navn": name, "antall": row["antall"], "verdi": row["skalapoeng"], "vurdering": verdict}
 
 
 def _national_tests(trend: list[dict[str, Any]], tests: list[dict[str, Any]]) -> Section:
@@ -232,11 +238,19 @@ def _progression(cohort: list[dict[str, Any]]) -> Section:
                     ("fra_trinn", "Fra trinn"),
                     ("til_trinn", "Til trinn"),
                     ("prove", "Prøve"),
+                    ("elever", "Elever"),
                     ("endring", "Endring"),
                     ("endring_mot_landet", "Endring mot landet"),
                     ("flagg", "Vurdering"),
                 ],
-                [{**r, "flagg": FLAG_TEXT.get(r["flagg"] or "", "–")} for r in cohort],
+                [
+                    {
+                        **r,
+                        "elever": min(r["fra_antall"], r["til_antall"]),
+                        "flagg": FLAG_TEXT.get(r["flagg"] or "", "–"),
+                    }
+                    for r in cohort
+                ],
             )
         )
     return section
@@ -255,6 +269,7 @@ def _profile(profile: list[dict[str, Any]]) -> Section:
                 [
                     ("trinn", "Trinn"),
                     ("prove", "Prøve"),
+                    ("antall", "Elever"),
                     ("mot_landet", "Mot landet"),
                     ("profil", "Mot skolens andre prøver"),
                     ("flagg", "Skiller seg ut"),
@@ -278,6 +293,7 @@ def _variation(variation: list[dict[str, Any]]) -> Section:
                 [
                     ("trinn", "Trinn"),
                     ("prove", "Prøve"),
+                    ("antall", "Elever"),
                     ("skalapoeng", "Skolen"),
                     ("referanse", "Kommunen"),
                     ("posisjon_95", "I trakten (95 %)"),
@@ -304,7 +320,7 @@ def _survey_and_points(indicators: list[dict[str, Any]]) -> Section:
                 [
                     ("indikator", "Indikator"),
                     ("trinn", "Trinn"),
-                    ("antall", "Svar/elever"),
+                    ("antall", "Elever (svar)"),
                     ("verdi", "Skolen"),
                     ("kommune", "Kommunen"),
                     ("landet", "Landet"),
