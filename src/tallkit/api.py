@@ -321,7 +321,12 @@ def speil(
             ),
             cohort=progression.cohort(store, base, resolved.min_group),
             profile=fag_analysis.profile(store, base, resolved.min_group),
-            variation=variation.between_schools(store, base, resolved.min_group),
+            # every school of the kommune, for the funnel (other schools stay unnamed)
+            variation=variation.between_schools(
+                store,
+                Filters(aar=year, kommune=kommune or _kommune_of(schools, only)),
+                resolved.min_group,
+            ),
             indicators=fag_analysis.indicators(store, base, resolved.min_group),
         )
     env = render.environment(Path(maler) if maler is not None else resolved.templates_dir)
@@ -367,6 +372,13 @@ def speil(
             )
         )
     return SpeilReport(written, skipped, year)
+
+
+def _kommune_of(schools: pl.DataFrame, orgnr: str | None) -> str | None:
+    if orgnr is None:
+        return None
+    row = schools.filter(pl.col("orgnr") == orgnr)
+    return str(row["kommunenr"][0]) if row.height and row["kommunenr"][0] else None
 
 
 def _latest_year(settings: Settings, orgnrs: list[str]) -> str:

@@ -114,3 +114,75 @@ def _ticks(lo: float, hi: float) -> list[float]:
         ticks.append(value)
         value += step
     return ticks
+
+
+@dataclass(frozen=True)
+class FunnelPoint:
+    n: int
+    mean: float
+    low95: float
+    high95: float
+    low998: float
+    high998: float
+    this_school: bool
+
+
+def funnel_svg(title: str, reference: float, points: list[FunnelPoint]) -> str | None:
+    """School means against their number of pupils, with the 95 % and 99.8 % limits around the
+    kommune. Other schools are grey and unnamed; the report's own school is highlighted."""
+    if len(points) < 2 or not any(p.this_school for p in points):
+        return None
+    ordered = sorted(points, key=lambda p: (p.n, p.mean))
+    values = [v for p in ordered for v in (p.mean, p.low998, p.high998)] + [reference]
+    lo, hi = min(values) - 1, max(values) + 1
+    n_lo, n_hi = 0, max(p.n for p in ordered) * 1.08
+    plot_w, plot_h = WIDTH - _LEFT - _RIGHT, HEIGHT - _TOP - _BOTTOM
+
+    def x(n: float) -> float:
+        return _LEFT + plot_w * (n - n_lo) / (n_hi - n_lo)
+
+    def y(v: float) -> float:
+        return _TOP + plot_h * (hi - v) / (hi - lo)
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
+        f'width="{WIDTH}" height="{HEIGHT}" role="img" aria-label="{escape(title)}">',
+        f"<title>{escape(title)}</title>",
+        f'<rect x="{_LEFT}" y="{_TOP}" width="{plot_w}" height="{plot_h}" fill="none" stroke="#ccc"/>',
+    ]
+    for tick in _ticks(lo, hi):
+        parts.append(
+            f'<text x="{_LEFT - 6}" y="{_num(y(tick) + 4)}" font-size="11" text-anchor="end">'
+            f"{tick:g}</text>"
+        )
+    for key, dash in (("95", "4 3"), ("998", "1 3")):
+        for side in ("low", "high"):
+            line = " ".join(
+                f"{_num(x(p.n))},{_num(y(getattr(p, f'{side}{key}')))}" for p in ordered
+            )
+            parts.append(
+                f'<polyline points="{line}" fill="none" stroke="{_NATION}" stroke-dasharray="{dash}"/>'
+            )
+    parts.append(
+        f'<line x1="{_LEFT}" x2="{_LEFT + plot_w}" y1="{_num(y(reference))}" '
+        f'y2="{_num(y(reference))}" stroke="{_NATION}"/>'
+    )
+    for p in ordered:
+        colour, radius = (_BREAK, 5) if p.this_school else ("#9a9a9a", 3)
+        parts.append(
+            f'<circle cx="{_num(x(p.n))}" cy="{_num(y(p.mean))}" r="{radius}" fill="{colour}"/>'
+        )
+    step = next(s for s in (10, 20, 50, 100, 200, 500, 1000) if n_hi / s <= 8)
+    for tick in range(step, int(n_hi) + 1, step):
+        parts.append(
+            f'<text x="{_num(x(tick))}" y="{_TOP + plot_h + 12}" font-size="10" '
+            f'text-anchor="middle">{tick}</text>'
+        )
+    parts.append(
+        f'<text x="{_LEFT + plot_w / 2}" y="{HEIGHT - 12}" font-size="11" text-anchor="middle">'
+        "antall elever</text>"
+        f'<text x="{_LEFT}" y="{HEIGHT - 2}" font-size="10" fill="{_NATION}">'
+        "Rød: skolen. Grå: kommunens andre skoler. Linjer: kommunen, 95 % og 99,8 % grenser.</text>"
+    )
+    parts.append("</svg>")
+    return "".join(parts)

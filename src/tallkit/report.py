@@ -13,7 +13,7 @@ from typing import Any
 import polars as pl
 
 from tallkit.brudd import BREAKS
-from tallkit.charts import TrendPoint, trend_svg
+from tallkit.charts import FunnelPoint, TrendPoint, funnel_svg, trend_svg
 
 FLAG_TEXT = {"over": "over", "under": "under", "ikke_sikker": "ikke sikker forskjell"}
 TEST_NAME = {"engelsk": "engelsk", "lesing": "lesing", "regning": "regning"}
@@ -93,7 +93,7 @@ def build(
         _national_tests(trend, tests),
         _progression(_rows(inputs.cohort, orgnr)),
         _profile(_rows(inputs.profile, orgnr)),
-        _variation(_rows(inputs.variation, orgnr)),
+        _variation(_rows(inputs.variation, orgnr), inputs.variation),
         _survey_and_points(_rows(inputs.indicators, orgnr)),
     ]
     return Mirror(
@@ -280,7 +280,35 @@ def _profile(profile: list[dict[str, Any]]) -> Section:
     return section
 
 
-def _variation(variation: list[dict[str, Any]]) -> Section:
+def _funnels(own: list[dict[str, Any]], everyone: pl.DataFrame) -> list[Chart]:
+    charts = []
+    for row in own:
+        cell = everyone.filter(
+            (pl.col("kommunenr") == row["kommunenr"])
+            & (pl.col("skoleaar") == row["skoleaar"])
+            & (pl.col("trinn") == row["trinn"])
+            & (pl.col("prove") == row["prove"])
+        )
+        points = [
+            FunnelPoint(
+                r["antall"],
+                r["skalapoeng"],
+                r["trakt_95_lav"],
+                r["trakt_95_hoy"],
+                r["trakt_998_lav"],
+                r["trakt_998_hoy"],
+                r["enhet_id"] == row["enhet_id"],
+            )
+            for r in cell.iter_rows(named=True)
+        ]
+        title = f"Trakt: {row['trinn']}. trinn {TEST_NAME.get(row['prove'], row['prove'])}"
+        svg = funnel_svg(title, row["referanse"], points)
+        if svg is not None:
+            charts.append(Chart(f"trakt_{row['trinn']}_{row['prove']}", title, svg))
+    return charts
+
+
+def _variation(variation: list[dict[str, Any]], everyone: pl.DataFrame) -> Section:
     section = Section(
         "Skolen i kommunens variasjon",
         intro="Skolens plass blant kommunens skoler. Andre skoler vises ikke med navn. En "
@@ -303,6 +331,7 @@ def _variation(variation: list[dict[str, Any]]) -> Section:
                 [{**r, "rang": f"{r['rang_fra']}–{r['rang_til']}"} for r in variation],
             )
         )
+        section.charts.extend(_funnels(variation, everyone))
     return section
 
 
