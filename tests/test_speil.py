@@ -130,3 +130,24 @@ def test_no_number_in_any_report_rests_on_fewer_pupils_than_the_minimum(tmp_path
                 ]
                 assert school_numbers == [], (page.name, row)
     assert tables > len(pages)
+
+
+def test_mastery_shares_are_not_drawn_for_a_small_group() -> None:
+    import polars as pl
+
+    from tallkit.report import _level_chart
+
+    levels = pl.DataFrame(
+        {
+            "enhet_id": ["s"] * 3 + ["k"] * 3,
+            "skoleaar": ["2025-26"] * 6,
+            "trinn": [5] * 6,
+            "prove": ["lesing"] * 6,
+            "mestringsnivaa": [1, 2, 3] * 2,
+            "antall": [2, 4, 3, 20, 50, 30],  # the school has 9 pupils, the kommune 100
+        }
+    )
+    chart = _level_chart(levels, "s", "k", "2025-26", min_group=10)
+    assert chart is not None
+    assert "skolen" not in chart.svg and "kommunen" in chart.svg
+    assert "nivå 2: 50 %" in chart.svg  # 50 of 100 in the kommune

@@ -328,6 +328,10 @@ def speil(
                 resolved.min_group,
             ),
             indicators=fag_analysis.indicators(store, base, resolved.min_group),
+            levels=store.query(
+                find_query("mestring").read_text(encoding="utf-8"),
+                {"aar": year, "kommune": kommune or _kommune_of(schools, only)},
+            ),
         )
     env = render.environment(Path(maler) if maler is not None else resolved.templates_dir)
     stamp = dato or date.today().isoformat()

@@ -186,3 +186,50 @@ def funnel_svg(title: str, reference: float, points: list[FunnelPoint]) -> str |
     )
     parts.append("</svg>")
     return "".join(parts)
+
+
+_LEVEL_COLOURS = ("#b8432f", "#e08f62", "#e9d8a6", "#7fb3d5", "#1f5f8b")
+
+
+def levels_svg(title: str, bars: list[tuple[str, list[float]]]) -> str | None:
+    """Stacked bars of the share of pupils at each mastery level (1 left, highest right)."""
+    if not bars:
+        return None
+    row_h, label_w = 26, 150
+    height = _TOP + row_h * len(bars) + 40
+    plot_w = WIDTH - label_w - _RIGHT
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
+        f'width="{WIDTH}" height="{height}" role="img" aria-label="{escape(title)}">',
+        f"<title>{escape(title)}</title>",
+    ]
+    for row, (label, shares) in enumerate(bars):
+        top = _TOP + row * row_h
+        parts.append(
+            f'<text x="{label_w - 8}" y="{top + 15}" font-size="11" text-anchor="end">'
+            f"{escape(label)}</text>"
+        )
+        left = float(label_w)
+        colours = (
+            _LEVEL_COLOURS
+            if len(shares) == 5
+            else (_LEVEL_COLOURS[0], _LEVEL_COLOURS[2], _LEVEL_COLOURS[4])
+        )
+        for level, (share, colour) in enumerate(zip(shares, colours, strict=False), start=1):
+            width = plot_w * share
+            parts.append(
+                f'<rect x="{_num(left)}" y="{top}" width="{_num(width)}" height="{row_h - 6}" '
+                f'fill="{colour}"><title>nivå {level}: {share * 100:.0f} %</title></rect>'
+            )
+            if width > 26:
+                ink = "#fff" if colour in (_LEVEL_COLOURS[0], _LEVEL_COLOURS[4]) else "#1d1d1d"
+                parts.append(
+                    f'<text x="{_num(left + width / 2)}" y="{top + 14}" font-size="10" '
+                    f'fill="{ink}" text-anchor="middle">{share * 100:.0f}</text>'
+                )
+            left += width
+    parts.append(
+        f'<text x="{label_w}" y="{height - 8}" font-size="10" fill="{_NATION}">'
+        "Prosent elever per mestringsnivå, nivå 1 til venstre.</text></svg>"
+    )
+    return "".join(parts)

@@ -13,7 +13,7 @@ from typing import Any
 import polars as pl
 
 from tallkit.brudd import BREAKS
-from tallkit.charts import FunnelPoint, TrendPoint, funnel_svg, trend_svg
+from tallkit.charts import FunnelPoint, TrendPoint, funnel_svg, levels_svg, trend_svg
 
 FLAG_TEXT = {"over": "over", "under": "under", "ikke_sikker": "ikke sikker forskjell"}
 TEST_NAME = {"engelsk": "engelsk", "lesing": "lesing", "regning": "regning"}
@@ -70,6 +70,7 @@ class Inputs:
     profile: pl.DataFrame
     variation: pl.DataFrame
     indicators: pl.DataFrame
+    levels: pl.DataFrame  # pupils per mastery level, schools and kommuner (pupil data)
 
 
 def _rows(frame: pl.DataFrame, orgnr: str) -> list[dict[str, Any]]:
@@ -90,7 +91,9 @@ def build(
     trend = [r for r in _rows(inputs.trend, orgnr) if r["skoleaar"] <= year]  # up to this report
     sections = [
         _summary(tests, standards),
-        _national_tests(trend, tests),
+        _national_tests(
+            trend, tests, _level_chart(inputs.levels, orgnr, school["kommunenr"], year, min_group)
+        ),
         _progression(_rows(inputs.cohort, orgnr)),
         _profile(_rows(inputs.profile, orgnr)),
         _variation(_rows(inputs.variation, orgnr), inputs.variation),
@@ -184,7 +187,34 @@ def _standard(standard: dict[str, Any], tests: list[dict[str, Any]]) -> dict[str
     return {"navn": name, "antall": row["antall"], "verdi": row["skalapoeng"], "vurdering": verdict}
 
 
-def _national_tests(trend: list[dict[str, Any]], tests: list[dict[str, Any]]) -> Section:
+def _level_chart(
+    levels: pl.DataFrame, orgnr: str, kommunenr: str | None, year: str, min_group: int
+) -> Chart | None:
+    """The school's mastery distribution beside its kommune's, per trinn and test."""
+    bars = []
+    rows = levels.filter(pl.col("skoleaar") == year)
+    own = rows.filter(pl.col("enhet_id") == orgnr).select("trinn", "prove").unique()
+    for trinn, test in sorted(own.iter_rows()):
+        for unit, label in ((orgnr, "skolen"), (kommunenr, "kommunen")):
+            counts = rows.filter(
+                (pl.col("enhet_id") == unit)
+                & (pl.col("trinn") == trinn)
+                & (pl.col("prove") == test)
+            )
+            total = int(counts["antall"].sum())
+            if total < min_group:
+                continue  # shares of a small group are not shown
+            top = 3 if trinn == 5 else 5
+            by_level = dict(zip(counts["mestringsnivaa"], counts["antall"], strict=True))
+            shares = [by_level.get(level, 0) / total for level in range(1, top + 1)]
+            bars.append((f"{trinn}. {TEST_NAME.get(str(test), str(test))}, {label}", shares))
+    svg = levels_svg("Mestringsnivå", bars)
+    return Chart("mestringsnivaa", "Mestringsnivå (elevdata)", svg) if svg else None
+
+
+def _national_tests(
+    trend: list[dict[str, Any]], tests: list[dict[str, Any]], levels: Chart | None
+) -> Section:
     section = Section(
         "Nasjonale prøver",
         intro="Resultat per år med 95 % intervall. Et brudd i tidsserien er merket.",
@@ -219,6 +249,8 @@ def _national_tests(trend: list[dict[str, Any]], tests: list[dict[str, Any]]) ->
                 title=title,
             )
         )
+    if levels is not None:
+        section.charts.append(levels)
     return section
 
 
