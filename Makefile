@@ -18,6 +18,7 @@ test:
 bench:
 	$(PY) bench/ingest.py
 	$(PY) bench/analyses.py
+	$(PY) bench/speil.py
 
 snapshots:  # regenerate the golden Læringsspeil files; read the diff before committing
 	TALLKIT_OPPDATER_GULL=1 $(PY) -m pytest -q tests/test_golden.py

@@ -151,3 +151,49 @@ def test_mastery_shares_are_not_drawn_for_a_small_group() -> None:
     assert chart is not None
     assert "skolen" not in chart.svg and "kommunen" in chart.svg
     assert "nivå 2: 50 %" in chart.svg  # 50 of 100 in the kommune
+
+
+def test_the_schools_own_assessment_is_merged_and_escaped(sample: Settings, tmp_path: Path) -> None:
+    own = tmp_path / "vurdering.md"
+    own.write_text(
+        "Vi ser at regning <b>trenger</b> løft.\n\nTiltak: mer praktisk regning.", encoding="utf-8"
+    )
+    report = api.speil(
+        ["Bjørkås"], ut=tmp_path / "ut", vurdering=own, dato="2026-11-23", settings=sample
+    )
+    html = next(p for p in report.written if p.suffix == ".html").read_text(encoding="utf-8")
+    assert "<p>Vi ser at regning &lt;b&gt;trenger&lt;/b&gt; løft.</p>" in html
+    assert "<p>Tiltak: mer praktisk regning.</p>" in html
+    markdown = next(p for p in report.written if p.suffix == ".md").read_text(encoding="utf-8")
+    assert "Tiltak: mer praktisk regning." in markdown
+
+
+def test_a_kommunes_own_template_overrides_file_by_file(sample: Settings, tmp_path: Path) -> None:
+    mine = tmp_path / "maler"
+    mine.mkdir()
+    (mine / "laeringsspeil.md.j2").write_text("Vår mal for {{ speil.navn }}\n", encoding="utf-8")
+    report = api.speil(
+        ["Bjørkås"], ut=tmp_path / "ut", maler=mine, dato="2026-11-23", settings=sample
+    )
+    markdown = next(p for p in report.written if p.suffix == ".md").read_text(encoding="utf-8")
+    assert markdown == "Vår mal for Bjørkås skole\n"
+    html = next(p for p in report.written if p.suffix == ".html").read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>")  # not overridden: tallkit's own
+
+
+def test_a_template_error_is_an_output_error(sample: Settings, tmp_path: Path) -> None:
+    mine = tmp_path / "maler"
+    mine.mkdir()
+    (mine / "laeringsspeil.md.j2").write_text("{{ speil.finnes_ikke }}\n", encoding="utf-8")
+    result = run_cli(
+        "--db",
+        str(sample.db_path),
+        "speil",
+        "--skole",
+        "Bjørkås",
+        "--maler",
+        str(mine),
+        "--ut",
+        str(tmp_path / "ut"),
+    )
+    assert result.code == 4 and "malfeil" in result.stderr
