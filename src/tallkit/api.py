@@ -327,7 +327,10 @@ def speil(
                 Filters(aar=year, kommune=kommune or _kommune_of(schools, only)),
                 resolved.min_group,
             ),
-            indicators=fag_analysis.indicators(store, base, resolved.min_group),
+            # every year, for the indicators' development over time
+            indicators=fag_analysis.indicators(
+                store, Filters(kommune=kommune, skole=only), resolved.min_group
+            ),
             levels=store.query(
                 find_query("mestring").read_text(encoding="utf-8"),
                 {"aar": year, "kommune": kommune or _kommune_of(schools, only)},
@@ -338,7 +341,9 @@ def speil(
     written: list[Path] = []
     skipped: list[tuple[str, str]] = []
     has_data = set(inputs.tests["enhet_id"]) | set(
-        inputs.indicators.filter(pl.col("verdi").is_not_null())["enhet_id"]
+        inputs.indicators.filter(pl.col("verdi").is_not_null() & (pl.col("skoleaar") == year))[
+            "enhet_id"
+        ]
     )
     rows = schools.sort("kommune", "navn", "orgnr").to_dicts()
     entries = []

@@ -12,7 +12,7 @@ from typing import Any
 
 import polars as pl
 
-from tallkit.brudd import BREAKS
+from tallkit.brudd import BREAKS, breaks_between
 from tallkit.charts import FunnelPoint, TrendPoint, funnel_svg, levels_svg, trend_svg
 
 FLAG_TEXT = {"over": "over", "under": "under", "ikke_sikker": "ikke sikker forskjell"}
@@ -89,6 +89,8 @@ def build(
     school = inputs.schools.filter(pl.col("orgnr") == orgnr).row(0, named=True)
     tests = _rows(inputs.tests, orgnr)
     trend = [r for r in _rows(inputs.trend, orgnr) if r["skoleaar"] <= year]  # up to this report
+    indicators = [r for r in _rows(inputs.indicators, orgnr) if r["skoleaar"] <= year]
+    this_year = [r for r in indicators if r["skoleaar"] == year]
     sections = [
         _summary(tests, standards),
         _national_tests(
@@ -97,7 +99,7 @@ def build(
         _progression(_rows(inputs.cohort, orgnr)),
         _profile(_rows(inputs.profile, orgnr)),
         _variation(_rows(inputs.variation, orgnr), inputs.variation),
-        _survey_and_points(_rows(inputs.indicators, orgnr)),
+        _survey_and_points(indicators, year),
     ]
     return Mirror(
         orgnr=orgnr,
@@ -110,7 +112,7 @@ def build(
             tests,
             _rows(inputs.profile, orgnr),
             _rows(inputs.cohort, orgnr),
-            _rows(inputs.indicators, orgnr),
+            this_year,
         ),
         assessment=assessment,
         about=_about(min_group, trend),
@@ -367,14 +369,14 @@ def _variation(variation: list[dict[str, Any]], everyone: pl.DataFrame) -> Secti
     return section
 
 
-def _survey_and_points(indicators: list[dict[str, Any]]) -> Section:
+def _survey_and_points(indicators: list[dict[str, Any]], year: str) -> Section:
     section = Section(
         "Elevundersøkelsen og grunnskolepoeng",
         intro="Indeksene går fra 1 til 5, høyere er bedre; mobbing er andel elever, lavere er "
         "bedre. Grunnskolepoeng har ingen spredning i eksporten, så det lages ikke intervall.",
         empty="Ingen tall fra Elevundersøkelsen eller grunnskolepoeng for skolen dette året.",
     )
-    rows = [r for r in indicators if r["kilde"] != "nasjonale_prover"]
+    rows = [r for r in indicators if r["kilde"] != "nasjonale_prover" and r["skoleaar"] == year]
     if rows:
         section.tables.append(
             Table(
@@ -390,7 +392,40 @@ def _survey_and_points(indicators: list[dict[str, Any]]) -> Section:
                 [{**r, "flagg_landet": FLAG_TEXT.get(r["flagg_landet"] or "", "–")} for r in rows],
             )
         )
+        history = _indicator_history([r for r in indicators if r["kilde"] != "nasjonale_prover"])
+        if history is not None:
+            section.tables.append(history)
     return section
+
+
+def _indicator_history(rows: list[dict[str, Any]]) -> Table | None:
+    """The school's value per indicator and year: a trend without the chart. Suppressed years
+    stay empty; «Elever (færrest)» is the smallest group any shown number rests on."""
+    years = sorted({r["skoleaar"] for r in rows})
+    if len(years) < 2:
+        return None
+    table: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for r in sorted(
+        rows, key=lambda r: (r["kilde"], r["indikator_kode"], r["trinn"], r["skoleaar"])
+    ):
+        key = (r["kilde"], r["indikator_kode"], r["trinn"])
+        entry = table.setdefault(
+            key, {"indikator": r["indikator"], "trinn": r["trinn"], "elever": None}
+        )
+        if r["verdi"] is not None:
+            entry[r["skoleaar"]] = r["verdi"]
+            entry["elever"] = min(r["antall"], entry["elever"] or r["antall"])
+    columns = [("indikator", "Indikator"), ("trinn", "Trinn"), ("elever", "Elever (færrest)")]
+    columns += [(y, y) for y in years]
+    body = [dict.fromkeys(years) | entry for entry in table.values()]
+    crossed = [
+        b.text
+        for domain in ("eu", "gsp")
+        for b in breaks_between(domain, years[0], years[-1])
+        if b.domain == domain
+    ]
+    title = "Utvikling over år" + (f" (brudd i tidsserien: {' '.join(crossed)})" if crossed else "")
+    return Table(columns, body, title=title)
 
 
 def _reflections(
