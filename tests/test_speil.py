@@ -3,6 +3,7 @@ deterministic, escaped, safe file names. (Golden files and the browser test come
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -197,3 +198,56 @@ def test_a_template_error_is_an_output_error(sample: Settings, tmp_path: Path) -
         str(tmp_path / "ut"),
     )
     assert result.code == 4 and "malfeil" in result.stderr
+
+
+def test_kommune_standards_are_judged_with_their_uncertainty(
+    sample: Settings, tmp_path: Path
+) -> None:
+    import dataclasses
+
+    published = api.sql(
+        "select skalapoeng from nasjonale_prover where enhet_id = '996566048' and skoleaar = '2025-26' "
+        "and trinn = 5 and prove = 'lesing' and kjonn = 'alle' and eierform = 'alle'",
+        settings=sample,
+    )["skalapoeng"][0]
+    standards = (
+        {"navn": "klart nådd", "prove": "lesing", "trinn": 5, "minst": published - 10},
+        {"navn": "klart ikke nådd", "prove": "lesing", "trinn": 5, "minst": published + 10},
+        {"navn": "på grensen", "prove": "lesing", "trinn": 5, "minst": published},
+        {
+            "navn": "nivå 1 høyst 60 %",
+            "prove": "lesing",
+            "trinn": 5,
+            "mestringsnivaa": 1,
+            "hoyst": 60,
+        },
+        {
+            "navn": "nivå 1 høyst 0 %",
+            "prove": "lesing",
+            "trinn": 5,
+            "mestringsnivaa": 1,
+            "hoyst": 0,
+        },
+        {"navn": "uten tall", "prove": "engelsk", "trinn": 9, "minst": 50},
+    )
+    settings = dataclasses.replace(sample, standards=standards)
+    report = api.speil(
+        ["Solåsen"],
+        aar="2025-26",
+        formats=["html"],
+        ut=tmp_path,
+        dato="2026-11-23",
+        settings=settings,
+    )
+    html = next(p for p in report.written if p.suffix == ".html").read_text(encoding="utf-8")
+    verdicts = dict(
+        re.findall(r"<tr><td>([^<]+)</td>(?:<td[^>]*>[^<]*</td>){2}<td>([^<]+)</td></tr>", html)
+    )
+    assert verdicts["klart nådd"] == "nådd"
+    assert verdicts["klart ikke nådd"] == "ikke nådd"
+    assert verdicts["på grensen"].startswith("kan ikke avgjøres")
+    assert verdicts["nivå 1 høyst 60 %"] == "nådd"
+    assert verdicts["nivå 1 høyst 0 %"] == "ikke nådd" or verdicts["nivå 1 høyst 0 %"].startswith(
+        "kan ikke"
+    )
+    assert verdicts["uten tall"] == "ingen tall"

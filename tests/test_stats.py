@@ -176,3 +176,14 @@ def test_between_group_share_matches_a_direct_one_way_anova() -> None:
     var_b = max(0.0, (ms_b - ms_w) / n0)
     expected = var_b / (var_b + ms_w)
     assert stats.between_group_share(stats.summarise_groups(rows)) == pytest.approx(expected)
+
+
+@given(st.integers(min_value=1, max_value=500), st.data())
+def test_wilson_interval_matches_scipy(n: int, data: st.DataObject) -> None:
+    k = data.draw(st.integers(min_value=0, max_value=n))
+    expected = sp.binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
+    low, high = stats.wilson_interval(k, n)
+    assert (low, high) == (
+        pytest.approx(expected.low, abs=1e-9),
+        pytest.approx(expected.high, abs=1e-9),
+    )

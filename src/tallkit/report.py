@@ -12,6 +12,7 @@ from typing import Any
 
 import polars as pl
 
+from tallkit import stats
 from tallkit.brudd import BREAKS, breaks_between
 from tallkit.charts import FunnelPoint, TrendPoint, funnel_svg, levels_svg, trend_svg
 
@@ -90,9 +91,10 @@ def build(
     tests = _rows(inputs.tests, orgnr)
     trend = [r for r in _rows(inputs.trend, orgnr) if r["skoleaar"] <= year]  # up to this report
     indicators = [r for r in _rows(inputs.indicators, orgnr) if r["skoleaar"] <= year]
+    levels = [r for r in _rows(inputs.levels, orgnr) if r["skoleaar"] == year]
     this_year = [r for r in indicators if r["skoleaar"] == year]
     sections = [
-        _summary(tests, standards),
+        _summary(tests, standards, levels, min_group),
         _national_tests(
             trend, tests, _level_chart(inputs.levels, orgnr, school["kommunenr"], year, min_group)
         ),
@@ -120,7 +122,12 @@ def build(
     )
 
 
-def _summary(tests: list[dict[str, Any]], standards: tuple[dict[str, Any], ...]) -> Section:
+def _summary(
+    tests: list[dict[str, Any]],
+    standards: tuple[dict[str, Any], ...],
+    levels: list[dict[str, Any]],
+    min_group: int,
+) -> Section:
     section = Section(
         "Sammendrag",
         intro="Skolens resultater på nasjonale prøver mot kommunen og landet. «over» og «under» "
@@ -150,7 +157,7 @@ def _summary(tests: list[dict[str, Any]], standards: tuple[dict[str, Any], ...])
                 ],
             )
         )
-    judged = [_standard(s, tests) for s in standards]
+    judged = [_standard(s, tests, levels, min_group) for s in standards]
     if judged:
         section.tables.append(
             Table(
@@ -166,27 +173,48 @@ def _summary(tests: list[dict[str, Any]], standards: tuple[dict[str, Any], ...])
     return section
 
 
-def _standard(standard: dict[str, Any], tests: list[dict[str, Any]]) -> dict[str, Any]:
-    """A kommune standard on skalapoeng: met / not met / cannot tell given the interval."""
-    match = [
-        t
-        for t in tests
-        if t["prove"] == standard.get("prove") and t["trinn"] == standard.get("trinn")
-    ]
+def _standard(
+    standard: dict[str, Any],
+    tests: list[dict[str, Any]],
+    levels: list[dict[str, Any]],
+    min_group: int,
+) -> dict[str, Any]:
+    """A kommune standard: met / not met / cannot tell given the interval.
+
+    On skalapoeng (``minst``/``hoyst`` points), or with ``mestringsnivaa`` on the share of
+    pupils at that level (``minst``/``hoyst`` in percent, Wilson interval, pupil data).
+    """
     name = str(standard.get("navn", "mål"))
-    if not match:
-        return {"navn": name, "antall": None, "verdi": None, "vurdering": "ingen tall"}
-    row = match[0]
-    low, high = row["skalapoeng"] - 1.96 * row["se"], row["skalapoeng"] + 1.96 * row["se"]
-    limit = float(standard.get("minst", standard.get("hoyst", 0)))
+    test, trinn = standard.get("prove"), standard.get("trinn")
     at_least = "minst" in standard
+    limit = float(standard.get("minst", standard.get("hoyst", 0)))
+    if "mestringsnivaa" in standard:
+        counts = [r for r in levels if r["prove"] == test and r["trinn"] == trinn]
+        n = sum(r["antall"] for r in counts)
+        if n < min_group:
+            return {
+                "navn": name,
+                "antall": None,
+                "verdi": None,
+                "vurdering": "ingen tall (krever elevdata)",
+            }
+        hits = sum(r["antall"] for r in counts if r["mestringsnivaa"] == standard["mestringsnivaa"])
+        low, high = (100 * v for v in stats.wilson_interval(hits, n))
+        value, shown_n = 100 * hits / n, n
+    else:
+        match = [t for t in tests if t["prove"] == test and t["trinn"] == trinn]
+        if not match:
+            return {"navn": name, "antall": None, "verdi": None, "vurdering": "ingen tall"}
+        row = match[0]
+        value, shown_n = row["skalapoeng"], row["antall"]
+        low, high = value - stats.Z95 * row["se"], value + stats.Z95 * row["se"]
     if (at_least and low >= limit) or (not at_least and high <= limit):
         verdict = "nådd"
     elif (at_least and high < limit) or (not at_least and low > limit):
         verdict = "ikke nådd"
     else:
         verdict = "kan ikke avgjøres (innenfor usikkerheten)"
-    return {"navn": name, "antall": row["antall"], "verdi": row["skalapoeng"], "vurdering": verdict}
+    return {"navn": name, "antall": shown_n, "verdi": value, "vurdering": verdict}
 
 
 def _level_chart(

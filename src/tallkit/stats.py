@@ -121,6 +121,16 @@ def mean_interval(values: Sequence[float]) -> Estimate:
     return Estimate(mean, se, mean - half, mean + half)
 
 
+def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval for a share: stays inside [0, 1] and behaves for small counts."""
+    if n <= 0:
+        raise ValueError("n must be positive")
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
 def se_from_half_width(half_width: float) -> float:
     """Udir's «Usikkerhet» is the half-width of a 95 % interval."""
     return half_width / Z95
