@@ -46,17 +46,7 @@ def trend_svg(title: str, points: list[TrendPoint]) -> str | None:
     def y(v: float) -> float:
         return _TOP + plot_h * (hi - v) / (hi - lo)
 
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
-        f'width="{WIDTH}" height="{HEIGHT}" role="img" aria-label="{escape(title)}">',
-        f"<title>{escape(title)}</title>",
-        f'<rect x="{_LEFT}" y="{_TOP}" width="{plot_w}" height="{plot_h}" fill="none" stroke="#ccc"/>',
-    ]
-    for tick in _ticks(lo, hi):
-        parts.append(
-            f'<text x="{_LEFT - 6}" y="{_num(y(tick) + 4)}" font-size="11" text-anchor="end">'
-            f"{tick:g}</text>"
-        )
+    parts = _canvas(title, plot_w, plot_h, [(tick, y(tick)) for tick in _ticks(lo, hi)])
     for series in sorted({p.series for p in shown}):
         idx = [i for i, p in enumerate(points) if p.series == series and p.value is not None]
         band = [i for i in idx if points[i].low is not None and points[i].high is not None]
@@ -105,6 +95,24 @@ def trend_svg(title: str, points: list[TrendPoint]) -> str | None:
     return "".join(parts)
 
 
+def _canvas(
+    title: str, plot_w: float, plot_h: float, ticks: list[tuple[float, float]]
+) -> list[str]:
+    """The opening of a plot: svg element, title, frame and the value axis's labels."""
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
+        f'width="{WIDTH}" height="{HEIGHT}" role="img" aria-label="{escape(title)}">',
+        f"<title>{escape(title)}</title>",
+        f'<rect x="{_LEFT}" y="{_TOP}" width="{plot_w}" height="{plot_h}" fill="none" stroke="#ccc"/>',
+    ]
+    for value, at in ticks:
+        parts.append(
+            f'<text x="{_LEFT - 6}" y="{_num(at + 4)}" font-size="11" text-anchor="end">'
+            f"{value:g}</text>"
+        )
+    return parts
+
+
 def _ticks(lo: float, hi: float) -> list[float]:
     step = 2.0 if hi - lo <= 16 else 5.0
     first = int(lo // step + 1) * step
@@ -144,17 +152,7 @@ def funnel_svg(title: str, reference: float, points: list[FunnelPoint]) -> str |
     def y(v: float) -> float:
         return _TOP + plot_h * (hi - v) / (hi - lo)
 
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
-        f'width="{WIDTH}" height="{HEIGHT}" role="img" aria-label="{escape(title)}">',
-        f"<title>{escape(title)}</title>",
-        f'<rect x="{_LEFT}" y="{_TOP}" width="{plot_w}" height="{plot_h}" fill="none" stroke="#ccc"/>',
-    ]
-    for tick in _ticks(lo, hi):
-        parts.append(
-            f'<text x="{_LEFT - 6}" y="{_num(y(tick) + 4)}" font-size="11" text-anchor="end">'
-            f"{tick:g}</text>"
-        )
+    parts = _canvas(title, plot_w, plot_h, [(tick, y(tick)) for tick in _ticks(lo, hi)])
     for key, dash in (("95", "4 3"), ("998", "1 3")):
         for side in ("low", "high"):
             line = " ".join(

@@ -6,8 +6,10 @@ one ``tallkit: feil: …`` line with a documented exit code; ``--debug`` adds th
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import traceback
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -112,7 +114,10 @@ def ingest(
     """
     from tallkit import api
 
-    with _IngestProgress() as progress:
+    with _progress_bar("leser") as bar:
+        progress = None
+        if bar is not None:
+            progress = lambda path, index, total, share: bar(path.name, index + share, total)  # noqa: E731
         report = api.ingest(
             stier,
             settings=_state.settings(),
@@ -124,73 +129,31 @@ def ingest(
     raise typer.Exit(int(report.exit_code))
 
 
-class _IngestProgress:
-    """A rich progress bar over files, on stderr, only when stderr is a terminal."""
+@contextlib.contextmanager
+def _progress_bar(label: str) -> Iterator[Callable[[str, float, float], None] | None]:
+    """A rich progress bar on stderr, only when stderr is a terminal and not --stille; yields an
+    updater (description, done, total), or None when nothing is drawn."""
+    if _state.quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-    def __enter__(self) -> Any:
-        if _state.quiet or not sys.stderr.isatty():
-            self._progress = None
-            return None
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            Progress,
-            TaskProgressColumn,
-            TextColumn,
-            TimeElapsedColumn,
-        )
+    progress = Progress(
+        TextColumn(f"[bold]{label}[/bold] {{task.description}}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    with progress:
+        task = progress.add_task("", total=None)
 
-        self._progress = Progress(
-            TextColumn("[bold]leser[/bold] {task.description}"),
-            BarColumn(),
-            TaskProgressColumn(),
-            TimeElapsedColumn(),
-            console=Console(stderr=True),
-            transient=True,
-        )
-        self._progress.start()
-        task = self._progress.add_task("", total=None)
+        def update(description: str, done: float, total: float) -> None:
+            progress.update(task, description=description, completed=done, total=total)
 
-        def update(path: Path, index: int, total: int, share: float) -> None:
-            assert self._progress is not None
-            self._progress.update(task, description=path.name, completed=index + share, total=total)
-
-        return update
-
-    def __exit__(self, *exc: object) -> None:
-        if self._progress is not None:
-            self._progress.stop()
-
-
-class _SchoolProgress:
-    """A rich progress bar over schools for «speil --alle», on stderr, only on a terminal."""
-
-    def __enter__(self) -> Any:
-        if _state.quiet or not sys.stderr.isatty():
-            self._progress = None
-            return None
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-        self._progress = Progress(
-            TextColumn("[bold]skriver læringsspeil[/bold]"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            console=Console(stderr=True),
-            transient=True,
-        )
-        self._progress.start()
-        task = self._progress.add_task("", total=None)
-
-        def update(done: int, total: int) -> None:
-            assert self._progress is not None
-            self._progress.update(task, completed=done, total=total)
-
-        return update
-
-    def __exit__(self, *exc: object) -> None:
-        if self._progress is not None:
-            self._progress.stop()
+        yield update
 
 
 def _number(value: int) -> str:
@@ -495,7 +458,8 @@ def speil(
     """
     from tallkit import api
 
-    with _SchoolProgress() as progress:
+    with _progress_bar("skriver læringsspeil") as bar:
+        progress = None if bar is None else (lambda done, total: bar("", done, total))
         report = api.speil(
             skole or [],
             progress=progress,
