@@ -251,3 +251,28 @@ def test_kommune_standards_are_judged_with_their_uncertainty(
         "kan ikke"
     )
     assert verdicts["uten tall"] == "ingen tall"
+
+
+def test_preliminary_years_are_marked(sample: Settings, tmp_path: Path) -> None:
+    latest = api.speil(
+        ["Solåsen"],
+        aar="2026-27",
+        formats=["md"],
+        ut=tmp_path / "a",
+        dato="2026-11-23",
+        settings=sample,
+    )
+    final = api.speil(
+        ["Solåsen"],
+        aar="2025-26",
+        formats=["md"],
+        ut=tmp_path / "b",
+        dato="2026-11-23",
+        settings=sample,
+    )
+    assert "Foreløpige tall" in next(p for p in latest.written if p.suffix == ".md").read_text(
+        encoding="utf-8"
+    )
+    assert "Foreløpige tall" not in next(p for p in final.written if p.suffix == ".md").read_text(
+        encoding="utf-8"
+    )

@@ -331,6 +331,13 @@ def speil(
             indicators=fag_analysis.indicators(
                 store, Filters(kommune=kommune, skole=only), resolved.min_group
             ),
+            preliminary=frozenset(
+                store.query(
+                    "select distinct enhet_id from nasjonale_prover "
+                    "where skoleaar = $aar and forelopig order by enhet_id",
+                    {"aar": year},
+                )["enhet_id"].to_list()
+            ),
             levels=store.query(
                 find_query("mestring").read_text(encoding="utf-8"),
                 {"aar": year, "kommune": kommune or _kommune_of(schools, only)},

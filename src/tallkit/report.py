@@ -57,6 +57,7 @@ class Mirror:
     assessment: str | None
     about: list[str]
     min_group: int
+    preliminary: bool = False  # Udir marks this year's numbers «Foreløpige tall»
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ class Inputs:
     variation: pl.DataFrame
     indicators: pl.DataFrame
     levels: pl.DataFrame  # pupils per mastery level, schools and kommuner (pupil data)
+    preliminary: frozenset[str] = frozenset()  # units whose numbers this year are preliminary
 
 
 def _rows(frame: pl.DataFrame, orgnr: str) -> list[dict[str, Any]]:
@@ -119,6 +121,7 @@ def build(
         assessment=assessment,
         about=_about(min_group, trend),
         min_group=min_group,
+        preliminary=orgnr in inputs.preliminary,
     )
 
 
