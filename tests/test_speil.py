@@ -276,3 +276,25 @@ def test_preliminary_years_are_marked(sample: Settings, tmp_path: Path) -> None:
     assert "Foreløpige tall" not in next(p for p in final.written if p.suffix == ".md").read_text(
         encoding="utf-8"
     )
+
+
+def test_provenance_lists_only_the_files_behind_the_numbers(
+    settings: Settings, tmp_path: Path
+) -> None:
+    from conftest import NP_5_2025, REAL
+
+    extra = [
+        REAL / "ssb_np_rescaling_parameters_2014-2021.csv",
+        REAL / "udir_rapportside_GSK_NP_Geografisk.json",
+    ]
+    api.ingest([NP_5_2025, *extra], settings=settings)
+    report = api.speil(
+        ["975280888"], formats=["md"], ut=tmp_path, dato="2026-11-23", settings=settings
+    )
+    header = (
+        next(p for p in report.written if p.suffix == ".md")
+        .read_text(encoding="utf-8")
+        .split("\n## ")[0]
+    )
+    assert NP_5_2025.name in header
+    assert all(path.name not in header for path in extra)

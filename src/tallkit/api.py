@@ -314,7 +314,7 @@ def speil(
         # one run of each analysis for every school; split per school below
         inputs = report.Inputs(
             schools=schools,
-            sources=named_query("kilder", settings=resolved).select("filnavn", "eksportert"),
+            sources=named_query("kilder_per_enhet", settings=resolved),
             tests=fag_analysis.by_test(store, base, resolved.min_group),
             trend=progression.trend(
                 store, Filters(kommune=kommune, skole=only), resolved.min_group

@@ -65,7 +65,7 @@ class Inputs:
     """The analyses, computed once for every school in the run."""
 
     schools: pl.DataFrame
-    sources: pl.DataFrame
+    sources: pl.DataFrame  # enhet_id, kilde_id, filnavn, eksportert
     tests: pl.DataFrame
     trend: pl.DataFrame
     cohort: pl.DataFrame
@@ -110,7 +110,7 @@ def build(
         navn=school["navn"],
         kommune=school["kommune"] or school["kommunenr"] or "",
         skoleaar=year,
-        sources=inputs.sources.to_dicts(),
+        sources=_sources(inputs.sources, orgnr, school["kommunenr"]),
         sections=sections,
         reflections=_reflections(
             tests,
@@ -122,6 +122,15 @@ def build(
         about=_about(min_group, trend),
         min_group=min_group,
         preliminary=orgnr in inputs.preliminary,
+    )
+
+
+def _sources(sources: pl.DataFrame, orgnr: str, kommunenr: str | None) -> list[dict[str, Any]]:
+    """The files behind the school's numbers and those it is compared with (kommune, nation)."""
+    units = [u for u in (orgnr, kommunenr, "I") if u is not None]
+    used = sources.filter(pl.col("enhet_id").is_in(units))
+    return (
+        used.unique(subset="kilde_id").sort("kilde_id").select("filnavn", "eksportert").to_dicts()
     )
 
 

@@ -1,0 +1,16 @@
+-- name: kilder_per_enhet
+-- description: Which ingested files each unit's numbers come from (for a report's provenance).
+-- params: none
+with bruk as (
+    select distinct enhet_id, kilde_id from nasjonale_prover
+    union
+    select distinct enhet_id, kilde_id from grunnskolepoeng
+    union
+    select distinct enhet_id, kilde_id from elevundersokelsen
+    union
+    select distinct enhet_id, kilde_id from elevresultat
+)
+select b.enhet_id, k.kilde_id, k.filnavn, k.eksportert
+from bruk as b
+join kilde as k using (kilde_id)
+order by b.enhet_id, k.kilde_id;
