@@ -320,6 +320,8 @@ def speil(
                 store, Filters(kommune=kommune, skole=only), resolved.min_group
             ),
             cohort=progression.cohort(store, base, resolved.min_group),
+            paired=progression.paired(store, base, resolved.min_group),
+            value_added=progression.value_added(store, base, resolved.min_group),
             profile=fag_analysis.profile(store, base, resolved.min_group),
             # every school of the kommune, for the funnel (other schools stay unnamed)
             variation=variation.between_schools(

@@ -69,6 +69,8 @@ class Inputs:
     tests: pl.DataFrame
     trend: pl.DataFrame
     cohort: pl.DataFrame
+    paired: pl.DataFrame  # pupil pairs per school and group (pupil data)
+    value_added: pl.DataFrame
     profile: pl.DataFrame
     variation: pl.DataFrame
     indicators: pl.DataFrame
@@ -100,7 +102,11 @@ def build(
         _national_tests(
             trend, tests, _level_chart(inputs.levels, orgnr, school["kommunenr"], year, min_group)
         ),
-        _progression(_rows(inputs.cohort, orgnr)),
+        _progression(
+            _rows(inputs.cohort, orgnr),
+            _rows(inputs.paired, orgnr),
+            _rows(inputs.value_added, orgnr),
+        ),
         _profile(_rows(inputs.profile, orgnr)),
         _variation(_rows(inputs.variation, orgnr), inputs.variation),
         _survey_and_points(indicators, year),
@@ -117,6 +123,7 @@ def build(
             _rows(inputs.profile, orgnr),
             _rows(inputs.cohort, orgnr),
             this_year,
+            _rows(inputs.value_added, orgnr),
         ),
         assessment=assessment,
         about=_about(min_group, trend),
@@ -296,12 +303,14 @@ def _national_tests(
     return section
 
 
-def _progression(cohort: list[dict[str, Any]]) -> Section:
+def _progression(
+    cohort: list[dict[str, Any]], paired: list[dict[str, Any]], value_added: list[dict[str, Any]]
+) -> Section:
     section = Section(
         "Progresjon",
         intro="Det samme kullet to ganger: 8. trinn året før mot 9. trinn (samme skala), og 5. "
         "trinn mot 8. trinn tre år senere (bare posisjonen mot landet kan sammenlignes).",
-        empty="Ingen kull med publiserte resultater i begge ender.",
+        empty="Ingen kull med tall i begge ender.",
     )
     if cohort:
         section.tables.append(
@@ -325,9 +334,67 @@ def _progression(cohort: list[dict[str, Any]]) -> Section:
                     }
                     for r in cohort
                 ],
+                title="Publiserte resultater",
+            )
+        )
+    if paired:
+        section.tables.append(
+            Table(
+                [
+                    ("overgang", "Overgang"),
+                    ("prove", "Prøve"),
+                    ("gruppe", "Gruppe"),
+                    ("antall", "Elever"),
+                    ("endring", "Endring"),
+                    ("endring_lav", "Nedre"),
+                    ("endring_hoy", "Øvre"),
+                    ("andel_opp", "Andel opp et nivå"),
+                    ("andel_ned", "Andel ned"),
+                ],
+                [
+                    {
+                        **r,
+                        "overgang": f"{r['fra_trinn']}.→{r['til_trinn']}.",
+                        "andel_opp": _percent(r["andel_opp"]),
+                        "andel_ned": _percent(r["andel_ned"]),
+                    }
+                    for r in paired
+                ],
+                title="De samme elevene (elevdata). 5.→8.: endring i posisjon mot kommunen, "
+                "for elevene som gikk her på 5. trinn",
+            )
+        )
+    if value_added:
+        section.tables.append(
+            Table(
+                [
+                    ("overgang", "Overgang"),
+                    ("prove", "Prøve"),
+                    ("antall", "Elever"),
+                    ("restledd", "Over/under forventet"),
+                    ("restledd_lav", "Nedre"),
+                    ("restledd_hoy", "Øvre"),
+                    ("krympet", "Krympet anslag"),
+                    ("flagg", "Vurdering"),
+                ],
+                [
+                    {
+                        **r,
+                        "overgang": f"{r['fra_trinn']}.→{r['til_trinn']}.",
+                        "flagg": FLAG_TEXT.get(r["flagg"] or "", "–"),
+                    }
+                    for r in value_added
+                ],
+                title="Verdiskaping (elevdata): elevenes resultat mot det kommunens sammenheng "
+                "mellom tidligere og senere resultat venter. Ikke SSBs skolebidrag, som også tar "
+                "hensyn til familiebakgrunn",
             )
         )
     return section
+
+
+def _percent(share: float | None) -> str | None:
+    return None if share is None else f"{round(100 * share)} %"
 
 
 def _profile(profile: list[dict[str, Any]]) -> Section:
@@ -473,6 +540,7 @@ def _reflections(
     profile: list[dict[str, Any]],
     cohort: list[dict[str, Any]],
     indicators: list[dict[str, Any]],
+    value_added: list[dict[str, Any]],
 ) -> list[str]:
     """Neutral observations from what stands out beyond the uncertainty, and questions."""
     notes = []
@@ -497,6 +565,14 @@ def _reflections(
                 f"Kullet fra {c['fra_trinn']}. trinn ({c['fra_aar']}) til {c['til_trinn']}. trinn "
                 f"({c['til_aar']}) har {word} sin posisjon mot landet i {c['prove']}. Hva har "
                 "skjedd med dette kullet?"
+            )
+    for v in value_added:
+        if v["flagg"] in ("over", "under"):
+            word = "bedre" if v["flagg"] == "over" else "svakere"
+            notes.append(
+                f"Fra {v['fra_trinn']}. til {v['til_trinn']}. trinn i {v['prove']} gjorde elevene "
+                f"det {word} enn kommunens elever med samme utgangspunkt. Hva gjør skolen som kan "
+                "forklare det?"
             )
     for i in indicators:
         if i["kilde"] == "elevundersokelsen" and i["flagg_landet"] in ("over", "under"):
