@@ -298,3 +298,21 @@ def test_provenance_lists_only_the_files_behind_the_numbers(
     )
     assert NP_5_2025.name in header
     assert all(path.name not in header for path in extra)
+
+
+def test_udir_own_texts_are_quoted_when_a_report_page_was_read(
+    settings: Settings, tmp_path: Path
+) -> None:
+    from conftest import NP_5_2025, REAL
+
+    api.ingest([NP_5_2025, REAL / "udir_rapportside_GSK_NP_Geografisk.json"], settings=settings)
+    report = api.speil(
+        ["975280888"], formats=["md"], ut=tmp_path, dato="2026-11-23", settings=settings
+    )
+    about = (
+        next(p for p in report.written if p.suffix == ".md")
+        .read_text(encoding="utf-8")
+        .split("## Om tallene")[1]
+    )
+    assert "Udir: «Tallet er unntatt offentligheten/skjermet.»" in about
+    assert "Brudd i tidsrekke" in about

@@ -340,6 +340,13 @@ def speil(
                     {"aar": year},
                 )["enhet_id"].to_list()
             ),
+            # Udir's texts on suppression (137217) and series breaks (137216), from a report page
+            udir_texts=tuple(
+                store.query(
+                    "select distinct tekst from lager.udir_tekst "
+                    "where tekst_id in ('137217', '137216') order by tekst"
+                )["tekst"].to_list()
+            ),
             levels=store.query(
                 find_query("mestring").read_text(encoding="utf-8"),
                 {"aar": year, "kommune": kommune or _kommune_of(schools, only)},

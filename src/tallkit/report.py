@@ -76,6 +76,7 @@ class Inputs:
     indicators: pl.DataFrame
     levels: pl.DataFrame  # pupils per mastery level, schools and kommuner (pupil data)
     preliminary: frozenset[str] = frozenset()  # units whose numbers this year are preliminary
+    udir_texts: tuple[str, ...] = ()  # Udir's own words on suppression and breaks, when ingested
 
 
 def _rows(frame: pl.DataFrame, orgnr: str) -> list[dict[str, Any]]:
@@ -126,7 +127,7 @@ def build(
             _rows(inputs.value_added, orgnr),
         ),
         assessment=assessment,
-        about=_about(min_group, trend),
+        about=_about(min_group, trend) + [f"Udir: «{text}»" for text in inputs.udir_texts],
         min_group=min_group,
         preliminary=orgnr in inputs.preliminary,
     )
