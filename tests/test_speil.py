@@ -7,6 +7,7 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from conftest import run_cli
@@ -316,3 +317,19 @@ def test_udir_own_texts_are_quoted_when_a_report_page_was_read(
     )
     assert "Udir: «Tallet er unntatt offentligheten/skjermet.»" in about
     assert "Brudd i tidsrekke" in about
+
+
+def test_reflections_follow_the_flags_of_the_analyses(sample: Settings, tmp_path: Path) -> None:
+    profile = api.fag("profil", skole="Bjørkås", aar="2025-26", settings=sample)
+    flagged = profile.filter(pl.col("flagg").is_in(["over", "under"]))
+    assert flagged.height > 0  # the model gives Bjørkås a lesing/regning profile
+    report = api.speil(
+        ["Bjørkås"], aar="2025-26", formats=["md"], ut=tmp_path, dato="2026-11-23", settings=sample
+    )
+    notes = next(p for p in report.written if p.suffix == ".md").read_text(encoding="utf-8")
+    notes = notes.split("## Til refleksjon")[1].split("###")[0]
+    for row in flagged.iter_rows(named=True):
+        word = "sterkere" if row["flagg"] == "over" else "svakere"
+        assert (
+            f"På {row['trinn']}. trinn står {row['prove']} {word} enn skolens andre prøver" in notes
+        )

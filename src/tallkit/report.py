@@ -13,7 +13,7 @@ from typing import Any
 import polars as pl
 
 from tallkit import stats
-from tallkit.brudd import BREAKS, breaks_between
+from tallkit.brudd import breaks_between
 from tallkit.charts import FunnelPoint, TrendPoint, funnel_svg, levels_svg, trend_svg
 
 FLAG_TEXT = {"over": "over", "under": "under", "ikke_sikker": "ikke sikker forskjell"}
@@ -544,45 +544,55 @@ def _reflections(
     value_added: list[dict[str, Any]],
 ) -> list[str]:
     """Neutral observations from what stands out beyond the uncertainty, and questions."""
-    notes = []
-    for t in tests:
-        if t["flagg_landet"] in ("over", "under"):
-            side = "over" if t["flagg_landet"] == "over" else "under"
-            notes.append(
-                f"I {t['prove']} på {t['trinn']}. trinn ligger skolen {side} landet, også når "
-                "usikkerheten er tatt med. Hva i undervisningen og elevgruppen kan forklare det?"
-            )
-    for p in profile:
-        if p["flagg"] in ("over", "under"):
-            word = "sterkere" if p["flagg"] == "over" else "svakere"
-            notes.append(
-                f"På {p['trinn']}. trinn står {p['prove']} {word} enn skolens andre prøver. "
-                "Ser lærerne det samme i klasserommet?"
-            )
-    for c in cohort:
-        if c["flagg"] in ("over", "under"):
-            word = "bedret" if c["flagg"] == "over" else "svekket"
-            notes.append(
-                f"Kullet fra {c['fra_trinn']}. trinn ({c['fra_aar']}) til {c['til_trinn']}. trinn "
-                f"({c['til_aar']}) har {word} sin posisjon mot landet i {c['prove']}. Hva har "
-                "skjedd med dette kullet?"
-            )
-    for v in value_added:
-        if v["flagg"] in ("over", "under"):
-            word = "bedre" if v["flagg"] == "over" else "svakere"
-            notes.append(
-                f"Fra {v['fra_trinn']}. til {v['til_trinn']}. trinn i {v['prove']} gjorde elevene "
-                f"det {word} enn kommunens elever med samme utgangspunkt. Hva gjør skolen som kan "
-                "forklare det?"
-            )
-    for i in indicators:
-        if i["kilde"] == "elevundersokelsen" and i["flagg_landet"] in ("over", "under"):
-            good = (i["flagg_landet"] == "over") != (i["retning"] == "lavere er bedre")
-            word = "bedre" if good else "svakere"
-            notes.append(
-                f"Elevundersøkelsen: «{i['indikator']}» på {i['trinn']}. trinn er {word} enn i "
-                "landet. Hva sier elevene selv om dette?"
-            )
+    # for bullying, «over» the nation is the worse side: flag by better/worse instead
+    survey = [
+        {
+            **i,
+            "_bedre": "over"
+            if (i["flagg_landet"] == "over") != (i["retning"] == "lavere er bedre")
+            else "under",
+        }
+        for i in indicators
+        if i["kilde"] == "elevundersokelsen" and i["flagg_landet"] in ("over", "under")
+    ]
+    notes = [
+        *_flagged(
+            tests,
+            "flagg_landet",
+            ("over", "under"),
+            "I {prove} på {trinn}. trinn ligger skolen {word} landet, også når usikkerheten "
+            "er tatt med. Hva i undervisningen og elevgruppen kan forklare det?",
+        ),
+        *_flagged(
+            profile,
+            "flagg",
+            ("sterkere", "svakere"),
+            "På {trinn}. trinn står {prove} {word} enn skolens andre prøver. Ser lærerne "
+            "det samme i klasserommet?",
+        ),
+        *_flagged(
+            cohort,
+            "flagg",
+            ("bedret", "svekket"),
+            "Kullet fra {fra_trinn}. trinn ({fra_aar}) til {til_trinn}. trinn ({til_aar}) "
+            "har {word} sin posisjon mot landet i {prove}. Hva har skjedd med dette kullet?",
+        ),
+        *_flagged(
+            value_added,
+            "flagg",
+            ("bedre", "svakere"),
+            "Fra {fra_trinn}. til {til_trinn}. trinn i {prove} gjorde elevene det {word} "
+            "enn kommunens elever med samme utgangspunkt. Hva gjør skolen som kan forklare "
+            "det?",
+        ),
+        *_flagged(
+            [i for i in survey if i["flagg_landet"] in ("over", "under")],
+            "_bedre",
+            ("bedre", "svakere"),
+            "Elevundersøkelsen: «{indikator}» på {trinn}. trinn er {word} enn i landet. Hva "
+            "sier elevene selv om dette?",
+        ),
+    ]
     if not notes:
         notes.append(
             "Ingen resultater skiller seg ut fra landet utover usikkerheten i år. Hva ønsker "
@@ -591,13 +601,21 @@ def _reflections(
     return notes
 
 
+def _flagged(
+    rows: list[dict[str, Any]], key: str, words: tuple[str, str], template: str
+) -> list[str]:
+    """One sentence per row flagged «over» or «under» in ``key``; ``{word}`` is words[0|1]."""
+    return [
+        template.format(**row, word=words[0] if row[key] == "over" else words[1])
+        for row in rows
+        if row[key] in ("over", "under")
+    ]
+
+
 def _about(min_group: int, trend: list[dict[str, Any]]) -> list[str]:
     years = sorted({r["skoleaar"] for r in trend})
-    breaks = [
-        b.text
-        for b in BREAKS
-        if b.domain == "np" and years and years[0] < b.first_year <= years[-1]
-    ]
+    crossed = breaks_between("np", years[0], years[-1]) if years else []
+    breaks = [b.text for b in crossed if b.domain == "np"]
     return [
         f"Tall for grupper med færre enn {min_group} elever vises ikke, og heller ikke tall som "
         "gjør det mulig å regne dem ut. Udirs egne skjermede tall (*) er tomme.",
