@@ -35,13 +35,8 @@ unnamed as (
 ),
 unknown_measures as (
     select 'ukjent mål' as type, '' as enhet_id,
-        domene || ': «' || maal || '» (' || count(*) || ' celler)' as detalj
-    from lager.maal
-    where maal not in (
-        'skalapoeng', 'usikkerhet', 'antall', 'poeng', 'verdi', 'standardavvik',
-        'antall_invitert', 'andel_besvart', 'skalapoeng_avgiverskole', 'gjennomsnittspoeng_1_3'
-    ) and maal not like 'andel_svaralternativ_%' and maal not like 'antall_svaralternativ_%'
-    group by domene, maal
+        domene || ': «' || maal || '» (' || celler || ' celler)' as detalj
+    from ukjente_maal
 ),
 pupils_only as (
     select 'bare i elevdata' as type, enhet_id, 'skolen har elevresultater, men ikke noe navn'

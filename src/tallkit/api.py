@@ -21,7 +21,7 @@ from tallkit.errors import UsageError
 from tallkit.ingestion import IngestReport, ProgressCallback
 from tallkit.ingestion import ingest as _ingest
 from tallkit.resources import find_query
-from tallkit.store import open_store
+from tallkit.store import Store, open_store, open_surface
 
 STATUS_PARTS = ("kilder", "dekning", "hull")
 
@@ -59,7 +59,8 @@ def named_query(
     settings: Settings | None = None,
     db: Path | str | None = None,
 ) -> pl.DataFrame:
-    """Run ``queries/<name>.sql`` read-only with ``$named`` parameters."""
+    """Run ``queries/<name>.sql`` like :func:`sql`: on the public views only, small groups
+    hidden, no pupil rows. ``name`` is a query in the query folders, never a path."""
     resolved = _settings(settings, db)
     sql_text = find_query(name, resolved.queries_dir).read_text(encoding="utf-8")
     return _read(resolved, sql_text, dict(params or {}))
@@ -72,11 +73,20 @@ def sql(
     settings: Settings | None = None,
     db: Path | str | None = None,
 ) -> pl.DataFrame:
-    """Run one read-only SQL query against the public views."""
+    """Run one SELECT on the public views, contained: a separate in-memory copy of the views
+    (groups under the minimum size hidden, pupils only per school), with no file system, no
+    network, no extensions, no settings and no internal schema. See the README («Personvern»).
+    """
     return _read(_settings(settings, db), query, dict(params or {}))
 
 
 def _read(settings: Settings, query: str, params: dict[str, Any]) -> pl.DataFrame:
+    used = _used_params(query, params)
+    with open_surface(settings.db_path, settings.min_group, query) as surface:
+        return surface.query(query, used)
+
+
+def _used_params(query: str, params: Mapping[str, Any]) -> dict[str, Any]:
     wanted = set(re.findall(r"\$([A-Za-z_]\w*)", _strip_comments(query)))
     missing = sorted(wanted - params.keys())
     if missing:
@@ -85,9 +95,22 @@ def _read(settings: Settings, query: str, params: dict[str, Any]) -> pl.DataFram
             + ", ".join(f"«{m}»" for m in missing)
             + " (bruk --param navn=verdi)."
         )
-    used = {k: v for k, v in params.items() if k in wanted}
+    return {k: v for k, v in params.items() if k in wanted}
+
+
+def _store_query(
+    store: Store, name: str, settings: Settings, params: Mapping[str, Any] | None = None
+) -> pl.DataFrame:
+    """A named query inside a library call (status, skoler, speil) on an open store."""
+    text = find_query(name, settings.queries_dir).read_text(encoding="utf-8")
+    return store.query(text, _used_params(text, params or {}))
+
+
+def _internal_named(
+    name: str, settings: Settings, params: Mapping[str, Any] | None = None
+) -> pl.DataFrame:
     with open_store(settings.db_path, read_only=True) as store:
-        return store.query(query, used)
+        return _store_query(store, name, settings, params)
 
 
 def _strip_comments(query: str) -> str:
@@ -103,22 +126,26 @@ def status(
     if unknown:
         raise UsageError(f"ukjent del «{unknown[0]}». Gyldige: {', '.join(STATUS_PARTS)}.")
     resolved = _settings(settings, db)
-    return {p: named_query(p, settings=resolved) for p in parts}
+    with open_store(resolved.db_path, read_only=True) as store:
+        return {p: _store_query(store, p, resolved) for p in parts}
 
 
 def skoler(
     kommune: str | None = None, *, settings: Settings | None = None, db: Path | str | None = None
 ) -> pl.DataFrame:
     """Schools with orgnr, name, kommune, trinn and years with data."""
-    return named_query("skoler", {"kommune": kommune}, settings=settings, db=db)
+    return _internal_named("skoler", _settings(settings, db), {"kommune": kommune})
 
 
 def resolve_school(
     text: str, *, settings: Settings | None = None, db: Path | str | None = None
 ) -> str:
     """An orgnr from an orgnr or a (unique part of a) name, case-insensitive and trimmed."""
+    return _match_school(skoler(settings=settings, db=db), text)
+
+
+def _match_school(schools: pl.DataFrame, text: str) -> str:
     wanted = text.strip()
-    schools = skoler(settings=settings, db=db)
     if wanted in schools["orgnr"].to_list():
         return wanted
     names = schools["navn"].str.to_lowercase()
@@ -296,25 +323,29 @@ def speil(
     from tallkit.analyses import variasjon as variation
 
     resolved = _settings(settings, db)
-    chosen = [resolve_school(s, settings=resolved) for s in skoler]
-    if not chosen and not alle:
+    school_names = list(skoler)
+    if not school_names and not alle:
         raise UsageError("angi --skole NAVN (kan gjentas) eller --alle.")
     wanted_formats = tuple(dict.fromkeys(formats))
     unknown = [f for f in wanted_formats if f not in render.FORMATS]
     if unknown:
         raise UsageError(f"ukjent format «{unknown[0]}». Gyldige: md, html.")
-    schools = named_query("skoler", {"kommune": kommune}, settings=resolved)
-    if chosen:
-        schools = schools.filter(pl.col("orgnr").is_in(chosen))
-    year = aar or _latest_year(resolved, schools["orgnr"].to_list())
     assessment = Path(vurdering).read_text(encoding="utf-8") if vurdering is not None else None
-    only = chosen[0] if len(chosen) == 1 else None
-    base = Filters(aar=year, kommune=kommune, skole=only)
+    # The database is opened once, read-only, for the whole run: every number in every report
+    # comes from one state (no ingest can commit while a reader holds the file).
     with open_store(resolved.db_path, read_only=True) as store:
+        every_school = _store_query(store, "skoler", resolved, {"kommune": None})
+        chosen = [_match_school(every_school, s) for s in school_names]
+        schools = _store_query(store, "skoler", resolved, {"kommune": kommune})
+        if chosen:
+            schools = schools.filter(pl.col("orgnr").is_in(chosen))
+        year = aar or _latest_year(store, schools["orgnr"].to_list())
+        only = chosen[0] if len(chosen) == 1 else None
+        base = Filters(aar=year, kommune=kommune, skole=only)
         # one run of each analysis for every school; split per school below
         inputs = report.Inputs(
             schools=schools,
-            sources=named_query("kilder_per_enhet", settings=resolved),
+            sources=_store_query(store, "kilder_per_enhet", resolved),
             tests=fag_analysis.by_test(store, base, resolved.min_group),
             trend=progression.trend(
                 store, Filters(kommune=kommune, skole=only), resolved.min_group
@@ -406,12 +437,11 @@ def _kommune_of(schools: pl.DataFrame, orgnr: str | None) -> str | None:
     return str(row["kommunenr"][0]) if row.height and row["kommunenr"][0] else None
 
 
-def _latest_year(settings: Settings, orgnrs: list[str]) -> str:
-    frame = sql(
+def _latest_year(store: Store, orgnrs: list[str]) -> str:
+    frame = store.query(
         "select max(skoleaar) as aar from nasjonale_prover where status = 'ok' "
         "and list_contains($skoler, enhet_id)",
         {"skoler": orgnrs},
-        settings=settings,
     )
     year = frame["aar"][0] if frame.height else None
     if year is None:

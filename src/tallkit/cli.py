@@ -574,7 +574,11 @@ def _cell(value: object) -> str:
 
 
 def _err(text: str) -> None:
-    print(text, file=sys.stderr)
+    # File names and notes come from files: one line each, no terminal control, no fnr.
+    from tallkit.errors import one_line
+
+    indent = text[: len(text) - len(text.lstrip(" "))]
+    print(indent + one_line(text, 1000), file=sys.stderr)
 
 
 def _error_line(message: str) -> None:

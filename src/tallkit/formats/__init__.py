@@ -14,7 +14,7 @@ from typing import Any, Final
 
 import polars as pl
 
-from tallkit.errors import InputError, UsageError
+from tallkit.errors import InputError, UsageError, quote
 from tallkit.formats import eksportapi, elev, rapport, skala, skoleporten, statistikkbank
 from tallkit.formats.model import MEASURE_KEY, Parsed
 from tallkit.formats.text import decode, read_table
@@ -83,9 +83,10 @@ def _read(path: Path) -> Parsed:
         if load.fnr_columns:
             parsed.notes.append(
                 "ADVARSEL: filen inneholder fødselsnummer (kolonne "
-                + ", ".join(f"«{c}»" for c in load.fnr_columns)
+                + ", ".join(f"«{quote(c)}»" for c in load.fnr_columns)
                 + "). Den er en personopplysningsfil: oppbevar og slett den etter kommunens "
-                "rutiner. tallkit lagrer bare pseudonymer."
+                "rutiner. tallkit lagrer bare pseudonymer av elev-id-en; andre kolonner med "
+                "fødselsnummer blir avvist eller (brukes de ikke) aldri lest inn."
             )
         return parsed
     if skala.matches(lines[:3]):

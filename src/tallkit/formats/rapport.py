@@ -13,7 +13,7 @@ from typing import Any, Final
 
 import polars as pl
 
-from tallkit.errors import InputError
+from tallkit.errors import InputError, quote
 from tallkit.formats import vocab
 from tallkit.formats.cells import with_cells
 from tallkit.formats.model import MEASURE_SCHEMA, NAME_KEY_PREFIX, UNIT_SCHEMA, Parsed
@@ -43,7 +43,7 @@ def parse_page(data: dict[str, Any], description: str) -> Parsed:
     )
     parsed = Parsed(kind="rapportside", description=description, tables={"udir_tekst": frame})
     parsed.notes.append(
-        f"rapportbeskrivelse «{page.get('navn', '')}»: ingen tall, {frame.height} tekster lagret."
+        f"rapportbeskrivelse «{quote(page.get('navn', ''))}»: ingen tall, {frame.height} tekster lagret."
     )
     return parsed
 
@@ -198,7 +198,7 @@ def _finish(
 ) -> Parsed:
     frame, bad = with_cells(frame.with_columns(domene=pl.lit(domain)), "raw")
     if bad is not None:
-        raise InputError(f"rad {bad['linje']}: «{bad['raw']}» er ikke et tall eller «*».")
+        raise InputError(f"rad {bad['linje']}: «{quote(bad['raw'])}» er ikke et tall eller «*».")
     if "delemne" not in frame.columns:
         frame = frame.with_columns(delemne=pl.lit(""))
     unit_frame = pl.DataFrame(units, schema=UNIT_SCHEMA, orient="row").unique(
