@@ -19,7 +19,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from tallkit.errors import UsageError
+from tallkit.errors import FNR_LIKE, UsageError
 
 PSEUDONYM_HEX_CHARS = 20  # 80 bits: no collisions in practice among millions of pupils
 _BLOCK = 64  # SHA-256 block size, for HMAC's inner and outer pads
@@ -114,6 +114,11 @@ def _check_mode(path: Path) -> None:
             f"{stat.S_IMODE(mode):04o}). Kjør «chmod 600 {path}» og vurder om nøkkelen er "
             "kommet på avveie."
         )
+
+
+def mask_fnr(text: str) -> str:
+    """Text with every fødselsnummer-shaped run of 11 digits (any spacing) replaced."""
+    return FNR_LIKE.sub("xxxxxxxxxxx", text)
 
 
 _FNR_W1 = (3, 7, 6, 1, 8, 9, 4, 5, 2)

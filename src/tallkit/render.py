@@ -12,7 +12,7 @@ from typing import Any
 import jinja2
 
 from tallkit.errors import OutputError
-from tallkit.output import md_cell
+from tallkit.output import md_cell, md_paragraphs
 from tallkit.report import Mirror
 from tallkit.resources import resource_dir
 
@@ -33,6 +33,7 @@ def environment(override: Path | None = None) -> jinja2.Environment:
     )
     env.filters["tall"] = number
     env.filters["mdcelle"] = md_cell
+    env.filters["vurdering"] = md_paragraphs
     return env
 
 
@@ -51,10 +52,31 @@ def number(value: Any) -> str:
     return str(value)
 
 
+# A name is at most 255 bytes on every common file system; the longest suffix added to a stem
+# is a chart's («_trend_9_regning.svg», 21 bytes). 120 bytes also leaves Windows' 260-character
+# paths room for the folder.
+MAX_STEM_BYTES = 120
+
+
 def file_stem(mirror: Mirror) -> str:
-    """Sorts by year, kommune and name; æøå kept; nothing Windows refuses in a file name."""
-    name = _UNSAFE.sub("_", f"{mirror.skoleaar}_{mirror.kommune}_{mirror.navn}_{mirror.orgnr}")
-    return re.sub(r"\s+", "_", name).strip("._")
+    """Sorts by year, kommune and name; æøå kept; nothing Windows refuses in a file name; a
+    long name shortened (the orgnr always kept, so two schools never share a file)."""
+    head = _safe_part(f"{mirror.skoleaar}_{_cut(mirror.kommune, 40)}_")
+    tail = f"_{mirror.orgnr}"
+    budget = MAX_STEM_BYTES - len(head.encode()) - len(tail.encode())
+    return (head + _cut(_safe_part(mirror.navn), budget, in_bytes=True)).strip("._") + tail
+
+
+def _safe_part(text: str) -> str:
+    return re.sub(r"\s+", "_", _UNSAFE.sub("_", text))
+
+
+def _cut(text: str, limit: int, *, in_bytes: bool = False) -> str:
+    """At most ``limit`` characters (or UTF-8 bytes), never splitting a character."""
+    if not in_bytes:
+        return text[:limit]
+    data = text.encode()[: max(limit, 0)]
+    return data.decode("utf-8", errors="ignore").rstrip("._")
 
 
 def write(
@@ -116,7 +138,7 @@ def write_index(
                 hoppet_over=skipped,
             )
             written.append(
-                _write(folder / f"{_UNSAFE.sub('_', f'{year}_{name}')}_indeks.{fmt}", text)
+                _write(folder / f"{_safe_part(_cut(f'{year}_{name}', 60))}_indeks.{fmt}", text)
             )
     except jinja2.TemplateError as exc:
         raise OutputError(f"malfeil: {exc}. Sjekk malene (--maler).") from None

@@ -23,7 +23,7 @@ import polars as pl
 from tallkit.errors import DatabaseError, InputError, TallkitError, UsageError, one_line
 from tallkit.formats.cells import NUMBER_PATTERN
 from tallkit.formats.model import Parsed, PupilLoad
-from tallkit.personvern import FNR_INSIDE_SQL, FNR_WHOLE_SQL, PseudonymKey
+from tallkit.personvern import FNR_INSIDE_SQL, FNR_WHOLE_SQL, PseudonymKey, mask_fnr
 from tallkit.resources import read_internal_query
 
 SCHEMA_VERSION = "1"
@@ -168,8 +168,9 @@ class Store:
                 {
                     "kilde_id": kilde_id,
                     "sha256": sha256,
-                    "filnavn": path.name,
-                    "sti": str(path),
+                    # provenance, not a leak: a fødselsnummer in a file name is masked
+                    "filnavn": mask_fnr(path.name),
+                    "sti": mask_fnr(str(path)),
                     "type": parsed.kind,
                     "beskrivelse": parsed.description,
                     "rader": result.rows,
