@@ -68,7 +68,9 @@ def file_stem(mirror: Mirror) -> str:
 
 
 def _safe_part(text: str) -> str:
-    return re.sub(r"\s+", "_", _UNSAFE.sub("_", text))
+    # letters (æøå too), digits, «-», «_» and «.» only: nothing a shell, a URL, a Markdown
+    # link or Windows reads as syntax («#» would cut a link, «)» end it)
+    return re.sub(r"[^\w.-]+", "_", _UNSAFE.sub("_", text))
 
 
 def _cut(text: str, limit: int, *, in_bytes: bool = False) -> str:
