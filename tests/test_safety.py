@@ -399,7 +399,7 @@ def test_a_bad_file_in_the_middle_does_not_stop_the_run(
     from tallkit.formats import rapport
 
     def broken(*_args: object) -> None:
-        raise TypeError("unsupported operand\nline two")
+        raise RuntimeError("unsupported operand\nline two")
 
     monkeypatch.setattr(rapport, "parse_table", broken)
     bad = REAL / "udir_rapport_NP_ungdomstrinn_grade8_NPLES_anchor13.json"

@@ -187,6 +187,14 @@ class Store:
                 con.commit()
             else:
                 con.rollback()
+        except duckdb.ConstraintException as exc:
+            with contextlib.suppress(duckdb.Error):
+                con.rollback()
+            # a value the file should never have had (a key left empty): the file's error
+            raise InputError(
+                f"filen har en verdi databasen ikke kan ta imot ({_first_line(exc)}).",
+                hint="Last ned eksporten på nytt; ingenting fra filen er lagret.",
+            ) from None
         except duckdb.Error as exc:
             with contextlib.suppress(duckdb.Error):
                 con.rollback()

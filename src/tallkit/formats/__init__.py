@@ -57,6 +57,14 @@ def read(path: Path, forced: str = "auto") -> Parsed:
         raise exc.at(path) from None
     except OSError as exc:
         raise InputError(f"kan ikke lese filen ({exc.strerror}).", file=path) from None
+    except (pl.exceptions.PolarsError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        # A value of a type or size no export has (a trinn of 10^12, a list where a label
+        # belongs): the file's error, said as such; --debug shows the cause.
+        raise InputError(
+            f"filen har en verdi eller et oppsett ingen eksport har ({type(exc).__name__}).",
+            file=path,
+            hint="Last ned eksporten på nytt, uendret.",
+        ) from exc
     parsed.exported = export_stamp(path.name)
     return parsed
 

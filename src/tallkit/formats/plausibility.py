@@ -166,6 +166,12 @@ def _check_units(parsed: Parsed) -> None:
         level = str(unit["nivaa"] or "")
         name = str(unit["navn"] or "")
         line = lines.get(unit_id)
+        if level not in _ID_FORMATS or not unit_id or unit["navn"] is None:
+            raise InputError(
+                "en enhet mangler nivå (EnhetNivaa 1–4), kode eller navn.",
+                line=line,
+                hint="Last ned eksporten på nytt; ingenting fra filen er lagret.",
+            )
         if not unit_id.startswith(NAME_KEY_PREFIX):
             pattern = _ID_FORMATS.get(level)
             if pattern is not None and re.fullmatch(pattern, unit_id) is None:
