@@ -172,6 +172,7 @@ def variasjon(
     kommune: str | None = None,
     skole: str | None = None,
     slaa_sammen: int = 1,
+    uavhengige_elever: bool = False,
     settings: Settings | None = None,
     db: Path | str | None = None,
 ) -> pl.DataFrame:
@@ -193,6 +194,7 @@ def variasjon(
         prove=prove,
         kommune=kommune,
         pool_years=slaa_sammen,
+        independent_pupils=uavhengige_elever,
     )
 
 
@@ -205,6 +207,7 @@ def fag(
     kommune: str | None = None,
     skole: str | None = None,
     slaa_sammen: int = 1,
+    uavhengige_elever: bool = False,
     settings: Settings | None = None,
     db: Path | str | None = None,
 ) -> pl.DataFrame:
@@ -226,6 +229,7 @@ def fag(
         prove=prove,
         kommune=kommune,
         pool_years=slaa_sammen,
+        independent_pupils=uavhengige_elever,
     )
 
 
@@ -237,6 +241,7 @@ def progresjon(
     prove: str | None = None,
     kommune: str | None = None,
     skole: str | None = None,
+    uavhengige_elever: bool = False,
     settings: Settings | None = None,
     db: Path | str | None = None,
 ) -> pl.DataFrame:
@@ -256,6 +261,7 @@ def progresjon(
         trinn=trinn,
         prove=prove,
         kommune=kommune,
+        independent_pupils=uavhengige_elever,
     )
 
 
