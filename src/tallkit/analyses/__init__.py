@@ -18,7 +18,7 @@ from tallkit.errors import UsageError
 from tallkit.resources import find_query
 from tallkit.store import Store
 
-__all__ = ["NATIONAL_SD", "ClassModel", "Filters", "Uncertainty", "Variance"]
+__all__ = ["NATIONAL_SD", "ClassModel", "Filters", "Uncertainty", "Variance", "build_uncertainty"]
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,8 @@ def uncertainty(store: Store, filters: Filters) -> Uncertainty:
     """The class models for this run: the one the caller built, else from the store."""
     if filters.uncertainty_model is not None:
         return filters.uncertainty_model
-    return build_uncertainty(store, filters.kommune, independent=filters.independent_pupils)
+    built = build_uncertainty(store, filters.kommune)
+    return replace(built, independent=True) if filters.independent_pupils else built
 
 
 Analysis = Callable[[Store, Filters, int], pl.DataFrame]  # (store, filters, minimum group size)

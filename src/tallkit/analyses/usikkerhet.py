@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from tallkit import stats
+from tallkit.config import Settings
 from tallkit.store import Store
 
 NATIONAL_SD: Final = 10.0  # the NP scale's SD in its reference year (FORMATS.md §6)
@@ -179,15 +180,12 @@ def class_model_from(
     return ClassModel(parts.icc, typical, source)
 
 
-def build(
-    store: Store,
-    kommune: str | None,
-    *,
-    independent: bool = False,
-    default_icc: float = DEFAULT_ICC,
-    default_group_size: float = DEFAULT_GROUP_SIZE,
-) -> Uncertainty:
-    """The class models from the pupil data in ``store`` (all years pooled per kommune)."""
+def build(store: Store, kommune: str | None, *, settings: Settings | None = None) -> Uncertainty:
+    """The class models from the pupil data in ``store`` (all years pooled per kommune), with
+    the defaults and the independent-pupils switch of ``settings`` (``[usikkerhet]``)."""
+    default_icc = settings.class_icc if settings else DEFAULT_ICC
+    default_group_size = settings.group_size if settings else DEFAULT_GROUP_SIZE
+    independent = settings.independent_pupils if settings else False
     if independent:
         return Uncertainty(independent=True)
     from tallkit.analyses import run_query  # the package imports this module
