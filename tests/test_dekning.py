@@ -142,7 +142,13 @@ def test_ingen_intervall_har_null_bredde(maal: dict[str, Maaling], scenario: str
 def test_skole_alene_i_kommunen(elevdata: Maaling) -> None:
     """Compared with the nation (and said in referanse_kilde) or with the kommune: covered."""
     assert elevdata.enskole().height >= 500
+    unexplained = elevdata.enskole_uten_referanse()
+    assert unexplained.is_empty(), unexplained.head()
     check("enskole", elevdata.enskole_dekning(), "alene i kommunen")
+
+
+def test_skole_mot_landet_dekker(elevdata: Maaling) -> None:
+    check("gap", elevdata.landet_dekning(), "fag prover, mot landet")
 
 
 def test_trakten_har_spredning_mellom_skoler(elevdata: Maaling) -> None:
