@@ -15,7 +15,7 @@ from typing import Any, Final
 
 import polars as pl
 
-from tallkit import stats
+from tallkit import skjerming, stats
 from tallkit.analyses import (
     Analysis,
     Filters,
@@ -24,6 +24,7 @@ from tallkit.analyses import (
     run_query,
     school_rows,
     school_se,
+    suppression_plan,
 )
 from tallkit.formats.cells import MISSING, OK, SUPPRESSED
 from tallkit.store import Store
@@ -201,6 +202,8 @@ def links(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
                 "andel_lav_begge": row["lav_begge"] / n,
             }
         )
+    # suppression across tables (skjerming.py)
+    out = skjerming.sammenheng_rows(out, suppression_plan(store, min_group))
     return frame_of(out, LINK_SCHEMA)
 
 

@@ -18,8 +18,16 @@ from typing import Any, Final
 
 import polars as pl
 
-from tallkit import stats
-from tallkit.analyses import NATIONAL_SD, Analysis, Filters, frame_of, group_rows, run_query
+from tallkit import skjerming, stats
+from tallkit.analyses import (
+    NATIONAL_SD,
+    Analysis,
+    Filters,
+    frame_of,
+    group_rows,
+    run_query,
+    suppression_plan,
+)
 from tallkit.brudd import SeriesBreak, breaks_between
 from tallkit.formats.cells import MISSING, OK, SUPPRESSED
 from tallkit.store import Store
@@ -212,6 +220,8 @@ def paired(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
         keys,
     ).values():
         out.extend(_paired_rows(block, min_group, filters.skole))
+    # suppression across tables (skjerming.py)
+    out = skjerming.elever_rows(out, suppression_plan(store, min_group), SUPPRESSED)
     return frame_of(out, PAIRED_SCHEMA)
 
 
@@ -338,6 +348,8 @@ def value_added(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
                     "metode": VALUE_ADDED_METHOD,
                 }
             )
+    # suppression across tables (skjerming.py)
+    out = skjerming.verdiskaping_rows(out, suppression_plan(store, min_group))
     return frame_of(out, VALUE_ADDED_SCHEMA)
 
 
