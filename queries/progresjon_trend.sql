@@ -3,7 +3,7 @@
 --   pupils), with the nation's result beside them; the library splits the series at breaks.
 -- params: $trinn $prove $kommune $skole (each may be null for all)
 select
-    n.enhet_id, e.nivaa, n.trinn, n.prove, n.skoleaar, n.status, n.antall, n.skalapoeng, n.usikkerhet,
+    n.enhet_id, e.nivaa, coalesce(e.kommunenr, n.enhet_id) as kommunenr, n.trinn, n.prove, n.skoleaar, n.status, n.antall, n.skalapoeng, n.usikkerhet,
     l.skalapoeng as landet
 from nasjonale_prover as n
 join enhet as e using (enhet_id)

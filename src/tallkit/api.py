@@ -175,17 +175,25 @@ def _run_analysis(
     **filter_args: Any,
 ) -> pl.DataFrame:
     """Resolve the school, build the filters and run one part of an analysis read-only."""
+    from dataclasses import replace
     from importlib import import_module
 
-    from tallkit.analyses import Filters
+    from tallkit.analyses import Filters, build_uncertainty
 
     parts = import_module(f"tallkit.analyses.{module}").PARTS
     if part not in parts:
         raise UsageError(f"ukjent del «{part}». Gyldige: {', '.join(parts)}.")
     resolved = _settings(settings, db)
     orgnr = resolve_school(skole, settings=resolved) if skole is not None else None
-    filters = Filters(skole=orgnr, **filter_args)
     with open_store(resolved.db_path, read_only=True) as store:
+        independent = filter_args.pop("independent_pupils", False) or resolved.independent_pupils
+        model = build_uncertainty(store, filter_args.get("kommune"), settings=resolved)
+        filters = Filters(
+            skole=orgnr,
+            independent_pupils=independent,
+            uncertainty_model=replace(model, independent=independent),
+            **filter_args,
+        )
         result: pl.DataFrame = parts[part](store, filters, resolved.min_group)
     return result
 
@@ -199,6 +207,7 @@ def variasjon(
     kommune: str | None = None,
     skole: str | None = None,
     slaa_sammen: int = 1,
+    uavhengige_elever: bool = False,
     settings: Settings | None = None,
     db: Path | str | None = None,
 ) -> pl.DataFrame:
@@ -220,6 +229,7 @@ def variasjon(
         prove=prove,
         kommune=kommune,
         pool_years=slaa_sammen,
+        independent_pupils=uavhengige_elever,
     )
 
 
@@ -232,6 +242,7 @@ def fag(
     kommune: str | None = None,
     skole: str | None = None,
     slaa_sammen: int = 1,
+    uavhengige_elever: bool = False,
     settings: Settings | None = None,
     db: Path | str | None = None,
 ) -> pl.DataFrame:
@@ -253,6 +264,7 @@ def fag(
         prove=prove,
         kommune=kommune,
         pool_years=slaa_sammen,
+        independent_pupils=uavhengige_elever,
     )
 
 
@@ -264,6 +276,7 @@ def progresjon(
     prove: str | None = None,
     kommune: str | None = None,
     skole: str | None = None,
+    uavhengige_elever: bool = False,
     settings: Settings | None = None,
     db: Path | str | None = None,
 ) -> pl.DataFrame:
@@ -283,6 +296,7 @@ def progresjon(
         trinn=trinn,
         prove=prove,
         kommune=kommune,
+        independent_pupils=uavhengige_elever,
     )
 
 
@@ -314,10 +328,11 @@ def speil(
 
     The same database and options give byte-identical files; ``dato`` fixes the date printed.
     """
+    from dataclasses import replace
     from datetime import date
 
-    from tallkit import render, report
-    from tallkit.analyses import Filters
+    from tallkit import render, report, skjerming
+    from tallkit.analyses import Filters, build_uncertainty, suppression_plan
     from tallkit.analyses import fag as fag_analysis
     from tallkit.analyses import progresjon as progression
     from tallkit.analyses import variasjon as variation
@@ -341,14 +356,19 @@ def speil(
             schools = schools.filter(pl.col("orgnr").is_in(chosen))
         year = aar or _latest_year(store, schools["orgnr"].to_list())
         only = chosen[0] if len(chosen) == 1 else None
-        base = Filters(aar=year, kommune=kommune, skole=only)
+        # one class model for the whole run, shared by every analysis below
+        shared = Filters(
+            uncertainty_model=build_uncertainty(store, kommune, settings=resolved),
+            independent_pupils=resolved.independent_pupils,
+        )
+        base = replace(shared, aar=year, kommune=kommune, skole=only)
         # one run of each analysis for every school; split per school below
         inputs = report.Inputs(
             schools=schools,
             sources=_store_query(store, "kilder_per_enhet", resolved),
             tests=fag_analysis.by_test(store, base, resolved.min_group),
             trend=progression.trend(
-                store, Filters(kommune=kommune, skole=only), resolved.min_group
+                store, replace(shared, kommune=kommune, skole=only), resolved.min_group
             ),
             cohort=progression.cohort(store, base, resolved.min_group),
             paired=progression.paired(store, base, resolved.min_group),
@@ -357,12 +377,12 @@ def speil(
             # every school of the kommune, for the funnel (other schools stay unnamed)
             variation=variation.between_schools(
                 store,
-                Filters(aar=year, kommune=kommune or _kommune_of(schools, only)),
+                replace(shared, aar=year, kommune=kommune or _kommune_of(schools, only)),
                 resolved.min_group,
             ),
             # every year, for the indicators' development over time
             indicators=fag_analysis.indicators(
-                store, Filters(kommune=kommune, skole=only), resolved.min_group
+                store, replace(shared, kommune=kommune, skole=only), resolved.min_group
             ),
             preliminary=frozenset(
                 store.query(
@@ -378,9 +398,13 @@ def speil(
                     "where tekst_id in ('137217', '137216') order by tekst"
                 )["tekst"].to_list()
             ),
-            levels=store.query(
-                find_query("mestring").read_text(encoding="utf-8"),
-                {"aar": year, "kommune": kommune or _kommune_of(schools, only)},
+            # suppression across tables (skjerming.py): hidden bars drop out
+            levels=skjerming.levels(
+                store.query(
+                    find_query("mestring").read_text(encoding="utf-8"),
+                    {"aar": year, "kommune": kommune or _kommune_of(schools, only)},
+                ),
+                suppression_plan(store, resolved.min_group),
             ),
         )
     env = render.environment(Path(maler) if maler is not None else resolved.templates_dir)

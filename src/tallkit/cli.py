@@ -262,7 +262,8 @@ def sql(
 ) -> None:
     """Les fra databasen med SQL, eller kjør en ferdig spørring.
 
-    Visninger: enhet, nasjonale_prover, grunnskolepoeng, elevundersokelsen, elevresultat, kilde.
+    Visninger: enhet, nasjonale_prover, grunnskolepoeng, elevundersokelsen, kilde,
+    elevresultat_skole (elevdata per skole), ukjente_maal. Bare én select; ingen filer.
 
     Eksempel: tallkit sql --navn np_skole --skole "Nordby"
     """
@@ -297,6 +298,15 @@ PoolOption = Annotated[
         help="Slå sammen 2 eller 3 skoleår per skole (vektet med n), for små skoler.",
     ),
 ]
+IndependentOption = Annotated[
+    bool,
+    typer.Option(
+        "--uavhengige-elever",
+        help="Regn elevene som uavhengige og Udirs snitt som eksakte, slik Udirs egne "
+        "intervaller gjør (uten klasseeffekt og avrunding). Gir smalere, for optimistiske "
+        "intervaller; bruk det bare for å sammenligne med Udir.",
+    ),
+]
 SkoleOption = Annotated[
     str | None, typer.Option("--skole", help="Skolenavn (del av navn holder) eller orgnr.")
 ]
@@ -317,6 +327,7 @@ def progresjon(
     prove: ProveOption = None,
     kommune: KommuneOption = None,
     skole: SkoleOption = None,
+    uavhengige_elever: IndependentOption = False,
     format_: FormatOption = None,
     ut: OutOption = None,
 ) -> None:
@@ -338,7 +349,13 @@ def progresjon(
         "kommune": kommune,
         "skole": skole,
     }
-    _emit(api.progresjon(del_, **filters, settings=_state.settings()), format_, ut)
+    _emit(
+        api.progresjon(
+            del_, **filters, uavhengige_elever=uavhengige_elever, settings=_state.settings()
+        ),
+        format_,
+        ut,
+    )
 
 
 @app.command()
@@ -357,6 +374,7 @@ def fag(
     kommune: KommuneOption = None,
     skole: SkoleOption = None,
     slaa_sammen: PoolOption = 1,
+    uavhengige_elever: IndependentOption = False,
     format_: FormatOption = None,
     ut: OutOption = None,
 ) -> None:
@@ -378,7 +396,15 @@ def fag(
         "skole": skole,
     }
     _emit(
-        api.fag(del_, **filters, slaa_sammen=slaa_sammen, settings=_state.settings()), format_, ut
+        api.fag(
+            del_,
+            **filters,
+            slaa_sammen=slaa_sammen,
+            uavhengige_elever=uavhengige_elever,
+            settings=_state.settings(),
+        ),
+        format_,
+        ut,
     )
 
 
@@ -398,6 +424,7 @@ def variasjon(
     kommune: KommuneOption = None,
     skole: SkoleOption = None,
     slaa_sammen: PoolOption = 1,
+    uavhengige_elever: IndependentOption = False,
     format_: FormatOption = None,
     ut: OutOption = None,
 ) -> None:
@@ -419,7 +446,13 @@ def variasjon(
         "skole": skole,
     }
     _emit(
-        api.variasjon(del_, **filters, slaa_sammen=slaa_sammen, settings=_state.settings()),
+        api.variasjon(
+            del_,
+            **filters,
+            slaa_sammen=slaa_sammen,
+            uavhengige_elever=uavhengige_elever,
+            settings=_state.settings(),
+        ),
         format_,
         ut,
     )

@@ -42,6 +42,10 @@ class Settings:
     templates_dir: Path | None = None
     queries_dir: Path | None = None
     standards: tuple[dict[str, Any], ...] = ()
+    # [usikkerhet]: the class component when the kommune's pupil data cannot give it
+    class_icc: float = 0.05
+    group_size: float = 20.0
+    independent_pupils: bool = False
 
     def with_db(self, db: Path | None) -> Settings:
         return self if db is None else replace(self, db_path=db)
@@ -85,6 +89,16 @@ def _apply_toml(settings: Settings, path: Path) -> Settings:
         changes["templates_dir"] = base / str(report["maler"])
     if "sporringer" in report:
         changes["queries_dir"] = base / str(report["sporringer"])
+    uncertainty = data.get("usikkerhet", {})
+    if "klasse_icc" in uncertainty:
+        changes["class_icc"] = _number(uncertainty["klasse_icc"], 0.0, 0.5, "klasse_icc", path)
+    if "gruppestorrelse" in uncertainty:
+        size = uncertainty["gruppestorrelse"]
+        changes["group_size"] = _number(size, 1.0, 200.0, "gruppestorrelse", path)
+    if "uavhengige_elever" in uncertainty:
+        if not isinstance(uncertainty["uavhengige_elever"], bool):
+            raise UsageError(f"{path}: [usikkerhet] uavhengige_elever må være true eller false.")
+        changes["independent_pupils"] = uncertainty["uavhengige_elever"]
     standards = data.get("standard", [])
     if not isinstance(standards, list):
         raise UsageError(f"{path}: [[standard]] må være en liste av tabeller.")
@@ -101,6 +115,12 @@ def _apply_env(settings: Settings) -> Settings:
     if group := os.environ.get("TALLKIT_MINSTE_GRUPPE"):
         changes["min_group"] = _min_group(group, "TALLKIT_MINSTE_GRUPPE")
     return replace(settings, **changes)
+
+
+def _number(value: object, low: float, high: float, key: str, path: Path) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise UsageError(f"{path}: [usikkerhet] {key} må være et tall fra {low:g} til {high:g}.")
+    return float(value)
 
 
 def _min_group(value: object, where: str) -> int:
