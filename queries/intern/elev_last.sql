@@ -27,7 +27,9 @@ with alle_kolonner as (
     select
         -- a fødselsnummer written with a space or hyphen is the same pupil as without
         case
-            when regexp_full_match(trim(elev_id), $fnr_hel) then regexp_replace(trim(elev_id), '[^0-9]', '', 'g')
+            -- only 12 characters can be 11 digits and a separator: the regex runs on those only
+            when length(trim(elev_id)) = 12 and regexp_full_match(trim(elev_id), $fnr_hel)
+                then regexp_replace(trim(elev_id), '[^0-9]', '', 'g')
             else coalesce(trim(elev_id), '')
         end as elev_id,
         coalesce(trim(aargang), '') as aargang,
@@ -53,11 +55,14 @@ with alle_kolonner as (
         try_cast(translate(skalapoeng, ',' || chr(160) || chr(8239) || ' ', '.') as double)
             as poeng,
         case
-            -- a fødselsnummer where no pupil id belongs: refused, and never written (below)
-            when regexp_matches(orgnr, $fnr_del) then 'fnr:orgnr'
-            when regexp_matches(coalesce(gruppe, ''), $fnr_del) then 'fnr:gruppe'
-            when regexp_matches(coalesce(avgiverskole, ''), $fnr_del) then 'fnr:avgiverskole'
-            when regexp_matches(coalesce(kommunenr, ''), $fnr_del) then 'fnr:kommunenr'
+            -- a fødselsnummer where no pupil id belongs: refused, and never written (below);
+            -- it needs 11 characters, so shorter values (nearly all) skip the regex
+            when length(orgnr) >= 11 and regexp_matches(orgnr, $fnr_del) then 'fnr:orgnr'
+            when length(gruppe) >= 11 and regexp_matches(gruppe, $fnr_del) then 'fnr:gruppe'
+            when length(avgiverskole) >= 11 and regexp_matches(avgiverskole, $fnr_del)
+                then 'fnr:avgiverskole'
+            when length(kommunenr) >= 11 and regexp_matches(kommunenr, $fnr_del)
+                then 'fnr:kommunenr'
             when elev_id = '' or length(elev_id) > 64 then 'elev_id'
             when aargang <> '' and not regexp_full_match(aargang, '20\d\d(0[1-9]|1[0-2])')
                 then 'aargang'
@@ -79,11 +84,11 @@ with alle_kolonner as (
             when skalapoeng is not null and (
                 not regexp_full_match(skalapoeng, $tallmonster)
                 or starts_with(skalapoeng, '-')
-                or try_cast(translate(skalapoeng, ',' || chr(160) || chr(8239) || ' ', '.') as double)
-                    not between 0 and $maks_skalapoeng
+                or poeng not between 0 and $maks_skalapoeng
             ) then 'skalapoeng'
-            when mestringsnivaa is not null and not regexp_full_match(
-                mestringsnivaa, case when provekode like '%05' then '[1-3]' else '[1-5]' end
+            when mestringsnivaa is not null and not (
+                mestringsnivaa in ('1', '2', '3')
+                or (mestringsnivaa in ('4', '5') and not ends_with(provekode, '05'))
             ) then 'mestringsnivaa'
         end as feil
     from cleaned

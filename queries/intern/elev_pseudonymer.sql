@@ -14,7 +14,8 @@ from (
     -- the same normalisation as elev_last.sql: 010113 85776 and 01011385776 are one pupil
     select distinct
         case
-            when regexp_full_match(trim(elev_id), $fnr_hel) then regexp_replace(trim(elev_id), '[^0-9]', '', 'g')
+            when length(trim(elev_id)) = 12 and regexp_full_match(trim(elev_id), $fnr_hel)
+                then regexp_replace(trim(elev_id), '[^0-9]', '', 'g')
             else coalesce(trim(elev_id), '')
         end as elev_id
     from read_csv(
