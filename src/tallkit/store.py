@@ -187,6 +187,13 @@ class Store:
                 con.commit()
             else:
                 con.rollback()
+        except RuntimeError as exc:
+            with contextlib.suppress(duckdb.Error):
+                con.rollback()
+            if "interrupted" in str(exc).lower():
+                # DuckDB's answer to Ctrl-C (SIGINT) mid-query: exit 130, the old state
+                raise KeyboardInterrupt from None
+            raise
         except duckdb.ConstraintException as exc:
             with contextlib.suppress(duckdb.Error):
                 con.rollback()
