@@ -1,22 +1,26 @@
-"""Render a :class:`~tallkit.report.Mirror` to Markdown (with SVG image files beside it) and to
-one self-contained HTML file. Jinja2 with ``StrictUndefined``; HTML is autoescaped, and only the
-SVG that :mod:`tallkit.charts` built (labels escaped there) is inserted as markup.
+"""Render a :class:`~tallkit.reports.document.Document` to Markdown (with SVG image files beside
+it), one self-contained HTML file, and its JSON twin. Jinja2 with ``StrictUndefined``; HTML is
+autoescaped, and only the SVG that :mod:`tallkit.charts` built (labels escaped there) is
+inserted as markup. The JSON is the same document the other two are rendered from.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
+from tallkit import norsk
 from tallkit.errors import OutputError
 from tallkit.output import md_cell
-from tallkit.report import Mirror
+from tallkit.reports.document import Document
 from tallkit.resources import resource_dir
 
-FORMATS = ("md", "html")
+FORMATS = ("md", "html", "json")
+TEMPLATES = {"laeringsspeil": "laeringsspeil", "kommunerapport": "kommunerapport"}
 _UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]+')
 
 
@@ -33,32 +37,67 @@ def environment(override: Path | None = None) -> jinja2.Environment:
     )
     env.filters["tall"] = number
     env.filters["mdcelle"] = md_cell
+    env.filters["mdtekst"] = md_text
+    env.filters["avsnitt"] = paragraphs
     return env
 
 
 def number(value: Any) -> str:
-    """Norwegian number: decimal comma, one decimal unless whole; empty as a dash."""
-    if value is None:
-        return "–"
-    if isinstance(value, bool):
-        return "ja" if value else "nei"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if value.is_integer():
-            return str(int(value))
-        return f"{value:.1f}".replace(".", ",").replace("-", "−")
-    return str(value)
+    """Norwegian number for a table cell (:func:`tallkit.norsk.number`)."""
+    return norsk.number(value)
 
 
-def file_stem(mirror: Mirror) -> str:
+# Enough to keep text inert (no HTML, link, image, emphasis or table cell can start without
+# [ ] < > * _ ` |), while the Markdown file stays readable where the text is plain.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>&|])")
+_MD_LINE_START = re.compile(r"^(\s*)([#>+=-])", flags=re.MULTILINE)
+_MD_NUMBERED = re.compile(r"^(\s*\d+)([.)])", flags=re.MULTILINE)
+
+
+def md_text(text: str) -> str:
+    """Text from a file or a user, inert in Markdown: nothing in it can become a heading, a
+    link, an image, raw HTML or a table cell."""
+    escaped = _MD_SPECIAL.sub(r"\\\1", text)
+    escaped = _MD_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped)
+    escaped = _MD_NUMBERED.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped)
+    # GFM links bare addresses too: break them so they stay text
+    return escaped.replace("://", "\\://").replace("www.", "www\\.")
+
+
+def paragraphs(text: str) -> list[tuple[str, list[str]]]:
+    """A school's own text as ("p", [text]) and ("ul", [items]) blocks: paragraphs and lists
+    kept as written, nothing else interpreted."""
+    blocks: list[tuple[str, list[str]]] = []
+    for chunk in re.split(r"\n\s*\n", text.strip()):
+        lines = [line.strip() for line in chunk.splitlines() if line.strip()]
+        if not lines:
+            continue
+        if all(re.match(r"^[-*•]\s+", line) for line in lines):
+            blocks.append(("ul", [re.sub(r"^[-*•]\s+", "", line) for line in lines]))
+        else:
+            blocks.append(("p", [" ".join(lines)]))
+    return blocks
+
+
+def file_stem(document: Document) -> str:
     """Sorts by year, kommune and name; æøå kept; nothing Windows refuses in a file name."""
-    name = _UNSAFE.sub("_", f"{mirror.skoleaar}_{mirror.kommune}_{mirror.navn}_{mirror.orgnr}")
+    school = document.header.get("skole")
+    if school is not None:
+        raw = f"{document.skoleaar}_{school['kommune']}_{school['navn']}_{school['orgnr']}"
+    else:
+        kommune = document.header["kommune"]
+        raw = f"{document.skoleaar}_{kommune['navn']}_{kommune['kommunenr']}_kommunerapport"
+    return safe_name(raw)
+
+
+def safe_name(raw: str) -> str:
+    """A file-name stem: æøå kept, nothing Windows refuses, spaces as underscores."""
+    name = _UNSAFE.sub("_", raw)
     return re.sub(r"\s+", "_", name).strip("._")
 
 
 def write(
-    mirror: Mirror,
+    document: Document,
     folder: Path,
     formats: tuple[str, ...],
     *,
@@ -66,25 +105,30 @@ def write(
     env: jinja2.Environment,
 ) -> list[Path]:
     """Write the report in each format; return the files written."""
-    stem = file_stem(mirror)
+    stem = file_stem(document)
+    template = TEMPLATES[document.kind]
     written: list[Path] = []
     try:
         folder.mkdir(parents=True, exist_ok=True)
         if "md" in formats:
             images = {}
-            for section in mirror.sections:
+            for section in document.sections:
                 for chart in section.charts:
                     image = folder / f"{stem}_{chart.name}.svg"
                     image.write_text(chart.svg + "\n", encoding="utf-8")
                     images[chart.name] = image.name
                     written.append(image)
-            text = env.get_template("laeringsspeil.md.j2").render(
-                speil=mirror, dato=date, bilder=images
+            text = env.get_template(f"{template}.md.j2").render(
+                dok=document, dato=date, bilder=images
             )
             written.append(_write(folder / f"{stem}.md", text))
         if "html" in formats:
-            text = env.get_template("laeringsspeil.html.j2").render(speil=mirror, dato=date)
+            text = env.get_template(f"{template}.html.j2").render(dok=document, dato=date)
             written.append(_write(folder / f"{stem}.html", text))
+        if "json" in formats:
+            payload = {**document.to_json(), "laget": date}
+            text = json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+            written.append(_write(folder / f"{stem}.json", text))
     except jinja2.TemplateError as exc:
         raise OutputError(f"malfeil: {exc}. Sjekk malene (--maler).") from None
     except OSError as exc:
@@ -106,7 +150,7 @@ def write_index(
     """The kommune's index page linking every school's report, and listing who has none."""
     written = []
     try:
-        for fmt in formats:
+        for fmt in [f for f in formats if f != "json"]:
             text = env.get_template(f"indeks.{fmt}.j2").render(
                 aar=year,
                 dato=date,
