@@ -150,6 +150,8 @@ class Document:
             "hovedbilde": [
                 {k: v for k, v in asdict(m).items() if k != "styrke"} for m in self.hovedbilde
             ],
+            # what page 1 says before the messages, e.g. that nothing stands out this year
+            "hovedbilde_innledning": self.hovedbilde_intro,
             "sammenligninger": [asdict(c) for c in self.comparisons],
             "til_refleksjon": self.reflections,
             "vurdering": asdict(self.assessment) if self.assessment else None,

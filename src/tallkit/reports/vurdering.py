@@ -76,8 +76,12 @@ def find(folder: Path, orgnr: str, name: str, year: str) -> tuple[Path | None, P
     wanted = _norm(name)
 
     def is_school(p: Path) -> bool:
-        stem = p.stem
-        return orgnr in stem or (bool(wanted) and wanted in _norm(stem))
+        named = re.findall(r"(?<!\d)\d{9}(?!\d)", p.stem)
+        if named:  # an orgnr in the name decides: «Åsen skole» is not «Solåsen skole»
+            return orgnr in named
+        return (
+            bool(wanted) and re.search(rf"(^| ){re.escape(wanted)}( |$)", _norm(p.stem)) is not None
+        )
 
     mine = [p for p in candidates if is_school(p)]
     last = previous_year(year)
