@@ -308,47 +308,36 @@ PUPIL_PARTS = {
 
 def speil_shown(settings: Settings, years: list[str], out: Path) -> tuple[list[Any], list[Any]]:
     """Run the Læringsspeil for every school and year and capture what it shows from pupil
-    data: the mastery bars (unit, year, trinn, test) and the inputs' paired/value-added rows."""
-    from tallkit import render, report
+    data: the mastery bars (from each chart's ``data``: unit, year, trinn, test) and the
+    inputs' paired/value-added rows."""
+    from tallkit import render
+    from tallkit.reports import laeringsspeil
 
     bars: list[tuple[str, str | None, str, int, str, str]] = []
     inputs: list[Any] = []
-    original_build, original_chart = report.build, report._level_chart
-
-    def chart(levels: pl.DataFrame, orgnr: str, kommune: str | None, year: str, m: int) -> Any:
-        result = original_chart(levels, orgnr, kommune, year, m)
-        if result is not None:
-            for title in _bar_titles(result.svg):
-                trinn, rest = title.split(". ", 1)
-                test, unit = rest.rsplit(", ", 1)
-                bars.append((orgnr, kommune, year, int(trinn), test, unit))
-        return result
+    original_build = laeringsspeil.build
 
     def build(given: Any, orgnr: str, year: str, **kw: Any) -> Any:
         inputs.append(given)
-        return original_build(given, orgnr, year, **kw)
+        document = original_build(given, orgnr, year, **kw)
+        kommune = document.header["skole"]["kommunenr"]
+        for section in document.sections:
+            for chart in section.charts:
+                for bar in chart.data:
+                    unit = "skolen" if bar["enhet_id"] == orgnr else "kommunen"
+                    bars.append((orgnr, kommune, bar["skoleaar"], bar["trinn"], bar["prove"], unit))
+        return document
 
     try:
-        report._level_chart = chart  # type: ignore[assignment]
-        report.build = build  # type: ignore[assignment]
+        laeringsspeil.build = build  # type: ignore[assignment]
         render_write, render.write = render.write, lambda *a, **k: []
         out.mkdir(parents=True, exist_ok=True)
         for year in years:
             api.speil(alle=True, aar=year, ut=out, dato="2026-01-01", settings=settings)
     finally:
-        report._level_chart, report.build = original_chart, original_build
+        laeringsspeil.build = original_build
         render.write = render_write
     return bars, inputs
-
-
-def _bar_titles(svg: str) -> list[str]:
-    import re
-
-    return [
-        t
-        for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg)
-        if t.endswith((", skolen", ", kommunen"))
-    ]
 
 
 def collect(settings: Settings, tmp: Path) -> Builder:

@@ -4,6 +4,7 @@ charts are there, the console is silent, and printing to PDF works. Needs Debian
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -75,3 +76,11 @@ def test_report_opens_offline_with_charts_and_prints_to_pdf(
     assert (
         printed.returncode == 0 and pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 10_000
     )
+    # A4 (595 × 842 pt), not US Letter, and a typical ungdomsskole in at most six pages
+    raw = pdf.read_bytes()
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]", raw)
+    assert boxes and all(
+        abs(float(w) - 595.3) < 1.5 and abs(float(h) - 841.9) < 1.5 for w, h in boxes
+    ), boxes[:3]
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", raw))
+    assert 1 <= pages <= 6, pages

@@ -1,4 +1,6 @@
-"""Golden files: the Læringsspeil of one barneskole and one ungdomsskole, in both formats.
+"""Golden files: the Læringsspeil of a barneskole, an ungdomsskole and a 1–10 school in every
+format (Markdown with its charts, HTML, JSON), for the default year (the newest, preliminary
+national tests; Elevundersøkelsen and grunnskolepoeng from their own newest year).
 
 A difference fails with the command that regenerates them; read the diff before committing:
     make snapshots        (TALLKIT_OPPDATER_GULL=1 .venv/bin/python -m pytest tests/test_golden.py)
@@ -15,13 +17,13 @@ from tallkit import api
 from tallkit.config import Settings
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
-SCHOOLS = ["Solåsen skole", "Nordby ungdomsskole"]
+SCHOOLS = ["Solåsen skole", "Nordby ungdomsskole", "Tjønnås skole"]
 UPDATE = os.environ.get("TALLKIT_OPPDATER_GULL") == "1"
 
 
 @pytest.mark.parametrize("school", SCHOOLS)
 def test_report_matches_its_golden_files(sample: Settings, tmp_path: Path, school: str) -> None:
-    report = api.speil([school], aar="2025-26", ut=tmp_path, dato="2026-11-23", settings=sample)
+    report = api.speil([school], ut=tmp_path, dato="2026-11-23", settings=sample)
     assert report.written
     for path in report.written:
         golden = GOLDEN / path.name
@@ -33,3 +35,13 @@ def test_report_matches_its_golden_files(sample: Settings, tmp_path: Path, schoo
         assert path.read_bytes() == golden.read_bytes(), (
             f"{path.name} er endret. Les forskjellen, og oppdater med: make snapshots"
         )
+
+
+def test_no_golden_file_is_left_over(sample: Settings, tmp_path: Path) -> None:
+    """A file the reports no longer write must not linger in tests/golden."""
+    written = {
+        path.name
+        for school in SCHOOLS
+        for path in api.speil([school], ut=tmp_path, dato="2026-11-23", settings=sample).written
+    }
+    assert sorted(p.name for p in GOLDEN.iterdir()) == sorted(written)

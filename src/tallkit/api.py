@@ -17,7 +17,7 @@ from typing import Any
 import polars as pl
 
 from tallkit.config import Settings, load_settings
-from tallkit.errors import UsageError
+from tallkit.errors import OutputError, UsageError
 from tallkit.ingestion import IngestReport, ProgressCallback
 from tallkit.ingestion import ingest as _ingest
 from tallkit.resources import find_query
@@ -315,27 +315,36 @@ def speil(
     alle: bool = False,
     kommune: str | None = None,
     aar: str | None = None,
-    formats: Iterable[str] = ("md", "html"),
+    formats: Iterable[str] = ("md", "html", "json"),
     ut: Path | str = Path("laeringsspeil"),
     vurdering: Path | str | None = None,
+    vurderingsmal: bool = False,
     maler: Path | str | None = None,
     dato: str | None = None,
     settings: Settings | None = None,
     db: Path | str | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> SpeilReport:
-    """Write the Læringsspeil for the schools asked for (or ``alle``) in Markdown and HTML.
+    """Write the Læringsspeil for the schools asked for (or ``alle``): Markdown, HTML and JSON.
 
-    The same database and options give byte-identical files; ``dato`` fixes the date printed.
+    Every school of the selection gets a report, also one whose national-test numbers Udir
+    suppressed. ``aar`` is the national tests' year (default: the newest); Elevundersøkelsen
+    and grunnskolepoeng come from their newest year up to it. ``vurdering`` is a folder with one
+    file per school (or one file for one school); ``vurderingsmal`` writes a blank one per
+    school instead of the reports. The same database and options give byte-identical files;
+    ``dato`` fixes the date printed.
+
+    Example::
+
+        tallkit.speil(["Solåsen skole"], ut="speil", dato="2026-11-24")
     """
-    from dataclasses import replace
     from datetime import date
 
-    from tallkit import render, report, skjerming
-    from tallkit.analyses import Filters, build_uncertainty, suppression_plan
-    from tallkit.analyses import fag as fag_analysis
-    from tallkit.analyses import progresjon as progression
-    from tallkit.analyses import variasjon as variation
+    from tallkit import render
+    from tallkit.analyses import Filters, build_uncertainty
+    from tallkit.reports import laeringsspeil
+    from tallkit.reports import vurdering as assessments
+    from tallkit.reports import words as report_words
 
     resolved = _settings(settings, db)
     school_names = list(skoler)
@@ -344,98 +353,88 @@ def speil(
     wanted_formats = tuple(dict.fromkeys(formats))
     unknown = [f for f in wanted_formats if f not in render.FORMATS]
     if unknown:
-        raise UsageError(f"ukjent format «{unknown[0]}». Gyldige: md, html.")
-    assessment = Path(vurdering).read_text(encoding="utf-8") if vurdering is not None else None
-    # The database is opened once, read-only, for the whole run: every number in every report
-    # comes from one state (no ingest can commit while a reader holds the file).
+        raise UsageError(f"ukjent format «{unknown[0]}». Gyldige: {', '.join(render.FORMATS)}.")
+    folder = Path(vurdering) if vurdering is not None else None
+    if folder is not None and not folder.is_dir() and (alle or len(school_names) != 1):
+        raise UsageError(
+            "--vurdering FIL gjelder én skole. For flere skoler: gi en mappe med én fil per "
+            "skole (lag dem med --vurderingsmal)."
+        )
+    template_dir = Path(maler) if maler is not None else resolved.templates_dir
+    words = report_words.load(template_dir)
     with open_store(resolved.db_path, read_only=True) as store:
+        # one connection, one consistent state for the whole run (no ingest can commit while
+        # a reader holds the file), school names resolved in it too
         every_school = _store_query(store, "skoler", resolved, {"kommune": None})
-        chosen = [_match_school(every_school, s) for s in school_names]
-        schools = _store_query(store, "skoler", resolved, {"kommune": kommune})
+        chosen = [_match_school(every_school, name) for name in school_names]
+        schools = store.query(_query("skoler", resolved), {"kommune": kommune})
+        if kommune is not None and schools.is_empty():
+            known = store.query(
+                "select enhet_id, navn from enhet where nivaa = 'kommune' order by enhet_id"
+            )
+            listed = ", ".join(f"{r['enhet_id']} {r['navn']}" for r in known.iter_rows(named=True))
+            raise UsageError(f"ingen skoler i kommune «{kommune}». Kommuner i databasen: {listed}.")
         if chosen:
             schools = schools.filter(pl.col("orgnr").is_in(chosen))
-        year = aar or _latest_year(store, schools["orgnr"].to_list())
+        years = _np_years(
+            store, kommune or _kommune_of(schools, chosen[0] if len(chosen) == 1 else None)
+        )
+        if aar is not None and aar not in years:
+            raise UsageError(
+                f"ingen nasjonale prøver for skoleåret «{aar}». Skoleår i databasen: "
+                f"{', '.join(years) or 'ingen'}."
+            )
+        year = aar or (years[-1] if years else None)
+        if year is None:
+            raise UsageError("fant ingen år med nasjonale prøver. Les inn eksporter først.")
+        active = _active_schools(store, year)
+        selection = schools.filter(pl.col("orgnr").is_in(active) | pl.col("orgnr").is_in(chosen))
+        if vurderingsmal:
+            return _assessment_templates(selection, year, Path(ut))
         only = chosen[0] if len(chosen) == 1 else None
-        # one class model for the whole run, shared by every analysis below
+        own_kommune = kommune or _kommune_of(schools, only)
         shared = Filters(
             uncertainty_model=build_uncertainty(store, kommune, settings=resolved),
             independent_pupils=resolved.independent_pupils,
         )
-        base = replace(shared, aar=year, kommune=kommune, skole=only)
-        # one run of each analysis for every school; split per school below
-        inputs = report.Inputs(
-            schools=schools,
-            sources=_store_query(store, "kilder_per_enhet", resolved),
-            tests=fag_analysis.by_test(store, base, resolved.min_group),
-            trend=progression.trend(
-                store, replace(shared, kommune=kommune, skole=only), resolved.min_group
-            ),
-            cohort=progression.cohort(store, base, resolved.min_group),
-            paired=progression.paired(store, base, resolved.min_group),
-            value_added=progression.value_added(store, base, resolved.min_group),
-            profile=fag_analysis.profile(store, base, resolved.min_group),
-            # every school of the kommune, for the funnel (other schools stay unnamed)
-            variation=variation.between_schools(
-                store,
-                replace(shared, aar=year, kommune=kommune or _kommune_of(schools, only)),
-                resolved.min_group,
-            ),
-            # every year, for the indicators' development over time
-            indicators=fag_analysis.indicators(
-                store, replace(shared, kommune=kommune, skole=only), resolved.min_group
-            ),
-            preliminary=frozenset(
-                store.query(
-                    "select distinct enhet_id from nasjonale_prover "
-                    "where skoleaar = $aar and forelopig order by enhet_id",
-                    {"aar": year},
-                )["enhet_id"].to_list()
-            ),
-            # Udir's texts on suppression (137217) and series breaks (137216), from a report page
-            udir_texts=tuple(
-                store.query(
-                    "select distinct tekst from lager.udir_tekst "
-                    "where tekst_id in ('137217', '137216') order by tekst"
-                )["tekst"].to_list()
-            ),
-            # suppression across tables (skjerming.py): hidden bars drop out
-            levels=skjerming.levels(
-                store.query(
-                    find_query("mestring").read_text(encoding="utf-8"),
-                    {"aar": year, "kommune": kommune or _kommune_of(schools, only)},
-                ),
-                suppression_plan(store, resolved.min_group),
-            ),
-        )
-    env = render.environment(Path(maler) if maler is not None else resolved.templates_dir)
+        inputs = _speil_inputs(store, resolved, shared, schools, year, kommune, only, own_kommune)
+    env = render.environment(template_dir)
     stamp = dato or date.today().isoformat()
     written: list[Path] = []
-    skipped: list[tuple[str, str]] = []
-    has_data = set(inputs.tests["enhet_id"]) | set(
-        inputs.indicators.filter(pl.col("verdi").is_not_null() & (pl.col("skoleaar") == year))[
-            "enhet_id"
-        ]
-    )
-    rows = schools.sort("kommune", "navn", "orgnr").to_dicts()
+    skipped = [
+        (f"{r['navn']} ({r['orgnr']})", f"ingen tall fra {_three_years(year)}")
+        for r in schools.filter(~pl.col("orgnr").is_in(selection["orgnr"])).iter_rows(named=True)
+    ]
+    rows = selection.sort("kommune", "navn", "orgnr").to_dicts()
     entries = []
+    inputs.split()
     for index, school in enumerate(rows):
         if progress is not None:
             progress(index, len(rows))
-        if school["orgnr"] not in has_data:
-            skipped.append((f"{school['navn']} ({school['orgnr']})", f"ingen tall for {year}"))
-            continue
-        mirror = report.build(
+        own, previous = None, None
+        if folder is not None:
+            if folder.is_dir():
+                current_file, previous_file = assessments.find(
+                    folder, school["orgnr"], school["navn"], year
+                )
+                own = assessments.read(current_file) if current_file else None
+                previous = assessments.read(previous_file) if previous_file else None
+            else:
+                own = assessments.read(folder)
+        document = laeringsspeil.build(
             inputs,
             school["orgnr"],
             year,
             min_group=resolved.min_group,
-            assessment=assessment,
+            words=words,
+            assessment=own,
+            previous=previous,
             standards=resolved.standards,
         )
-        files = render.write(mirror, Path(ut), wanted_formats, date=stamp, env=env)
+        files = render.write(document, Path(ut), wanted_formats, date=stamp, env=env)
         written.extend(files)
         reports = [f.name for f in files if f.suffix in (".md", ".html")]
-        entries.append({"navn": mirror.navn, "kommune": mirror.kommune, "filer": reports})
+        entries.append({"navn": school["navn"], "kommune": school["kommune"], "filer": reports})
     if progress is not None:
         progress(len(rows), len(rows))
     if alle:
@@ -454,20 +453,141 @@ def speil(
     return SpeilReport(written, skipped, year)
 
 
+def _query(name: str, settings: Settings) -> str:
+    return find_query(name, settings.queries_dir).read_text(encoding="utf-8")
+
+
+def _three_years(year: str) -> str:
+    start = int(year[:4])
+    return f"{start - 2}-{(start - 1) % 100:02d}–{year}"
+
+
+def _np_years(store: Any, kommune: str | None) -> list[str]:
+    frame = store.query(
+        "select distinct n.skoleaar from nasjonale_prover as n join enhet as e using (enhet_id) "
+        "where cast($kommune as varchar) is null or e.kommunenr = $kommune "
+        "or e.enhet_id = $kommune order by n.skoleaar",
+        {"kommune": kommune},
+    )
+    return [str(y) for y in frame["skoleaar"].to_list()]
+
+
+def _active_schools(store: Any, year: str) -> list[str]:
+    """Schools with any row (published, suppressed or pupil data) in ``year`` or the two years
+    before: each gets a report, also when every number of it is suppressed."""
+    start = int(year[:4])
+    first = f"{start - 2}-{(start - 1) % 100:02d}"
+    frame = store.query(
+        "select distinct enhet_id from ("
+        "select enhet_id, skoleaar from nasjonale_prover union all "
+        "select enhet_id, skoleaar from grunnskolepoeng union all "
+        "select enhet_id, skoleaar from elevundersokelsen union all "
+        "select enhet_id, skoleaar from elevresultat) "
+        "where skoleaar between $first and $year order by enhet_id",
+        {"first": first, "year": year},
+    )
+    return [str(x) for x in frame["enhet_id"].to_list()]
+
+
+def _speil_inputs(
+    store: Any,
+    resolved: Settings,
+    shared: Any,
+    schools: pl.DataFrame,
+    year: str,
+    kommune: str | None,
+    only: str | None,
+    own_kommune: str | None,
+) -> Any:
+    """Every analysis once for every school of the run (split per school afterwards)."""
+    from dataclasses import replace
+
+    from tallkit import skjerming
+    from tallkit.analyses import fag as fag_analysis
+    from tallkit.analyses import progresjon as progression
+    from tallkit.analyses import suppression_plan
+    from tallkit.analyses import variasjon as variation
+    from tallkit.reports.laeringsspeil import Inputs
+
+    base = replace(shared, aar=year, kommune=kommune, skole=only)
+    minimum = resolved.min_group
+    trend = progression.trend(store, replace(shared, kommune=kommune, skole=only), minimum)
+    if only is not None and own_kommune is not None:
+        # the kommune's own line in the school's trend charts
+        kommune_line = progression.trend(store, replace(shared, skole=own_kommune), minimum)
+        trend = pl.concat([trend, kommune_line])
+    return Inputs(
+        schools=schools,
+        sources=store.query(_query("kilder_per_enhet", resolved), {}),
+        tests=fag_analysis.by_test(store, base, minimum),
+        pooled=fag_analysis.by_test(store, replace(base, pool_years=3), minimum),
+        trend=trend,
+        cohort=progression.cohort(store, base, minimum),
+        paired=progression.paired(store, base, minimum),
+        value_added=progression.value_added(store, base, minimum),
+        profile=fag_analysis.profile(store, base, minimum),
+        # every school of the kommune, for the funnel (other schools stay unnamed)
+        variation=variation.between_schools(
+            store, replace(shared, aar=year, kommune=own_kommune), minimum
+        ),
+        # every year, for the indicators' development and each one's newest year
+        indicators=fag_analysis.indicators(
+            store, replace(shared, kommune=kommune, skole=only), minimum
+        ),
+        preliminary=frozenset(
+            store.query(
+                "select distinct enhet_id from nasjonale_prover "
+                "where skoleaar = $aar and forelopig order by enhet_id",
+                {"aar": year},
+            )["enhet_id"].to_list()
+        ),
+        # Udir's texts on suppression (137217) and series breaks (137216), from a report page
+        udir_texts=tuple(
+            store.query(
+                "select distinct tekst from lager.udir_tekst "
+                "where tekst_id in ('137217', '137216') order by tekst"
+            )["tekst"].to_list()
+        ),
+        # suppression across tables (skjerming.py): hidden bars drop out
+        levels=skjerming.levels(
+            store.query(
+                find_query("mestring").read_text(encoding="utf-8"),
+                {"aar": None, "kommune": own_kommune},
+            ),
+            suppression_plan(store, minimum),
+        ),
+    )
+
+
+def _assessment_templates(selection: pl.DataFrame, year: str, folder: Path) -> SpeilReport:
+    """A blank vurdering per school (``speil --vurderingsmal``), never overwriting one."""
+    from tallkit import render
+    from tallkit.reports import vurdering as assessments
+
+    written: list[Path] = []
+    skipped: list[tuple[str, str]] = []
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for school in selection.sort("kommune", "navn", "orgnr").iter_rows(named=True):
+            stem = render.safe_name(f"{year}_{school['navn']}_{school['orgnr']}")
+            path = folder / f"{stem}.toml"
+            if path.exists():
+                skipped.append((f"{school['navn']} ({school['orgnr']})", f"{path.name} finnes"))
+                continue
+            tests = [f"{t} {trinn}" for t, trinn in (("lesing", 5), ("lesing", 8))]
+            path.write_text(
+                assessments.template(school["navn"], school["orgnr"], year, tests),
+                encoding="utf-8",
+                newline="\n",
+            )
+            written.append(path)
+    except OSError as exc:
+        raise OutputError(f"{folder}: kan ikke skrive ({exc.strerror}).") from None
+    return SpeilReport(written, skipped, year)
+
+
 def _kommune_of(schools: pl.DataFrame, orgnr: str | None) -> str | None:
     if orgnr is None:
         return None
     row = schools.filter(pl.col("orgnr") == orgnr)
     return str(row["kommunenr"][0]) if row.height and row["kommunenr"][0] else None
-
-
-def _latest_year(store: Store, orgnrs: list[str]) -> str:
-    frame = store.query(
-        "select max(skoleaar) as aar from nasjonale_prover where status = 'ok' "
-        "and list_contains($skoler, enhet_id)",
-        {"skoler": orgnrs},
-    )
-    year = frame["aar"][0] if frame.height else None
-    if year is None:
-        raise UsageError("fant ingen år med tall for skolene. Les inn eksporter først.")
-    return str(year)

@@ -470,14 +470,29 @@ def speil(
         str | None, typer.Option("--aar", help="Skoleår. Standard: siste år med tall.")
     ] = None,
     format_: Annotated[
-        list[str] | None, typer.Option("--format", "-f", help="md og/eller html (standard: begge).")
+        list[str] | None,
+        typer.Option(
+            "--format", "-f", help="md, html og/eller json; kan gjentas (standard: alle tre)."
+        ),
     ] = None,
     ut: Annotated[Path, typer.Option("--ut", "-o", help="Mappen filene skrives til.")] = Path(
         "laeringsspeil"
     ),
     vurdering: Annotated[
-        Path | None, typer.Option("--vurdering", help="Skolens egen vurdering (tekstfil).")
+        Path | None,
+        typer.Option(
+            "--vurdering",
+            help="Skolenes egne vurderinger: en mappe med én fil per skole (.toml eller .md, "
+            "med orgnr eller navn i filnavnet), eller én fil for én skole.",
+        ),
     ] = None,
+    vurderingsmal: Annotated[
+        bool,
+        typer.Option(
+            "--vurderingsmal",
+            help="Skriv en tom vurderingsmal (.toml) per skole til --ut i stedet for rapporter.",
+        ),
+    ] = False,
     maler: Annotated[
         Path | None, typer.Option("--maler", help="Egen malmappe (overstyrer fil for fil).")
     ] = None,
@@ -485,7 +500,11 @@ def speil(
         str | None, typer.Option("--dato", help="Datoen som skrives i rapporten (for like filer).")
     ] = None,
 ) -> None:
-    """Læringsspeil: én oversikt per skole i Markdown og selvstendig HTML.
+    """Læringsspeil: én oversikt per skole i Markdown, selvstendig HTML og JSON.
+
+    Hver skole får en rapport, også når Udir har skjermet tallene. Side 1 er hovedbildet: de
+    viktigste funnene i år, med hvor sikre de er. Skolens egen del (hva vi ser, tiltak, hvordan
+    vi vil vite det) hentes fra --vurdering; lag en tom mal per skole med --vurderingsmal.
 
     Eksempel: tallkit speil --skole "Nordby skole" --ut speil/
     """
@@ -499,16 +518,20 @@ def speil(
             alle=alle,
             kommune=kommune,
             aar=aar,
-            formats=format_ or ["md", "html"],
+            formats=format_ or ["md", "html", "json"],
             ut=ut,
             vurdering=vurdering,
+            vurderingsmal=vurderingsmal,
             maler=maler,
             dato=dato,
             settings=_state.settings(),
         )
     if not _state.quiet:
-        reports = [p for p in report.written if p.suffix in (".md", ".html")]
-        _err(f"{len(reports)} filer skrevet til {ut} ({report.year}).")
+        if vurderingsmal:
+            _err(f"{len(report.written)} vurderingsmaler skrevet til {ut} ({report.year}).")
+        else:
+            reports = [p for p in report.written if p.suffix in (".md", ".html", ".json")]
+            _err(f"{len(reports)} filer skrevet til {ut} ({report.year}).")
         for school, reason in report.skipped:
             _err(f"hoppet over {school}: {reason}")
 

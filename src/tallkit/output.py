@@ -81,15 +81,16 @@ def md_cell(value: object) -> str:
         return ""
     text = f"{value:.10g}" if isinstance(value, float) else str(value)
     text = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", text).replace("\r", " ").replace("\n", " ")
-    return md_inline(text)
+    return md_inline(text, line_start=False)  # inside a table cell nothing starts a list
 
 
-def md_inline(text: str) -> str:
-    """One line of text made inert in Markdown (see :func:`md_cell`)."""
+def md_inline(text: str, *, line_start: bool = True) -> str:
+    """One line of text made inert in Markdown (see :func:`md_cell`); ``line_start``: the
+    text may begin a line, where «1. », «- » or «+ » would start a list."""
     text = text.replace("\\", "\\\\")
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MD_ACTIVE.sub(r"\\\1", text)
-    match = _MD_LINE_START.match(text)
+    match = _MD_LINE_START.match(text) if line_start else None
     if match and re.match(r"[.)]?(\s|$)", text[match.end() :]):
         # «1. », «- » or «+ » first would start a list
         end = match.end()

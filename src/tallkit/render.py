@@ -1,22 +1,26 @@
-"""Render a :class:`~tallkit.report.Mirror` to Markdown (with SVG image files beside it) and to
-one self-contained HTML file. Jinja2 with ``StrictUndefined``; HTML is autoescaped, and only the
-SVG that :mod:`tallkit.charts` built (labels escaped there) is inserted as markup.
+"""Render a :class:`~tallkit.reports.document.Document` to Markdown (with SVG image files beside
+it), one self-contained HTML file, and its JSON twin. Jinja2 with ``StrictUndefined``; HTML is
+autoescaped, and only the SVG that :mod:`tallkit.charts` built (labels escaped there) is
+inserted as markup. The JSON is the same document the other two are rendered from.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
+from tallkit import norsk
 from tallkit.errors import OutputError
-from tallkit.output import md_cell, md_paragraphs
-from tallkit.report import Mirror
+from tallkit.output import md_cell
+from tallkit.reports.document import Document
 from tallkit.resources import resource_dir
 
-FORMATS = ("md", "html")
+FORMATS = ("md", "html", "json")
+TEMPLATES = {"laeringsspeil": "laeringsspeil", "kommunerapport": "kommunerapport"}
 _UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]+')
 
 
@@ -33,56 +37,87 @@ def environment(override: Path | None = None) -> jinja2.Environment:
     )
     env.filters["tall"] = number
     env.filters["mdcelle"] = md_cell
-    env.filters["vurdering"] = md_paragraphs
+    env.filters["mdtekst"] = md_text
+    env.filters["avsnitt"] = paragraphs
     return env
 
 
 def number(value: Any) -> str:
-    """Norwegian number: decimal comma, one decimal unless whole; empty as a dash."""
-    if value is None:
-        return "–"
-    if isinstance(value, bool):
-        return "ja" if value else "nei"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if value.is_integer():
-            return str(int(value))
-        return f"{value:.1f}".replace(".", ",").replace("-", "−")
-    return str(value)
+    """Norwegian number for a table cell (:func:`tallkit.norsk.number`)."""
+    return norsk.number(value)
+
+
+# Enough to keep text inert (no HTML, link, image, emphasis or table cell can start without
+# [ ] < > * _ ` |), while the Markdown file stays readable where the text is plain.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>&|])")
+_MD_LINE_START = re.compile(r"^(\s*)([#>+=-])", flags=re.MULTILINE)
+_MD_NUMBERED = re.compile(r"^(\s*\d+)([.)])", flags=re.MULTILINE)
+
+
+def md_text(text: str) -> str:
+    """Text from a file or a user, inert in Markdown: nothing in it can become a heading, a
+    link, an image, raw HTML or a table cell."""
+    escaped = _MD_SPECIAL.sub(r"\\\1", text)
+    escaped = _MD_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped)
+    escaped = _MD_NUMBERED.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped)
+    # GFM links bare addresses too: break them so they stay text
+    return escaped.replace("://", "\\://").replace("www.", "www\\.")
+
+
+def paragraphs(text: str) -> list[tuple[str, list[str]]]:
+    """A school's own text as ("p", [text]) and ("ul", [items]) blocks: paragraphs and lists
+    kept as written, nothing else interpreted."""
+    blocks: list[tuple[str, list[str]]] = []
+    for chunk in re.split(r"\n\s*\n", text.strip()):
+        lines = [line.strip() for line in chunk.splitlines() if line.strip()]
+        if not lines:
+            continue
+        if all(re.match(r"^[-*•]\s+", line) for line in lines):
+            blocks.append(("ul", [re.sub(r"^[-*•]\s+", "", line) for line in lines]))
+        else:
+            blocks.append(("p", [" ".join(lines)]))
+    return blocks
 
 
 # A name is at most 255 bytes on every common file system; the longest suffix added to a stem
-# is a chart's («_trend_9_regning.svg», 21 bytes). 120 bytes also leaves Windows' 260-character
-# paths room for the folder.
+# is a chart's (about 25 bytes). 120 bytes also leaves Windows' 260-character paths room for
+# the folder.
 MAX_STEM_BYTES = 120
 
 
-def file_stem(mirror: Mirror) -> str:
+def file_stem(document: Document) -> str:
     """Sorts by year, kommune and name; æøå kept; nothing Windows refuses in a file name; a
-    long name shortened (the orgnr always kept, so two schools never share a file)."""
-    head = _safe_part(f"{mirror.skoleaar}_{_cut(mirror.kommune, 40)}_")
-    tail = f"_{mirror.orgnr}"
-    budget = MAX_STEM_BYTES - len(head.encode()) - len(tail.encode())
-    return (head + _cut(_safe_part(mirror.navn), budget, in_bytes=True)).strip("._") + tail
+    long name shortened, the orgnr (or kommunenr) always kept so two reports never collide."""
+    school = document.header.get("skole")
+    if school is not None:
+        head = f"{document.skoleaar}_{str(school['kommune'])[:40]}_"
+        return _bounded(head, str(school["navn"]), f"_{school['orgnr']}")
+    kommune = document.header["kommune"]
+    return _bounded(
+        f"{document.skoleaar}_", str(kommune["navn"]), f"_{kommune['kommunenr']}_kommunerapport"
+    )
 
 
-def _safe_part(text: str) -> str:
+def _bounded(head: str, name: str, tail: str) -> str:
+    head, name, tail = _safe(head), _safe(name), _safe(tail)
+    budget = max(MAX_STEM_BYTES - len(head.encode()) - len(tail.encode()), 0)
+    cut = name.encode()[:budget].decode("utf-8", errors="ignore")  # never half a character
+    return (head + cut).strip("._") + tail
+
+
+def _safe(text: str) -> str:
     # letters (æøå too), digits, «-», «_» and «.» only: nothing a shell, a URL, a Markdown
     # link or Windows reads as syntax («#» would cut a link, «)» end it)
     return re.sub(r"[^\w.-]+", "_", _UNSAFE.sub("_", text))
 
 
-def _cut(text: str, limit: int, *, in_bytes: bool = False) -> str:
-    """At most ``limit`` characters (or UTF-8 bytes), never splitting a character."""
-    if not in_bytes:
-        return text[:limit]
-    data = text.encode()[: max(limit, 0)]
-    return data.decode("utf-8", errors="ignore").rstrip("._")
+def safe_name(raw: str) -> str:
+    """A file-name stem: æøå kept, nothing Windows refuses, spaces as underscores."""
+    return _safe(raw).strip("._")
 
 
 def write(
-    mirror: Mirror,
+    document: Document,
     folder: Path,
     formats: tuple[str, ...],
     *,
@@ -90,25 +125,30 @@ def write(
     env: jinja2.Environment,
 ) -> list[Path]:
     """Write the report in each format; return the files written."""
-    stem = file_stem(mirror)
+    stem = file_stem(document)
+    template = TEMPLATES[document.kind]
     written: list[Path] = []
     try:
         folder.mkdir(parents=True, exist_ok=True)
         if "md" in formats:
             images = {}
-            for section in mirror.sections:
+            for section in document.sections:
                 for chart in section.charts:
                     image = folder / f"{stem}_{chart.name}.svg"
                     image.write_text(chart.svg + "\n", encoding="utf-8")
                     images[chart.name] = image.name
                     written.append(image)
-            text = env.get_template("laeringsspeil.md.j2").render(
-                speil=mirror, dato=date, bilder=images
+            text = env.get_template(f"{template}.md.j2").render(
+                dok=document, dato=date, bilder=images
             )
             written.append(_write(folder / f"{stem}.md", text))
         if "html" in formats:
-            text = env.get_template("laeringsspeil.html.j2").render(speil=mirror, dato=date)
+            text = env.get_template(f"{template}.html.j2").render(dok=document, dato=date)
             written.append(_write(folder / f"{stem}.html", text))
+        if "json" in formats:
+            payload = {**document.to_json(), "laget": date}
+            text = json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+            written.append(_write(folder / f"{stem}.json", text))
     except jinja2.TemplateError as exc:
         raise OutputError(f"malfeil: {exc}. Sjekk malene (--maler).") from None
     except OSError as exc:
@@ -130,7 +170,7 @@ def write_index(
     """The kommune's index page linking every school's report, and listing who has none."""
     written = []
     try:
-        for fmt in formats:
+        for fmt in [f for f in formats if f != "json"]:
             text = env.get_template(f"indeks.{fmt}.j2").render(
                 aar=year,
                 dato=date,
@@ -140,7 +180,7 @@ def write_index(
                 hoppet_over=skipped,
             )
             written.append(
-                _write(folder / f"{_safe_part(_cut(f'{year}_{name}', 60))}_indeks.{fmt}", text)
+                _write(folder / f"{safe_name(f'{year}_{name}'[:60])}_indeks.{fmt}", text)
             )
     except jinja2.TemplateError as exc:
         raise OutputError(f"malfeil: {exc}. Sjekk malene (--maler).") from None

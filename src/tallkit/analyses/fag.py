@@ -34,6 +34,8 @@ from tallkit.store import Store
 
 # Higher is better for every indicator except bullying (a share of pupils bullied).
 LOWER_IS_BETTER: Final = frozenset({"EUIndeks_1398"})
+# Indicators published as a percentage of pupils (no SD in the export).
+SHARE_INDICATORS: Final = frozenset({"EUIndeks_1398"})
 
 TEST_SCHEMA: Final = {
     "skoleaar": pl.String,
@@ -345,6 +347,10 @@ def _indicator_se(row: dict[str, Any]) -> tuple[float | None, str]:
         return stats.se_from_half_width(row["usikkerhet"]), "udir"
     if row["standardavvik"] is not None and row["antall"]:
         return row["standardavvik"] / math.sqrt(row["antall"]), "standardavvik og n"
+    if row["indikator_kode"] in SHARE_INDICATORS and row["antall"] and 0 <= row["verdi"] <= 100:
+        # a share of pupils (percent): the binomial SE from the share and n, never none
+        share = row["verdi"] / 100
+        return 100 * math.sqrt(share * (1 - share) / row["antall"]), "andel og n (binomisk)"
     # No spread in the export (grunnskolepoeng): say so rather than invent an interval.
     return None, "ingen (eksporten oppgir ikke spredning)"
 

@@ -1,0 +1,54 @@
+"""Numbers as a Norwegian reader writes them: decimal comma, a (non-breaking) space between
+thousands, a real minus sign, «12 %». Used by the reports and the report templates."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+NBSP: Final = "\u00a0"
+MINUS: Final = "\u2212"
+
+
+def number(value: Any, decimals: int = 1) -> str:
+    """``1234.5`` → «1 234,5»; whole floats without decimals; ``None`` → «–»."""
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "ja" if value else "nei"
+    if isinstance(value, int):
+        return _group(str(abs(value)), value < 0)
+    if isinstance(value, float):
+        if value != value:  # NaN: never shown as a number
+            return "–"
+        if value.is_integer() and abs(value) < 1e15:
+            return _group(str(int(abs(value))), value < 0)
+        text = f"{abs(value):.{decimals}f}"
+        whole, _, part = text.partition(".")
+        if part and set(part) == {"0"}:
+            return _group(whole, value < 0 and whole != "0")
+        return _group(whole, value < 0) + ("," + part if part else "")
+    return str(value)
+
+
+def _group(digits: str, negative: bool) -> str:
+    groups: list[str] = []
+    while len(digits) > 3:
+        groups.insert(0, digits[-3:])
+        digits = digits[:-3]
+    groups.insert(0, digits)
+    return (MINUS if negative else "") + NBSP.join(groups)
+
+
+def percent(share: float | None) -> str:
+    """A share 0–1 as «12 %»."""
+    if share is None:
+        return "–"
+    return f"{number(round(100 * share))}{NBSP}%"
+
+
+def signed(value: float | None) -> str:
+    """«+2,5» / «−1,2» / «0»: for differences and changes."""
+    if value is None:
+        return "–"
+    text = number(value)
+    return f"+{text}" if value > 0 and text != "0" else text

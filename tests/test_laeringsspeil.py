@@ -1,0 +1,249 @@
+"""The Læringsspeil as a rektor and another tool read it: every school a report, each indicator
+from its newest year, one verdict per comparison everywhere, the hovedbilde on the real
+exports, and the school's own part per school (issue «Læringsspeil 2»)."""
+
+from __future__ import annotations
+
+import json
+import re
+from html import unescape
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from conftest import REAL, run_cli
+from tallkit import api
+from tallkit.config import Settings
+from tallkit.reports.document import DIRECTIONS, MESSAGE_TYPES, SOURCES
+
+
+def _json_reports(written: list[Path]) -> dict[str, dict[str, Any]]:
+    return {
+        (data := json.loads(p.read_text(encoding="utf-8")))["skole"]["orgnr"]: data
+        for p in written
+        if p.suffix == ".json"
+    }
+
+
+@pytest.fixture(scope="module")
+def everyone(sample: Settings, tmp_path_factory: pytest.TempPathFactory) -> api.SpeilReport:
+    """The sample kommune's default run: every school, every format."""
+    out = tmp_path_factory.mktemp("alle")
+    return api.speil(alle=True, ut=out, dato="2026-11-24", settings=sample)
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Four years of Udir's real national-test exports for Agder, as downloaded."""
+    folder = tmp_path_factory.mktemp("ekte")
+    settings = Settings(db_path=folder / "ekte.duckdb", key_file=folder / "nokkel")
+    api.ingest(sorted(REAL.glob("statistikkbanken_export_NP_*.csv")), settings=settings)
+    return settings
+
+
+def test_every_school_of_the_kommune_gets_a_report(
+    sample: Settings, everyone: api.SpeilReport
+) -> None:
+    schools = api.named_query("skoler", {"kommune": None}, settings=sample)
+    reports = _json_reports(everyone.written)
+    assert set(reports) == set(schools["orgnr"])
+    assert everyone.skipped == []
+    # a school whose national tests Udir suppressed still has one, and says so
+    suppressed = [r for r in reports.values() if r["skjermet"]]
+    assert suppressed
+    for report in suppressed:
+        assert report["hovedbilde"][0]["type"] == "skjermet"
+        assert all(
+            c["skolen"] is None
+            for c in report["sammenligninger"]
+            if c["kilde"] == "nasjonale_prover"
+        )
+
+
+def test_default_report_shows_survey_and_school_points_wherever_the_school_has_them(
+    sample: Settings, everyone: api.SpeilReport
+) -> None:
+    con = duckdb.connect(str(sample.db_path), read_only=True)
+    having = {
+        (kilde, unit)
+        for kilde, unit in con.execute(
+            "select 'elevundersokelsen', enhet_id from elevundersokelsen where status = 'ok' "
+            "union select 'grunnskolepoeng', enhet_id from grunnskolepoeng where status = 'ok'"
+        ).fetchall()
+    }
+    con.close()
+    reports = _json_reports(everyone.written)
+    assert {year for r in reports.values() for year in [r["skoleaar"]]} == {"2026-27"}
+    checked = 0
+    for orgnr, report in reports.items():
+        shown = {c["kilde"] for c in report["sammenligninger"] if c["skolen"] is not None}
+        for kilde in ("elevundersokelsen", "grunnskolepoeng"):
+            if (kilde, orgnr) in having:
+                assert kilde in shown, (report["skole"]["navn"], kilde)
+                checked += 1
+        # each indicator from its own newest year, national tests from the report's
+        for c in report["sammenligninger"]:
+            if c["kilde"] == "nasjonale_prover":
+                assert c["skoleaar"] == "2026-27"
+            else:
+                assert c["skoleaar"] <= "2026-27"
+    assert checked >= 15
+
+
+def test_one_verdict_per_comparison_and_the_html_prints_the_json_s(
+    everyone: api.SpeilReport,
+) -> None:
+    reports = _json_reports(everyone.written)
+    pages = {p.stem: p for p in everyone.written if p.suffix == ".html"}
+    for orgnr, report in reports.items():
+        seen: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+        for c in report["sammenligninger"]:
+            key = (c["kilde"], c["maal"], c["trinn"], c["skoleaar"])
+            verdicts = (c["mot_kommunen"], c["mot_landet"])
+            assert seen.setdefault(key, verdicts) == verdicts, (orgnr, key)
+        page = next(p for stem, p in pages.items() if stem.endswith(orgnr))
+        html = page.read_text(encoding="utf-8")
+        summary = html.split('id="sammendrag"')[1].split("</section>")[0]
+        rows = [
+            [
+                unescape(re.sub(r"<[^>]+>", "", cell))
+                for cell in re.findall(r"<td[^>]*>(.*?)</td>", row)
+            ]
+            for row in re.findall(r"<tr>(.*?)</tr>", summary, re.S)
+        ]
+        printed = {(r[1], int(r[2]), r[3]): (r[8], r[9]) for r in rows if len(r) == 10}
+        for c in report["sammenligninger"]:
+            key = (c["indikator"], c["trinn"], c["skoleaar"])
+            if key in printed:
+                assert printed[key] == (c["mot_kommunen"] or "–", c["mot_landet"] or "–"), key
+        assert printed, orgnr
+        # the funnel's table uses the same words as the summary for the same test
+        funnel = html.split('id="kommunens-skoler"')[1].split("</section>")[0]
+        for row in re.findall(r"<tr>(.*?)</tr>", funnel, re.S):
+            cells = [unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+            if len(cells) == 6:
+                trinn, test = cells[0].split(". trinn ")
+                match = [
+                    c
+                    for c in report["sammenligninger"]
+                    if c["kilde"] == "nasjonale_prover"
+                    and c["trinn"] == int(trinn)
+                    and c["maal"] == test
+                ]
+                assert match and cells[4] == (match[0]["mot_kommunen"] or "–"), (orgnr, cells)
+
+
+def test_hovedbilde_speaks_the_contract_vocabulary_and_agrees_with_the_verdicts(
+    everyone: api.SpeilReport,
+) -> None:
+    for report in _json_reports(everyone.written).values():
+        assert len(report["hovedbilde"]) <= 6
+        if not report["hovedbilde"]:  # nothing stands out: page 1 says so in words
+            assert any("skiller seg sikkert" in t for t in report["hovedbilde_innledning"])
+        for m in report["hovedbilde"]:
+            assert m["type"] in MESSAGE_TYPES and m["kilde"] in SOURCES
+            assert m["retning"] in DIRECTIONS
+            if m["type"] == "niva" and m["maal"] is not None:
+                against = "mot_landet" if "landet" in m["tekst"] else "mot_kommunen"
+                word = "over" if m["retning"] == "bedre" else "under"
+                assert any(
+                    c["maal"] == m["maal"] and c["trinn"] == m["trinn"] and c[against] == word
+                    for c in report["sammenligninger"]
+                ), m
+
+
+def test_a_suppressed_real_school_gets_a_report_that_shows_no_school_number(
+    real: Settings, tmp_path: Path
+) -> None:
+    # Flosta skole (Arendal): every national-test cell of 2025-26 is «*» in Udir's export
+    result = run_cli(
+        "--db", str(real.db_path), "speil", "--skole", "975283194", "--ut", str(tmp_path),
+        "--dato", "2026-11-24",
+    )  # fmt: skip
+    assert result.code == 0, result.stderr
+    report = json.loads(next(tmp_path.glob("*.json")).read_text(encoding="utf-8"))
+    assert report["skjermet"] is True
+    assert report["sammenligninger"] and all(
+        c["skolen"] is None and c["antall"] is None for c in report["sammenligninger"]
+    )
+    markdown = next(tmp_path.glob("*.md")).read_text(encoding="utf-8")
+    assert "skjermet" in markdown.split("## Sammendrag")[0]
+    # the kommune and the nation as context, never a number of the school's own
+    assert any(c["kommunen"] is not None for c in report["sammenligninger"])
+
+
+def test_a_clear_multi_year_fall_in_the_real_exports_is_a_development_message(
+    real: Settings, tmp_path: Path
+) -> None:
+    # Udir's published 5. trinn lesing for this school: 58, 50, 50, 42 (2022-23 … 2025-26)
+    report = api.speil(["986078479"], formats=["json"], ut=tmp_path, settings=real)
+    data = json.loads(report.written[0].read_text(encoding="utf-8"))
+    development = [m for m in data["hovedbilde"] if m["type"] == "utvikling"]
+    assert any(
+        m["maal"] == "lesing" and m["trinn"] == 5 and m["retning"] == "svakere" for m in development
+    ), data["hovedbilde"]
+    assert any("fra 58 til 42" in m["tekst"] for m in development)
+
+
+def test_assessments_from_a_folder_go_only_to_their_own_school(
+    sample: Settings, tmp_path: Path
+) -> None:
+    folder = tmp_path / "vurderinger"
+    folder.mkdir()
+    (folder / "2026-27_Solåsen_skole_996566048.toml").write_text(
+        '[vurdering]\nhva_vi_ser = """Solåsen ser\n\n- punkt en\n- punkt to"""\n'
+        '[[tiltak]]\nhva = "Lesekurs for 4. trinn"\nindikatorer = ["lesing 5"]\n'
+        'vite = "Kartlegging i mars"\n',
+        encoding="utf-8",
+    )
+    (folder / "Nordby ungdomsskole.md").write_text("Nordby skriver <b>fritt</b>.", encoding="utf-8")
+    report = api.speil(alle=True, vurdering=folder, ut=tmp_path / "ut", settings=sample)
+    for page in (p for p in report.written if p.suffix == ".html"):
+        text = page.read_text(encoding="utf-8")
+        assert ("Solåsen ser" in text) == ("996566048" in page.name), page.name
+        assert ("Lesekurs for 4. trinn" in text) == ("996566048" in page.name)
+        assert ("Nordby skriver" in text) == ("999135684" in page.name), page.name
+        if "996566048" in page.name:
+            assert "<li>punkt en</li>" in text  # lists stay lists
+        if "999135684" in page.name:
+            assert "&lt;b&gt;fritt&lt;/b&gt;" in text and "<b>fritt" not in text
+
+
+def test_assessment_template_round_trips_and_last_years_tiltak_come_back(
+    sample: Settings, tmp_path: Path
+) -> None:
+    folder = tmp_path / "maler"
+    made = api.speil(["Solåsen"], vurderingsmal=True, ut=folder, settings=sample)
+    (template,) = made.written
+    assert template.name == "2026-27_Solåsen_skole_996566048.toml"
+    text = template.read_text(encoding="utf-8")
+    filled = text.replace('hva_vi_ser = """\n"""', 'hva_vi_ser = """Vi ser mye."""', 1)
+    filled = filled.replace('hva = """\n"""', 'hva = """Mer lesing"""', 1)
+    # last year's file, in the same folder, named as the template names it
+    (folder / "2025-26_Solåsen_skole_996566048.toml").write_text(filled, encoding="utf-8")
+    template.write_text(filled, encoding="utf-8")
+    report = api.speil(["Solåsen"], formats=["json", "html"], vurdering=folder, ut=tmp_path / "ut",
+                       dato="2026-11-24", settings=sample)  # fmt: skip
+    data = json.loads(next(p for p in report.written if p.suffix == ".json").read_text("utf-8"))
+    assert data["vurdering"]["ser"] == "Vi ser mye."
+    assert data["vurdering"]["tiltak"][0]["hva"] == "Mer lesing"
+    html = next(p for p in report.written if p.suffix == ".html").read_text(encoding="utf-8")
+    assert "Fjorårets tiltak og utviklingen siden" in html and "Mer lesing" in html
+    # a second --vurderingsmal never overwrites a rektor's file
+    again = api.speil(["Solåsen"], vurderingsmal=True, ut=folder, settings=sample)
+    assert again.written == [] and again.skipped
+
+
+def test_one_file_for_many_schools_and_an_unknown_year_are_usage_errors(
+    sample: Settings, tmp_path: Path
+) -> None:
+    own = tmp_path / "v.md"
+    own.write_text("tekst", encoding="utf-8")
+    result = run_cli("--db", str(sample.db_path), "speil", "--alle", "--vurdering", str(own))
+    assert result.code == 2 and "mappe" in result.stderr and result.stderr.count("\n") == 1
+    result = run_cli("--db", str(sample.db_path), "speil", "--alle", "--aar", "2019-20")
+    assert result.code == 2 and "2025-26" in result.stderr and "2019-20" in result.stderr
+    result = run_cli("--db", str(sample.db_path), "speil", "--alle", "--kommune", "0301")
+    assert result.code == 2 and "9901" in result.stderr
