@@ -27,6 +27,11 @@ from tallkit.personvern import PseudonymKey
 from tallkit.resources import read_internal_query
 
 SCHEMA_VERSION = "1"
+# New database files are written in the storage format of DuckDB 1.0, which every DuckDB client
+# from 1.0 on reads (the Python and JDBC/ODBC drivers behind DBeaver and Power BI lag behind the
+# newest release). Without it DuckDB 2.x writes a format no 1.x client can open. README:
+# «Databasen».
+STORAGE_VERSION = "v1.0.0"
 _KEY_FINGERPRINT = "nokkel_fingeravtrykk"
 _CRASH_HOOK = "TALLKIT_TEST_KRASJ"  # fault injection for the crash-consistency test only
 PUBLIC_VIEWS = (
@@ -338,7 +343,7 @@ def open_store(path: Path, *, read_only: bool = False, create: bool = False) -> 
         path.parent.mkdir(parents=True, exist_ok=True)
     old_umask = os.umask(0o077)  # database and WAL readable by the owner only
     try:
-        con = duckdb.connect(str(path), read_only=read_only)
+        con = duckdb.connect(str(path), read_only=read_only, config=_connect_config(read_only))
     except duckdb.Error as exc:
         raise _translate(exc, path) from None
     finally:
@@ -355,6 +360,11 @@ def open_store(path: Path, *, read_only: bool = False, create: bool = False) -> 
         yield store
     finally:
         con.close()
+
+
+def _connect_config(read_only: bool) -> dict[str, Any]:
+    """Connection options: an explicit storage version for the files this connection creates."""
+    return {} if read_only else {"storage_compatibility_version": STORAGE_VERSION}
 
 
 def _has_schema(store: Store) -> bool:
