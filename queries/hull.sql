@@ -3,6 +3,8 @@
 --   series, units known by name only, measures kept but not recognised, schools only in pupil
 --   data.
 -- params: none
+-- beskrivelse: Hull og uklarheter i dataene: manglende år, enheter uten orgnr, ukjente mål, skoler bare i elevdata.
+-- parametre:
 with np_years as (
     select distinct enhet_id, trinn, prove, skoleaar
     from nasjonale_prover

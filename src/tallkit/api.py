@@ -94,6 +94,49 @@ def _strip_comments(query: str) -> str:
     return "\n".join(line.split("--", 1)[0] for line in query.splitlines())
 
 
+def query_list(*, settings: Settings | None = None) -> pl.DataFrame:
+    """The ready-made queries in ``queries/`` (and a kommune's own folder): name, what it shows
+    (its ``-- beskrivelse:`` line) and its parameters (``-- parametre:``).
+
+    >>> tallkit.query_list()["navn"].to_list()[:2]               # doctest: +SKIP
+    ['dekning', 'fag_indikatorer']
+    """
+    from tallkit.resources import list_queries
+
+    rows = []
+    for path in list_queries(_settings(settings, None).queries_dir):
+        header = _header(path.read_text(encoding="utf-8"))
+        rows.append(
+            {
+                "navn": path.stem,
+                "beskrivelse": header.get("beskrivelse") or header.get("description", ""),
+                "parametre": header.get("parametre", header.get("params", "")),
+            }
+        )
+    return pl.DataFrame(
+        rows, schema={"navn": pl.String, "beskrivelse": pl.String, "parametre": pl.String}
+    )
+
+
+def _header(text: str) -> dict[str, str]:
+    """``-- key: value`` lines at the top of a query file; indented ``--   `` lines continue."""
+    fields: dict[str, str] = {}
+    key = None
+    for line in text.splitlines():
+        if not line.startswith("--"):
+            break
+        body = line[2:]
+        match = re.match(r"\s*([a-zæøå]+):\s*(.*)", body)
+        if match and not body.startswith("   "):
+            key = match.group(1)
+            fields[key] = match.group(2).strip()
+        elif key is not None:
+            fields[key] = (fields[key] + " " + body.strip()).strip()
+    if fields.get("parametre") == "none" or fields.get("params") == "none":
+        fields["parametre"] = ""
+    return fields
+
+
 def status(
     part: str | None = None, *, settings: Settings | None = None, db: Path | str | None = None
 ) -> dict[str, pl.DataFrame]:

@@ -59,11 +59,28 @@ FormatOption = Annotated[
     typer.Option(
         "--format",
         "-f",
-        help="tabell, csv, json, jsonl, parquet eller md. Standard: tabell i terminal, CSV i rør.",
+        metavar="FORMAT",
+        help="tabell, csv, csv-excel (norsk regneark: semikolon, desimalkomma), xlsx, json, "
+        "jsonl, parquet eller md. Standard: tabell i terminal, CSV i rør, ellers etter "
+        "filendelsen i --ut.",
     ),
 ]
 OutOption = Annotated[
-    Path | None, typer.Option("--ut", "-o", help="Skriv til denne filen i stedet for skjermen.")
+    Path | None,
+    typer.Option(
+        "--ut",
+        "-o",
+        metavar="FIL",
+        help="Skriv til denne filen i stedet for skjermen (.csv, .xlsx, .json, .jsonl, "
+        ".parquet eller .md).",
+    ),
+]
+AllColumnsOption = Annotated[
+    bool,
+    typer.Option(
+        "--alle-kolonner",
+        help="Vis alle kolonnene i terminalen (filer og rør har alltid alle).",
+    ),
 ]
 
 
@@ -200,8 +217,11 @@ def status(
     ] = None,
     format_: FormatOption = None,
     ut: OutOption = None,
+    alle_kolonner: AllColumnsOption = False,
 ) -> None:
     """Hva databasen inneholder: filer (kilder), år og enheter (dekning) og hull.
+
+    Med flere deler blir xlsx ett ark per del og json ett objekt per del.
 
     Eksempel: tallkit status --del hull --format csv
     """
@@ -209,19 +229,17 @@ def status(
 
     parts = api.status(del_, settings=_state.settings())
     if len(parts) == 1:
-        _emit(next(iter(parts.values())), format_, ut)
+        name, frame = next(iter(parts.items()))
+        _emit(frame, format_, ut, view=f"status.{name}", all_columns=alle_kolonner)
         return
     fmt = _format(format_, ut)
     if fmt == "tabell":
         for name, frame in parts.items():
-            _table(frame, title=name)
+            _table(frame, title=name, view=f"status.{name}", all_columns=alle_kolonner)
         return
-    if fmt != "json":
-        raise UsageError("velg én del med --del for formatet «" + fmt + "» (eller bruk json).")
-    import json
+    from tallkit import output
 
-    combined = {name: json.loads(frame.write_json()) for name, frame in parts.items()}
-    _write_text(json.dumps(combined, ensure_ascii=False, indent=1) + "\n", ut)
+    output.write_bytes(output.render_tables(parts, fmt), fmt, ut, sys.stdout.buffer)
 
 
 @app.command()
@@ -231,6 +249,7 @@ def skoler(
     ] = None,
     format_: FormatOption = None,
     ut: OutOption = None,
+    alle_kolonner: AllColumnsOption = False,
 ) -> None:
     """Skolene i databasen: orgnr, navn, kommune, trinn og år med tall.
 
@@ -238,7 +257,13 @@ def skoler(
     """
     from tallkit import api
 
-    _emit(api.skoler(kommune, settings=_state.settings()), format_, ut)
+    _emit(
+        api.skoler(kommune, settings=_state.settings()),
+        format_,
+        ut,
+        view="skoler",
+        all_columns=alle_kolonner,
+    )
 
 
 @app.command()
@@ -259,6 +284,7 @@ def sql(
     liste: Annotated[bool, typer.Option("--liste", help="Vis de ferdige spørringene.")] = False,
     format_: FormatOption = None,
     ut: OutOption = None,
+    alle_kolonner: AllColumnsOption = False,
 ) -> None:
     """Les fra databasen med SQL, eller kjør en ferdig spørring.
 
@@ -270,7 +296,7 @@ def sql(
 
     settings = _state.settings()
     if liste:
-        _emit(_query_list(settings), format_, ut)
+        _emit(_query_list(settings), format_, ut, all_columns=alle_kolonner)
         return
     params = _parse_params(param or [])
     if skole is not None:
@@ -282,7 +308,7 @@ def sql(
     else:
         assert sporring is not None
         frame = api.sql(sporring, params, settings=settings)
-    _emit(frame, format_, ut)
+    _emit(frame, format_, ut, all_columns=alle_kolonner)
 
 
 AarOption = Annotated[str | None, typer.Option("--aar", help="Skoleår, f.eks. 2025-26.")]
@@ -319,6 +345,7 @@ def progresjon(
     skole: SkoleOption = None,
     format_: FormatOption = None,
     ut: OutOption = None,
+    alle_kolonner: AllColumnsOption = False,
 ) -> None:
     """Progresjon: de samme elevene over tid.
 
@@ -338,7 +365,13 @@ def progresjon(
         "kommune": kommune,
         "skole": skole,
     }
-    _emit(api.progresjon(del_, **filters, settings=_state.settings()), format_, ut)
+    _emit(
+        api.progresjon(del_, **filters, settings=_state.settings()),
+        format_,
+        ut,
+        view=f"progresjon.{del_}",
+        all_columns=alle_kolonner,
+    )
 
 
 @app.command()
@@ -359,6 +392,7 @@ def fag(
     slaa_sammen: PoolOption = 1,
     format_: FormatOption = None,
     ut: OutOption = None,
+    alle_kolonner: AllColumnsOption = False,
 ) -> None:
     """Fagene mot hverandre: hver prøve mot kommunen og landet, skolens profil, sammenhengen
     mellom prøvene for elevene, og nasjonale prøver ved siden av Elevundersøkelsen og
@@ -378,7 +412,11 @@ def fag(
         "skole": skole,
     }
     _emit(
-        api.fag(del_, **filters, slaa_sammen=slaa_sammen, settings=_state.settings()), format_, ut
+        api.fag(del_, **filters, slaa_sammen=slaa_sammen, settings=_state.settings()),
+        format_,
+        ut,
+        view=f"fag.{del_}",
+        all_columns=alle_kolonner,
     )
 
 
@@ -400,6 +438,7 @@ def variasjon(
     slaa_sammen: PoolOption = 1,
     format_: FormatOption = None,
     ut: OutOption = None,
+    alle_kolonner: AllColumnsOption = False,
 ) -> None:
     """Variasjon mellom skoler og innad i skolen, med usikkerhet.
 
@@ -422,6 +461,8 @@ def variasjon(
         api.variasjon(del_, **filters, slaa_sammen=slaa_sammen, settings=_state.settings()),
         format_,
         ut,
+        view=f"variasjon.{del_}",
+        all_columns=alle_kolonner,
     )
 
 
@@ -481,31 +522,9 @@ def speil(
 
 
 def _query_list(settings: Settings) -> pl.DataFrame:
-    import polars as pl
+    from tallkit import api
 
-    from tallkit.resources import list_queries
-
-    rows = []
-    for path in list_queries(settings.queries_dir):
-        text = path.read_text(encoding="utf-8")
-        described = [
-            line[2:].strip().removeprefix("description:").strip()
-            for line in text.splitlines()
-            if line.startswith("--") and ("description:" in line or line.startswith("--   "))
-        ]
-        params = [
-            line.split("params:", 1)[1].strip() for line in text.splitlines() if "params:" in line
-        ]
-        rows.append(
-            {
-                "navn": path.stem,
-                "beskrivelse": " ".join(described),
-                "parametre": params[0] if params else "",
-            }
-        )
-    return pl.DataFrame(
-        rows, schema={"navn": pl.String, "beskrivelse": pl.String, "parametre": pl.String}
-    )
+    return api.query_list(settings=settings)
 
 
 def _parse_params(items: list[str]) -> dict[str, Any]:
@@ -527,50 +546,71 @@ def _format(requested: str | None, destination: Path | None) -> str:
     return format_for(requested, destination, is_terminal=sys.stdout.isatty())
 
 
-def _emit(frame: pl.DataFrame, requested: str | None, destination: Path | None) -> None:
+def _emit(
+    frame: pl.DataFrame,
+    requested: str | None,
+    destination: Path | None,
+    *,
+    view: str | None = None,
+    all_columns: bool = False,
+) -> None:
     from tallkit import output
 
     fmt = _format(requested, destination)
     if fmt == "tabell":
-        if destination is not None:
-            raise UsageError("«tabell» er for skjermen; velg et filformat til --ut.")
-        _table(frame)
+        _table(frame, view=view, all_columns=all_columns)
         return
     output.write(frame, fmt, destination, sys.stdout.buffer)
 
 
-def _write_text(text: str, destination: Path | None) -> None:
-    if destination is None:
-        sys.stdout.write(text)
-        return
-    from tallkit.errors import OutputError
-
-    try:
-        destination.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise OutputError(f"{destination}: kan ikke skrive filen ({exc.strerror}).") from None
-
-
-def _table(frame: pl.DataFrame, title: str | None = None) -> None:
+def _table(
+    frame: pl.DataFrame,
+    title: str | None = None,
+    *,
+    view: str | None = None,
+    all_columns: bool = False,
+) -> None:
+    """Draw a result for reading: the view's columns, rounded, in blocks that fit the width."""
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left", show_lines=False)
-    for column in frame.columns:
-        numeric = frame.schema[column].is_numeric()
-        table.add_column(column, justify="right" if numeric else "left", overflow="fold")
-    for row in frame.iter_rows():
-        table.add_row(*["" if v is None else _cell(v) for v in row])
-    console = Console()
-    console.print(table)
+    from tallkit import display
+
+    console = Console(highlight=False)
+    cells = display.shown(frame, view, all_columns=all_columns)
+    parts = display.blocks(cells, console.width)
+    if title is not None:
+        console.print(title, style="bold")
+    for number, columns in enumerate(parts):
+        part = display.take(cells, columns)
+        widths = display.fit_widths(part, console.width)
+        table = Table(
+            box=box.SIMPLE_HEAD,
+            show_edge=False,
+            pad_edge=False,
+            padding=(0, 1),
+            header_style="bold",
+        )
+        for header, numeric, width in zip(part.headers, part.numeric, widths, strict=True):
+            table.add_column(
+                header,
+                justify="right" if numeric else "left",
+                width=width,
+                overflow="fold",
+            )
+        for row in part.rows:
+            table.add_row(*row)
+        if number:
+            console.print()
+        console.print(table)
     if frame.height == 0:
         console.print("(ingen rader)")
-
-
-def _cell(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value:.10g}".replace(".", ",")
-    return str(value)
+    elif len(parts) > 1:
+        console.print(
+            f"({len(parts)} deler for å passe bredden; --format csv eller --ut FIL gir alt på én rad)",
+            style="dim",
+        )
 
 
 def _err(text: str) -> None:
