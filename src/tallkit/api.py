@@ -152,7 +152,13 @@ def status(
 def skoler(
     kommune: str | None = None, *, settings: Settings | None = None, db: Path | str | None = None
 ) -> pl.DataFrame:
-    """Schools with orgnr, name, kommune, trinn and years with data."""
+    """Schools with orgnr, name, kommune, trinn and years with data.
+
+    >>> tallkit.skoler("9901")["navn"].to_list()[:2]          # doctest: +SKIP
+    ['Bjørkås skole', 'Fjellstølen skole']
+    """
+    if kommune is not None:
+        _, kommune = check_filters(None, kommune, settings=_settings(settings, db))
     return named_query("skoler", {"kommune": kommune}, settings=settings, db=db)
 
 
@@ -172,13 +178,99 @@ def resolve_school(
     if partial.height == 1:
         return str(partial["orgnr"][0])
     if partial.height == 0:
-        raise UsageError(f"fant ingen skole som heter «{wanted}». Se «tallkit skoler».")
+        raise UsageError(
+            f"fant ingen skole som heter «{wanted}».{_suggest(wanted, schools)} "
+            "Se «tallkit skoler»."
+        )
     candidates = "; ".join(
         f"{r['navn']} ({r['orgnr']})" for r in partial.head(10).iter_rows(named=True)
     )
     raise UsageError(
         f"«{wanted}» passer på flere skoler: {candidates}. Skriv mer av navnet eller bruk orgnr."
     )
+
+
+_FOLD = str.maketrans({"æ": "ae", "ø": "o", "å": "aa", "ä": "ae", "ö": "o", "é": "e"})
+
+
+def fold_name(text: str) -> str:
+    """A name as typed on a keyboard without æøå: ``Solåsen`` and ``Solaasen`` fold alike."""
+    folded = text.strip().lower().translate(_FOLD)
+    return re.sub(r"\s+", " ", folded.replace("oe", "o").replace("aa", "a").replace("ae", "a"))
+
+
+def _suggest(wanted: str, schools: pl.DataFrame) -> str:
+    """« Mente du …?» for a name written without æøå or with a small typo, else nothing."""
+    import difflib
+
+    rows = schools.select("orgnr", "navn").to_dicts()
+    key = fold_name(wanted)
+    hits = [r for r in rows if key and key in fold_name(r["navn"])]
+    if not hits:
+        by_name = {fold_name(r["navn"]): r for r in rows}
+        words: dict[str, list[dict[str, Any]]] = {}
+        for r in rows:
+            for word in fold_name(r["navn"]).split():
+                words.setdefault(word, []).append(r)
+        close = difflib.get_close_matches(key, list(by_name), n=3, cutoff=0.75)
+        hits = [by_name[c] for c in close]
+        if not hits:
+            for word in difflib.get_close_matches(key, list(words), n=3, cutoff=0.75):
+                hits.extend(r for r in words[word] if r not in hits)
+    if not hits:
+        return ""
+    named = " eller ".join(f"«{r['navn']}» ({r['orgnr']})" for r in hits[:3])
+    return f" Mente du {named}?"
+
+
+_YEARS_SQL = """
+select distinct skoleaar from (
+    select skoleaar from nasjonale_prover union all select skoleaar from grunnskolepoeng
+    union all select skoleaar from elevundersokelsen union all select skoleaar from elevresultat
+) order by skoleaar
+"""
+_KOMMUNER_SQL = """
+select enhet_id as kommunenr, navn from enhet where nivaa = 'kommune'
+union select distinct kommunenr, kommunenr from enhet
+where nivaa = 'skole' and kommunenr is not null
+    and kommunenr not in (select enhet_id from enhet where nivaa = 'kommune')
+order by kommunenr
+"""
+
+
+def check_filters(
+    aar: str | None, kommune: str | None, *, settings: Settings | None = None
+) -> tuple[str | None, str | None]:
+    """``aar`` and ``kommune`` as stored (``2025-2026`` -> ``2025-26``; a kommune also by
+    name); an unknown one is a usage error that lists what the database has."""
+    if aar is None and kommune is None:
+        return aar, kommune
+    resolved = _settings(settings, None)
+    if aar is not None:
+        aar = aar.strip()
+        long = re.fullmatch(r"(\d{4})[-/](\d{4})", aar)
+        if long and int(long.group(2)) == int(long.group(1)) + 1:
+            aar = f"{long.group(1)}-{long.group(2)[2:]}"
+        years = sql(_YEARS_SQL, settings=resolved)["skoleaar"].to_list()
+        if aar not in years:
+            shown = ", ".join(years) if years else "ingen (les inn eksporter først)"
+            raise UsageError(f"ukjent skoleår «{aar}» (--aar). Databasen har: {shown}.")
+    if kommune is not None:
+        kommuner = sql(_KOMMUNER_SQL, settings=resolved).to_dicts()
+        wanted = kommune.strip()
+        by_name = [k for k in kommuner if str(k["navn"]).lower() == wanted.lower()]
+        if wanted in {k["kommunenr"] for k in kommuner}:
+            kommune = wanted
+        elif len(by_name) == 1:
+            kommune = str(by_name[0]["kommunenr"])
+        else:
+            shown = ", ".join(f"{k['kommunenr']} {k['navn']}" for k in kommuner[:20])
+            more = f" (og {len(kommuner) - 20} til)" if len(kommuner) > 20 else ""
+            raise UsageError(
+                f"ukjent kommune «{wanted}» (--kommune). Databasen har: "
+                f"{shown or 'ingen (les inn eksporter først)'}{more}."
+            )
+    return aar, kommune
 
 
 def _run_analysis(
@@ -199,6 +291,9 @@ def _run_analysis(
     if part not in parts:
         raise UsageError(f"ukjent del «{part}». Gyldige: {', '.join(parts)}.")
     resolved = _settings(settings, db)
+    filter_args["aar"], filter_args["kommune"] = check_filters(
+        filter_args.get("aar"), filter_args.get("kommune"), settings=resolved
+    )
     orgnr = resolve_school(skole, settings=resolved) if skole is not None else None
     filters = Filters(skole=orgnr, **filter_args)
     with open_store(resolved.db_path, read_only=True) as store:
@@ -339,6 +434,7 @@ def speil(
     from tallkit.analyses import variasjon as variation
 
     resolved = _settings(settings, db)
+    aar, kommune = check_filters(aar, kommune, settings=resolved)
     chosen = [resolve_school(s, settings=resolved) for s in skoler]
     if not chosen and not alle:
         raise UsageError("angi --skole NAVN (kan gjentas) eller --alle.")

@@ -65,8 +65,46 @@ def _translate(exc: duckdb.Error, db_path: Path) -> DatabaseError:
             f"{db_path}: filen er ikke en gyldig tallkit-database (ødelagt eller feil fil). "
             "Angi riktig fil med --db, eller flytt den bort og les inn på nytt."
         )
-    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
-    return DatabaseError(f"{db_path}: databasefeil: {first}")
+    error = DatabaseError(f"{db_path}: {explain(exc)}")
+    error.detail = text.strip() or type(exc).__name__  # type: ignore[attr-defined]
+    return error
+
+
+_DUCKDB_SAYS = (
+    # (DuckDB's words, what tallkit says); the original goes to --debug
+    (
+        r"Table with name (\S+) does not exist",
+        "finner ingen tabell eller visning «{0}». Visningene er: " + ", ".join(PUBLIC_VIEWS) + ".",
+    ),
+    (r'syntax error at or near "([^"]*)"', "SQL-en har en syntaksfeil ved «{0}»."),
+    (r"syntax error at end of input", "SQL-en slutter for tidlig (mangler noe på slutten)."),
+    (
+        r'Referenced column "([^"]+)" not found',
+        "ukjent kolonne «{0}». Se kolonnene i README "
+        "(«Databasen») eller kjør «select * from VISNING limit 1».",
+    ),
+    (r"Could not convert string '([^']*)' to (\w+)", "kan ikke gjøre «{0}» om til {1}."),
+    (
+        r'Cannot execute statement of type "(\w+)"',
+        "«{0}» er ikke lov: databasen åpnes bare for lesing her.",
+    ),
+    (r"Scalar Function with name (\w+) does not exist", "ukjent funksjon «{0}»."),
+    (r'No files found that match the pattern "([^"]*)"', "finner ikke filen «{0}»."),
+)
+
+
+def explain(exc: BaseException) -> str:
+    """One Norwegian line for a DuckDB error (the original text is kept for ``--debug``)."""
+    text = str(exc)
+    for pattern, message in _DUCKDB_SAYS:
+        match = re.search(pattern, text)
+        if match:
+            return "spørringen feilet: " + message.format(*match.groups())
+    kind = text.split(" Error:", 1)[0].strip() if " Error:" in text else type(exc).__name__
+    return (
+        f"spørringen feilet ({kind}-feil i DuckDB). Kjør igjen med --debug for DuckDBs egen "
+        "melding."
+    )
 
 
 class Store:
