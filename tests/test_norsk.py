@@ -192,3 +192,28 @@ def test_sql_list_is_in_norwegian(sample: Settings) -> None:
         assert not re.search(r"\b(the|and|with|per view|Schools)\b", row["beskrivelse"]), row
         assert "->" not in row["beskrivelse"]
     assert SAMPLE_DATA.exists()
+
+
+def test_status_hull_points_at_an_export_without_usikkerhet(
+    settings: Settings, tmp_path: Path
+) -> None:
+    from tests_support import utf16_lines, write_utf16
+
+    lines = utf16_lines(NP_5_2025)
+    sep, header = lines[0], lines[1].split("\t")
+    keep = [i for i, name in enumerate(header) if not name.endswith(".Usikkerhet")]
+    assert len(keep) < len(header)
+    rows = ["\t".join(row.split("\t")[i] for i in keep) for row in lines[1:]]
+    stripped = write_utf16(tmp_path / "uten_usikkerhet.csv", [sep, *rows])
+    assert run_cli("--db", str(settings.db_path), "ingest", str(stripped)).code == 0
+    result = run_cli("--db", str(settings.db_path), "status", "--del", "hull", "-f", "json")
+    import json
+
+    rows_out = json.loads(result.stdout)
+    gaps = [r["detalj"] for r in rows_out if r["type"] == "mangler usikkerhet"]
+    assert gaps == [
+        "nasjonale prøver 2025-26: ingen «Usikkerhet» i eksporten. Last ned på nytt med målet "
+        "«Usikkerhet» krysset av (README: «Få tak i dataene»)"
+    ]
+    kinds = {r["detalj"].split(":")[0] for r in rows_out if r["type"] == "mangler eksport"}
+    assert kinds == {"ingen grunnskolepoeng", "ingen Elevundersøkelsen", "ingen elevresultater"}

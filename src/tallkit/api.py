@@ -3,6 +3,8 @@
 >>> import tallkit
 >>> report = tallkit.ingest(["sample_data"])            # doctest: +SKIP
 >>> tallkit.skoler().head()                              # doctest: +SKIP
+
+Examples below assume ``import tallkit`` and ``import polars as pl``.
 """
 
 from __future__ import annotations
@@ -41,7 +43,13 @@ def ingest(
     now: datetime | None = None,
     progress: ProgressCallback | None = None,
 ) -> IngestReport:
-    """Read export files and folders into the database; see :mod:`tallkit.ingestion`."""
+    """Read export files and folders into the database, one transaction per file; see
+    :mod:`tallkit.ingestion`. Files in folders that are no exports are skipped.
+
+    >>> report = tallkit.ingest(["sample_data"], db="fjordvik.duckdb")   # doctest: +SKIP
+    >>> [(f.path.name, f.status) for f in report.files][:1]             # doctest: +SKIP
+    [('Nasjonale_prover_5_trinn_2022-23.csv', 'innlest')]
+    """
     return _ingest(
         [Path(p) for p in paths],
         _settings(settings, db),
@@ -59,7 +67,10 @@ def named_query(
     settings: Settings | None = None,
     db: Path | str | None = None,
 ) -> pl.DataFrame:
-    """Run ``queries/<name>.sql`` read-only with ``$named`` parameters."""
+    """Run ``queries/<name>.sql`` read-only with ``$named`` parameters.
+
+    >>> tallkit.named_query("np_skole", {"skole": "996566048"}, db="fjordvik.duckdb")  # doctest: +SKIP
+    """
     resolved = _settings(settings, db)
     sql_text = find_query(name, resolved.queries_dir).read_text(encoding="utf-8")
     return _read(resolved, sql_text, dict(params or {}))
@@ -72,7 +83,11 @@ def sql(
     settings: Settings | None = None,
     db: Path | str | None = None,
 ) -> pl.DataFrame:
-    """Run one read-only SQL query against the public views."""
+    """Run one read-only SQL query against the public views.
+
+    >>> tallkit.sql("select navn from enhet where enhet_id = $id", {"id": "9901"},
+    ...             db="fjordvik.duckdb")                                  # doctest: +SKIP
+    """
     return _read(_settings(settings, db), query, dict(params or {}))
 
 
@@ -92,6 +107,20 @@ def _read(settings: Settings, query: str, params: dict[str, Any]) -> pl.DataFram
 
 def _strip_comments(query: str) -> str:
     return "\n".join(line.split("--", 1)[0] for line in query.splitlines())
+
+
+def konfig(*, settings: Settings | None = None, db: Path | str | None = None) -> pl.DataFrame:
+    """The effective settings and where each came from (tallkit.toml, environment, option or
+    the built-in default).
+
+    >>> tallkit.konfig().filter(pl.col("innstilling") == "db")       # doctest: +SKIP
+    """
+    from tallkit.config import describe
+
+    rows = describe(_settings(settings, db))
+    return pl.DataFrame(
+        rows, schema={"innstilling": pl.String, "verdi": pl.String, "kilde": pl.String}
+    )
 
 
 def query_list(*, settings: Settings | None = None) -> pl.DataFrame:
@@ -140,7 +169,10 @@ def _header(text: str) -> dict[str, str]:
 def status(
     part: str | None = None, *, settings: Settings | None = None, db: Path | str | None = None
 ) -> dict[str, pl.DataFrame]:
-    """What the database holds: ``kilder`` (files), ``dekning`` (years, units), ``hull`` (gaps)."""
+    """What the database holds: ``kilder`` (files), ``dekning`` (years, units), ``hull`` (gaps).
+
+    >>> tallkit.status("hull", db="fjordvik.duckdb")["hull"]              # doctest: +SKIP
+    """
     parts = STATUS_PARTS if part is None else (part,)
     unknown = [p for p in parts if p not in STATUS_PARTS]
     if unknown:
@@ -165,7 +197,12 @@ def skoler(
 def resolve_school(
     text: str, *, settings: Settings | None = None, db: Path | str | None = None
 ) -> str:
-    """An orgnr from an orgnr or a (unique part of a) name, case-insensitive and trimmed."""
+    """An orgnr from an orgnr or a (unique part of a) name, case-insensitive and trimmed. An
+    unknown name is a :class:`~tallkit.errors.UsageError` that suggests close names.
+
+    >>> tallkit.resolve_school("Solåsen", db="fjordvik.duckdb")            # doctest: +SKIP
+    '996566048'
+    """
     wanted = text.strip()
     schools = skoler(settings=settings, db=db)
     if wanted in schools["orgnr"].to_list():
@@ -319,6 +356,8 @@ def variasjon(
     ``spredning`` (spread of school means), ``grupper`` (classes within a school, pupil data),
     ``dekomponering`` (variance between schools / groups / pupils). ``slaa_sammen`` (2-3)
     pools that many school years per school, weighted by n, for ``skoler`` and ``spredning``.
+
+    >>> tallkit.variasjon("skoler", aar="2025-26", trinn=5, db="fjordvik.duckdb")  # doctest: +SKIP
     """
     return _run_analysis(
         "variasjon",
@@ -352,6 +391,8 @@ def fag(
     out), ``sammenheng`` (pupil-level correlations and low results), ``indikatorer`` (national
     tests beside Elevundersøkelsen and grunnskolepoeng). ``slaa_sammen`` (2-3) pools school
     years per school for ``prover`` and ``profil``.
+
+    >>> tallkit.fag("profil", skole="Nordby skole", db="fjordvik.duckdb")  # doctest: +SKIP
     """
     return _run_analysis(
         "fag",
@@ -383,6 +424,8 @@ def progresjon(
     ``part``: ``kull`` (published results 8->9 and 5->8), ``elever`` (paired change and level
     transitions from pupil data), ``verdiskaping`` (value added), ``trend`` (over the years,
     with series breaks). ``aar`` and ``trinn`` are the end of a progression.
+
+    >>> tallkit.progresjon("trend", skole="Solåsen", db="fjordvik.duckdb")  # doctest: +SKIP
     """
     return _run_analysis(
         "progresjon",
@@ -424,6 +467,11 @@ def speil(
     """Write the Læringsspeil for the schools asked for (or ``alle``) in Markdown and HTML.
 
     The same database and options give byte-identical files; ``dato`` fixes the date printed.
+
+    >>> written = tallkit.speil(["Solåsen"], ut="speil", dato="2026-01-15",
+    ...                         db="fjordvik.duckdb")                      # doctest: +SKIP
+    >>> [p.name for p in written.written if p.suffix == ".html"]         # doctest: +SKIP
+    ['2026-27_Fjordvik_Solåsen_skole_996566048.html']
     """
     from datetime import date
 

@@ -163,7 +163,8 @@ def _global(
         typer.Option(
             "--konfig",
             metavar="FIL",
-            help="tallkit.toml (standard: i arbeidsmappen, om den finnes).",
+            help="tallkit.toml. Standard: $TALLKIT_KONFIG, ellers nærmeste tallkit.toml i "
+            "arbeidsmappen eller en foreldremappe.",
         ),
     ] = None,
     stille: Annotated[
@@ -343,6 +344,31 @@ def status(
     from tallkit import output
 
     output.write_bytes(output.render_tables(parts, fmt), fmt, ut, sys.stdout.buffer)
+
+
+@app.command(cls=_Command)
+def konfig(
+    format_: FormatOption = None,
+    ut: OutOption = None,
+    alle_kolonner: AllColumnsOption = False,
+) -> None:
+    """Innstillingene som gjelder, og hvor hver kommer fra.
+
+    tallkit.toml finnes med --konfig, $TALLKIT_KONFIG, eller i arbeidsmappen eller en
+    foreldremappe. Miljøvariabler (TALLKIT_DB, TALLKIT_NOKKELFIL, TALLKIT_MINSTE_GRUPPE)
+    går foran filen, og --db foran alt.
+
+    Eksempel: tallkit konfig
+    """
+    from tallkit import api
+
+    _emit(
+        api.konfig(settings=_state.settings()),
+        format_,
+        ut,
+        view="konfig",
+        all_columns=alle_kolonner,
+    )
 
 
 @app.command(cls=_Command)

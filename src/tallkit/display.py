@@ -52,6 +52,11 @@ VIEWS: Final[dict[str, tuple[Column, ...]]] = {
         _c("forste_aar", "Første år"),
         _c("siste_aar", "Siste år"),
     ),
+    "konfig": (
+        _c("innstilling", "Innstilling"),
+        _c("verdi", "Verdi"),
+        _c("kilde", "Kilde"),
+    ),
     "status.kilder": (
         _c("kilde_id", "Nr", "heltall"),
         _c("filnavn", "Fil"),
