@@ -22,6 +22,7 @@ overganger as (
 select
     o.fra_trinn, o.til_trinn, f.skoleaar as fra_aar, t.skoleaar as til_aar, t.prove,
     t.enhet_id, coalesce(t.gruppe, '(uten gruppe)') as gruppe,
+    coalesce(f.gruppe, '(uten gruppe)') as fra_gruppe,
     coalesce(t.avgiverskole, f.enhet_id) as fra_skole,
     e.kommunenr,
     f.skalapoeng as fra_poeng, t.skalapoeng as til_poeng,

@@ -5,7 +5,7 @@
 -- beskrivelse: Publiserte resultater på nasjonale prøver per enhet, trinn og prøve over alle år, med landet ved siden av.
 -- parametre: $trinn $prove $kommune $skole (tom = alle)
 select
-    n.enhet_id, e.nivaa, n.trinn, n.prove, n.skoleaar, n.status, n.antall, n.skalapoeng, n.usikkerhet,
+    n.enhet_id, e.nivaa, coalesce(e.kommunenr, n.enhet_id) as kommunenr, n.trinn, n.prove, n.skoleaar, n.status, n.antall, n.skalapoeng, n.usikkerhet,
     l.skalapoeng as landet
 from nasjonale_prover as n
 join enhet as e using (enhet_id)

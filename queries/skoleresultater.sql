@@ -1,7 +1,7 @@
 -- name: skoleresultater
 -- description: Published national test results for every school (all pupils), with its
 --   kommune's and the nation's published result and, where pupil data exists, the school's
---   pupil-level n, mean and SD. The input to «tallkit variasjon» and «tallkit fag»; suppressed
+--   pupil-level n, mean, SD and effective class size (Σn²/Σn over its groups). The input to «tallkit variasjon» and «tallkit fag»; suppressed
 --   and missing results are left out.
 -- params: $aar $trinn $prove $kommune (each may be null for all)
 -- beskrivelse: Publiserte resultater på nasjonale prøver for hver skole, med kommunen, landet og elevdata der de finnes.
@@ -29,9 +29,23 @@ kommuner as (
 ),
 landet as (
     select
-        skoleaar, trinn, prove, skalapoeng as land_snitt, usikkerhet as land_usikkerhet
+        skoleaar, trinn, prove, skalapoeng as land_snitt, usikkerhet as land_usikkerhet,
+        antall as land_antall
     from nasjonale_prover
     where enhet_id = 'I' and kjonn = 'alle' and eierform = 'alle' and status = 'ok'
+),
+grupper as (
+    -- pupils per class: the school's effective group size Σn²/Σn for the class component
+    select enhet_id, skoleaar, trinn, prove, gruppe, count(*) as n
+    from elevresultat
+    where deltatt_status = 'D' and skalapoeng is not null and gruppe is not null
+    group by all
+),
+gruppestorrelse as (
+    select enhet_id, skoleaar, trinn, prove,
+        cast(sum(n * n) as double) / sum(n) as elev_gruppestorrelse
+    from grupper
+    group by all
 ),
 elever as (
     select
@@ -49,9 +63,11 @@ elever as (
     group by all
 )
 select s.*, k.kommune_snitt, k.kommune_usikkerhet, k.kommune_antall,
-    l.land_snitt, l.land_usikkerhet, p.elev_antall, p.elev_snitt, p.elev_sd
+    l.land_snitt, l.land_usikkerhet, l.land_antall, p.elev_antall, p.elev_snitt, p.elev_sd,
+    g.elev_gruppestorrelse
 from skoler as s
 left join kommuner as k using (kommunenr, skoleaar, trinn, prove)
 left join landet as l using (skoleaar, trinn, prove)
 left join elever as p using (enhet_id, skoleaar, trinn, prove)
+left join gruppestorrelse as g using (enhet_id, skoleaar, trinn, prove)
 order by s.skoleaar, s.trinn, s.prove, s.kommunenr, s.enhet_id;

@@ -43,6 +43,97 @@ def test_part_whole_se_matches_a_simulation() -> None:
     assert math.hypot(se_school, se_whole) > expected * 1.05
 
 
+def test_part_whole_difference_se_matches_a_simulation_with_classes_and_rounding() -> None:
+    # A school that is 90 % of its kommune: the old form (1 − 2w)·se² + se_k² went to zero
+    # whenever the two SEs came from different sources; this one is what the simulation shows.
+    rng = np.random.default_rng(7)
+    school_classes, rest_classes, size, icc, sd = 4, 1, 20, 0.05, 8.6
+    class_sd, pupil_sd = sd * math.sqrt(icc), sd * math.sqrt(1 - icc)
+    diffs = []
+    for _ in range(20_000):
+        school = np.concatenate(
+            [rng.normal(rng.normal(0, class_sd), pupil_sd, size) for _ in range(school_classes)]
+        )
+        rest = np.concatenate(
+            [rng.normal(rng.normal(0, class_sd), pupil_sd, size) for _ in range(rest_classes)]
+        )
+        whole = np.concatenate([school, rest]).mean()
+        diffs.append(round(school.mean()) - round(whole))
+    n_s, n_r = school_classes * size, rest_classes * size
+    weight = n_s / (n_s + n_r)
+    var_s = sd**2 / n_s * stats.design_effect(icc, size)
+    var_r = sd**2 / n_r * stats.design_effect(icc, size)
+    expected = stats.part_whole_difference_se(var_s, var_r, weight, 2 * stats.ROUNDING_VARIANCE)
+    assert float(np.std(diffs)) == pytest.approx(expected, rel=0.03)
+    assert expected > 0.5  # never the zero width the old clamp gave
+
+
+def test_design_effect_matches_a_simulation_of_clustered_means() -> None:
+    rng = np.random.default_rng(3)
+    sizes, icc = [12, 25, 25], 0.08
+    means = [
+        np.concatenate(
+            [rng.normal(rng.normal(0, math.sqrt(icc)), math.sqrt(1 - icc), n) for n in sizes]
+        ).mean()
+        for _ in range(20_000)
+    ]
+    m = stats.effective_group_size(sizes)
+    assert m == pytest.approx((12**2 + 2 * 25**2) / 62)
+    expected = stats.design_effect(icc, m) / sum(sizes)
+    assert float(np.var(means)) == pytest.approx(expected, rel=0.03)
+
+
+def test_group_components_recover_the_class_share_on_average() -> None:
+    rng = np.random.default_rng(11)
+    estimates = []
+    for _ in range(200):
+        groups = []
+        for block in range(30):
+            shift = rng.normal(0, 3)  # the school's level: must not count as class variance
+            for g in range(int(rng.integers(1, 4))):
+                x = shift + rng.normal(0, 2) + rng.normal(0, 8.6, int(rng.integers(12, 28)))
+                ss = float(((x - x.mean()) ** 2).sum())
+                groups.append(stats.GroupSummary(str(block), str(g), len(x), float(x.mean()), ss))
+        found = stats.group_components(groups)
+        assert found is not None
+        estimates.append(found.icc)
+    assert float(np.mean(estimates)) == pytest.approx(4 / (4 + 8.6**2), abs=0.006)
+    one_group_each = [stats.GroupSummary(str(b), "a", 20, 50.0, 100.0) for b in range(5)]
+    assert stats.group_components(one_group_each) is None
+
+
+def test_additive_overdispersion_matches_its_formula_and_a_simulation() -> None:
+    rng = np.random.default_rng(5)
+    estimates, outside, naive = [], [], []
+    for _ in range(50):
+        ses = rng.uniform(0.8, 3.0, 400)
+        values = rng.normal(0, np.sqrt(ses**2 + 2.0**2))  # real variation between units: τ = 2
+        z = values / ses
+        w = 1 / ses**2
+        direct = (np.sum(z**2) - (len(z) - 1)) / (w.sum() - (w**2).sum() / w.sum())
+        tau2 = stats.additive_overdispersion(z.tolist(), ses.tolist())
+        assert tau2 == pytest.approx(max(direct, 0.0), rel=1e-9)
+        estimates.append(tau2)
+        outside.append(np.mean(np.abs(values) > stats.Z998 * np.sqrt(ses**2 + tau2)))
+        naive.append(np.mean(np.abs(values) > stats.Z998 * ses))
+    assert float(np.mean(estimates)) == pytest.approx(4.0, rel=0.05)
+    assert float(np.mean(outside)) < 0.005  # about the 0.2 % the limits promise
+    assert float(np.mean(naive)) > 0.05  # without τ², thirty times the promised share
+
+
+def test_bonferroni_z_matches_scipy() -> None:
+    from scipy.stats import norm
+
+    assert stats.bonferroni_z(9) == pytest.approx(norm.ppf(1 - 0.05 / 18), rel=1e-9)
+    assert stats.bonferroni_z(1) == pytest.approx(norm.ppf(0.975), rel=1e-9)
+
+
+def test_rounding_variance_only_for_whole_points() -> None:
+    assert stats.rounding_variance(51.0) == pytest.approx(1 / 12)
+    assert stats.rounding_variance(51.4) == 0.0
+    assert stats.rounding_variance(None) == 0.0
+
+
 def test_flag() -> None:
     assert stats.flag(5.0, 2.0) == stats.OVER
     assert stats.flag(-5.0, 2.0) == stats.UNDER

@@ -320,9 +320,10 @@ def _run_analysis(
     **filter_args: Any,
 ) -> pl.DataFrame:
     """Resolve the school, build the filters and run one part of an analysis read-only."""
+    from dataclasses import replace
     from importlib import import_module
 
-    from tallkit.analyses import Filters
+    from tallkit.analyses import Filters, build_uncertainty
 
     parts = import_module(f"tallkit.analyses.{module}").PARTS
     if part not in parts:
@@ -332,8 +333,15 @@ def _run_analysis(
         filter_args.get("aar"), filter_args.get("kommune"), settings=resolved
     )
     orgnr = resolve_school(skole, settings=resolved) if skole is not None else None
-    filters = Filters(skole=orgnr, **filter_args)
     with open_store(resolved.db_path, read_only=True) as store:
+        independent = filter_args.pop("independent_pupils", False) or resolved.independent_pupils
+        model = build_uncertainty(store, filter_args.get("kommune"), settings=resolved)
+        filters = Filters(
+            skole=orgnr,
+            independent_pupils=independent,
+            uncertainty_model=replace(model, independent=independent),
+            **filter_args,
+        )
         result: pl.DataFrame = parts[part](store, filters, resolved.min_group)
     return result
 
@@ -347,6 +355,7 @@ def variasjon(
     kommune: str | None = None,
     skole: str | None = None,
     slaa_sammen: int = 1,
+    uavhengige_elever: bool = False,
     settings: Settings | None = None,
     db: Path | str | None = None,
 ) -> pl.DataFrame:
@@ -370,6 +379,7 @@ def variasjon(
         prove=prove,
         kommune=kommune,
         pool_years=slaa_sammen,
+        independent_pupils=uavhengige_elever,
     )
 
 
@@ -382,6 +392,7 @@ def fag(
     kommune: str | None = None,
     skole: str | None = None,
     slaa_sammen: int = 1,
+    uavhengige_elever: bool = False,
     settings: Settings | None = None,
     db: Path | str | None = None,
 ) -> pl.DataFrame:
@@ -405,6 +416,7 @@ def fag(
         prove=prove,
         kommune=kommune,
         pool_years=slaa_sammen,
+        independent_pupils=uavhengige_elever,
     )
 
 
@@ -416,6 +428,7 @@ def progresjon(
     prove: str | None = None,
     kommune: str | None = None,
     skole: str | None = None,
+    uavhengige_elever: bool = False,
     settings: Settings | None = None,
     db: Path | str | None = None,
 ) -> pl.DataFrame:
@@ -437,6 +450,7 @@ def progresjon(
         trinn=trinn,
         prove=prove,
         kommune=kommune,
+        independent_pupils=uavhengige_elever,
     )
 
 
@@ -473,10 +487,11 @@ def speil(
     >>> [p.name for p in written.written if p.suffix == ".html"]         # doctest: +SKIP
     ['2026-27_Fjordvik_Solåsen_skole_996566048.html']
     """
+    from dataclasses import replace
     from datetime import date
 
     from tallkit import render, report
-    from tallkit.analyses import Filters
+    from tallkit.analyses import Filters, build_uncertainty
     from tallkit.analyses import fag as fag_analysis
     from tallkit.analyses import progresjon as progression
     from tallkit.analyses import variasjon as variation
@@ -496,15 +511,20 @@ def speil(
     year = aar or _latest_year(resolved, schools["orgnr"].to_list())
     assessment = Path(vurdering).read_text(encoding="utf-8") if vurdering is not None else None
     only = chosen[0] if len(chosen) == 1 else None
-    base = Filters(aar=year, kommune=kommune, skole=only)
     with open_store(resolved.db_path, read_only=True) as store:
+        # one class model for the whole run, shared by every analysis below
+        shared = Filters(
+            uncertainty_model=build_uncertainty(store, kommune, settings=resolved),
+            independent_pupils=resolved.independent_pupils,
+        )
+        base = replace(shared, aar=year, kommune=kommune, skole=only)
         # one run of each analysis for every school; split per school below
         inputs = report.Inputs(
             schools=schools,
             sources=named_query("kilder_per_enhet", settings=resolved),
             tests=fag_analysis.by_test(store, base, resolved.min_group),
             trend=progression.trend(
-                store, Filters(kommune=kommune, skole=only), resolved.min_group
+                store, replace(shared, kommune=kommune, skole=only), resolved.min_group
             ),
             cohort=progression.cohort(store, base, resolved.min_group),
             paired=progression.paired(store, base, resolved.min_group),
@@ -513,12 +533,12 @@ def speil(
             # every school of the kommune, for the funnel (other schools stay unnamed)
             variation=variation.between_schools(
                 store,
-                Filters(aar=year, kommune=kommune or _kommune_of(schools, only)),
+                replace(shared, aar=year, kommune=kommune or _kommune_of(schools, only)),
                 resolved.min_group,
             ),
             # every year, for the indicators' development over time
             indicators=fag_analysis.indicators(
-                store, Filters(kommune=kommune, skole=only), resolved.min_group
+                store, replace(shared, kommune=kommune, skole=only), resolved.min_group
             ),
             preliminary=frozenset(
                 store.query(

@@ -467,6 +467,15 @@ PoolOption = Annotated[
         help="Slå sammen 2 eller 3 skoleår per skole (vektet med n), for små skoler.",
     ),
 ]
+IndependentOption = Annotated[
+    bool,
+    typer.Option(
+        "--uavhengige-elever",
+        help="Regn elevene som uavhengige og Udirs snitt som eksakte, slik Udirs egne "
+        "intervaller gjør (uten klasseeffekt og avrunding). Gir smalere, for optimistiske "
+        "intervaller; bruk det bare for å sammenligne med Udir.",
+    ),
+]
 SkoleOption = Annotated[
     str | None,
     typer.Option("--skole", metavar="SKOLE", help="Skolenavn (del av navn holder) eller orgnr."),
@@ -489,6 +498,7 @@ def progresjon(
     prove: ProveOption = None,
     kommune: KommuneOption = None,
     skole: SkoleOption = None,
+    uavhengige_elever: IndependentOption = False,
     format_: FormatOption = None,
     ut: OutOption = None,
     alle_kolonner: AllColumnsOption = False,
@@ -512,7 +522,9 @@ def progresjon(
         "skole": skole,
     }
     _emit(
-        api.progresjon(del_, **filters, settings=_state.settings()),
+        api.progresjon(
+            del_, **filters, uavhengige_elever=uavhengige_elever, settings=_state.settings()
+        ),
         format_,
         ut,
         view=f"progresjon.{del_}",
@@ -537,6 +549,7 @@ def fag(
     kommune: KommuneOption = None,
     skole: SkoleOption = None,
     slaa_sammen: PoolOption = 1,
+    uavhengige_elever: IndependentOption = False,
     format_: FormatOption = None,
     ut: OutOption = None,
     alle_kolonner: AllColumnsOption = False,
@@ -559,7 +572,13 @@ def fag(
         "skole": skole,
     }
     _emit(
-        api.fag(del_, **filters, slaa_sammen=slaa_sammen, settings=_state.settings()),
+        api.fag(
+            del_,
+            **filters,
+            slaa_sammen=slaa_sammen,
+            uavhengige_elever=uavhengige_elever,
+            settings=_state.settings(),
+        ),
         format_,
         ut,
         view=f"fag.{del_}",
@@ -584,6 +603,7 @@ def variasjon(
     kommune: KommuneOption = None,
     skole: SkoleOption = None,
     slaa_sammen: PoolOption = 1,
+    uavhengige_elever: IndependentOption = False,
     format_: FormatOption = None,
     ut: OutOption = None,
     alle_kolonner: AllColumnsOption = False,
@@ -606,7 +626,13 @@ def variasjon(
         "skole": skole,
     }
     _emit(
-        api.variasjon(del_, **filters, slaa_sammen=slaa_sammen, settings=_state.settings()),
+        api.variasjon(
+            del_,
+            **filters,
+            slaa_sammen=slaa_sammen,
+            uavhengige_elever=uavhengige_elever,
+            settings=_state.settings(),
+        ),
         format_,
         ut,
         view=f"variasjon.{del_}",

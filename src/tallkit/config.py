@@ -27,6 +27,11 @@ _SCHEMA: dict[str, Any] = {
     "kommune": {"nummer": (str, int)},
     "personvern": {"minste_gruppe": int, "nokkelfil": str},
     "rapport": {"maler": str, "sporringer": str},
+    "usikkerhet": {
+        "klasse_icc": (int, float),
+        "gruppestorrelse": (int, float),
+        "uavhengige_elever": bool,
+    },
     "standard": [
         {
             "navn": str,
@@ -65,6 +70,10 @@ class Settings:
     templates_dir: Path | None = None
     queries_dir: Path | None = None
     standards: tuple[dict[str, Any], ...] = ()
+    # [usikkerhet]: the class component when the kommune's pupil data cannot give it
+    class_icc: float = 0.05
+    group_size: float = 20.0
+    independent_pupils: bool = False
     # where each setting came from: field name -> «standard», «FIL», «TALLKIT_DB», «--db»
     sources: dict[str, str] = field(default_factory=dict, compare=False)
 
@@ -133,7 +142,8 @@ def _check(data: Any, schema: Any, where: str, path: Path) -> None:
             _check(item, schema[0], where, path)
         return
     types = schema if isinstance(schema, tuple) else (schema,)
-    if isinstance(data, bool) or not isinstance(data, types):
+    fits = isinstance(data, bool) if bool in types else not isinstance(data, bool)
+    if not fits or not isinstance(data, types):
         wanted = " eller ".join(_TYPE_NAMES.get(t, t.__name__) for t in types)
         raise UsageError(
             f"{path}: «{where}» skal være {wanted}, ikke {_describe(data)}. "
@@ -154,7 +164,7 @@ def _describe(value: Any) -> str:
 
 
 def _example(kind: type) -> str:
-    return {str: '"tekst"', int: "10", float: "50.0"}.get(kind, "...")
+    return {str: '"tekst"', int: "10", float: "50.0", bool: "true"}.get(kind, "...")
 
 
 def _apply_toml(settings: Settings, path: Path) -> Settings:
@@ -185,6 +195,16 @@ def _apply_toml(settings: Settings, path: Path) -> Settings:
         changes["templates_dir"] = base / str(report["maler"])
     if "sporringer" in report:
         changes["queries_dir"] = base / str(report["sporringer"])
+    uncertainty = data.get("usikkerhet", {})
+    if "klasse_icc" in uncertainty:
+        changes["class_icc"] = _number(uncertainty["klasse_icc"], 0.0, 0.5, "klasse_icc", path)
+    if "gruppestorrelse" in uncertainty:
+        size = uncertainty["gruppestorrelse"]
+        changes["group_size"] = _number(size, 1.0, 200.0, "gruppestorrelse", path)
+    if "uavhengige_elever" in uncertainty:
+        if not isinstance(uncertainty["uavhengige_elever"], bool):
+            raise UsageError(f"{path}: [usikkerhet] uavhengige_elever må være true eller false.")
+        changes["independent_pupils"] = uncertainty["uavhengige_elever"]
     standards = data.get("standard", [])
     changes["standards"] = tuple(standards)
     sources = dict(settings.sources)
@@ -221,6 +241,9 @@ def describe(settings: Settings) -> list[dict[str, str]]:
         ("rapport.maler", settings.templates_dir, "templates_dir"),
         ("rapport.sporringer", settings.queries_dir, "queries_dir"),
         ("standard", len(settings.standards), "standards"),
+        ("usikkerhet.klasse_icc", settings.class_icc, "class_icc"),
+        ("usikkerhet.gruppestorrelse", settings.group_size, "group_size"),
+        ("usikkerhet.uavhengige_elever", settings.independent_pupils, "independent_pupils"),
     ]
     result = []
     for name, value, field_name in rows:
@@ -232,6 +255,12 @@ def describe(settings: Settings) -> list[dict[str, str]]:
             shown = f"{value} mål"
         result.append({"innstilling": name, "verdi": shown, "kilde": source})
     return result
+
+
+def _number(value: object, low: float, high: float, key: str, path: Path) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise UsageError(f"{path}: [usikkerhet] {key} må være et tall fra {low:g} til {high:g}.")
+    return float(value)
 
 
 def _min_group(value: object, where: str) -> int:

@@ -619,11 +619,15 @@ def _about(min_group: int, trend: list[dict[str, Any]]) -> list[str]:
     return [
         f"Tall for grupper med færre enn {min_group} elever vises ikke, og heller ikke tall som "
         "gjør det mulig å regne dem ut. Udirs egne skjermede tall (*) er tomme.",
-        "Usikkerheten er Udirs («Usikkerhet», et 95 % intervall) når eksporten har den, ellers "
-        "regnet fra elevdata eller fra landets standardavvik. «Over» og «under» betyr at "
-        "forskjellen er større enn usikkerheten; ellers står det «ikke sikker forskjell».",
-        "Skolen sammenlignes med kommunen med en korreksjon for at skolen selv er med i "
-        "kommunesnittet.",
+        "Intervallene (95 %) spør om skolens varige nivå, ikke bare om årets elever. De bygger "
+        "på Udirs «Usikkerhet» (ellers elevdata eller elevspredningen og antall elever) og tar "
+        "i tillegg med at elever i samme klasse deler klassens dagsform og lærer det året, og "
+        "at Udir runder snittene til hele poeng. Derfor er de litt bredere enn Udirs egne. "
+        "«Over» og «under» betyr at forskjellen er større enn usikkerheten; ellers står det "
+        "«ikke sikker forskjell».",
+        "Skolen sammenlignes med resten av kommunen: skolen er selv med i kommunesnittet, og "
+        "usikkerheten regnes slik at også en skole som er nesten hele kommunen får et ærlig "
+        "intervall.",
         *breaks,
         "Tallene sier noe om elevgruppen et bestemt år. De er et utgangspunkt for samtale, ikke "
         "en dom over skolen.",

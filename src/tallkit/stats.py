@@ -136,6 +136,100 @@ def se_from_half_width(half_width: float) -> float:
     return half_width / Z95
 
 
+# A published mean rounded to whole points is known to ±0.5: a uniform error of variance 1/12.
+ROUNDING_VARIANCE: Final = 1.0 / 12.0
+
+
+def rounding_variance(value: float | None) -> float:
+    """Variance from Udir's rounding when ``value`` is a published whole-point mean, else 0."""
+    if value is None or not math.isfinite(value) or value != round(value):
+        return 0.0
+    return ROUNDING_VARIANCE
+
+
+def effective_group_size(sizes: Sequence[int]) -> float:
+    """Σn_g² / Σn_g: the group size a pupil sees on average (one group of n gives n)."""
+    total = sum(sizes)
+    if total <= 0:
+        raise ValueError("need at least one pupil")
+    return sum(n * n for n in sizes) / total
+
+
+def design_effect(icc: float, group_size: float) -> float:
+    """Kish's design effect 1 + (m − 1)·ρ for a mean over pupils who share a group effect.
+
+    ``icc`` (ρ) is the share of the pupil variance that lies between groups (classes) of the same
+    school and year; ``group_size`` (m) the effective group size (:func:`effective_group_size`).
+    """
+    if not 0.0 <= icc <= 1.0 or group_size < 1.0:
+        raise ValueError("icc must be in [0, 1] and group_size at least 1")
+    return 1.0 + (group_size - 1.0) * icc
+
+
+@dataclass(frozen=True)
+class GroupComponents:
+    """Variance between groups within blocks (schools × years) and within groups."""
+
+    between_groups: float
+    within_groups: float
+    groups: int
+    blocks: int
+
+    @property
+    def icc(self) -> float:
+        total = self.between_groups + self.within_groups
+        return self.between_groups / total if total > 0 else 0.0
+
+
+def group_components(groups: Sequence[GroupSummary]) -> GroupComponents | None:
+    """Pooled one-way ANOVA of groups nested in blocks, blocks as fixed effects.
+
+    ``GroupSummary.school`` is the block (a school in one year, trinn and test): the class-year
+    effect is estimated from how classes of the *same* block differ, so the schools' own levels
+    do not leak into it. Henderson's method I for the within-block level (its k₁), negative
+    estimates set to 0. ``None`` when no block has two groups with pupils to compare.
+    """
+    blocks: dict[str, list[GroupSummary]] = {}
+    for group in groups:
+        if group.n > 0:
+            blocks.setdefault(group.school, []).append(group)
+    n_total = df_between = 0
+    ss_between = ss_within = sum_ng2_over_nb = 0.0
+    for members in blocks.values():
+        n_b = sum(g.n for g in members)
+        mean_b = math.fsum(g.n * g.mean for g in members) / n_b
+        ss_between += math.fsum(g.n * (g.mean - mean_b) ** 2 for g in members)
+        ss_within += math.fsum(g.ss for g in members)
+        sum_ng2_over_nb += sum(g.n * g.n for g in members) / n_b
+        df_between += len(members) - 1
+        n_total += n_b
+    n_groups = sum(len(m) for m in blocks.values())
+    df_within = n_total - n_groups
+    if df_between < 1 or df_within < 1:
+        return None
+    ms_between, ms_within = ss_between / df_between, ss_within / df_within
+    k1 = (n_total - sum_ng2_over_nb) / df_between
+    var_groups = max(0.0, (ms_between - ms_within) / k1)
+    return GroupComponents(var_groups, ms_within, n_groups, len(blocks))
+
+
+def part_whole_difference_se(
+    var_part: float, var_rest: float, weight: float, extra_variance: float = 0.0
+) -> float:
+    """SE of (part mean − whole mean) from the part's and the rest's own variances.
+
+    whole = w·part + (1 − w)·rest, so the difference is (1 − w)(part − rest), with variance
+    (1 − w)²(var_part + var_rest). Written with the rest's variance instead of the whole's, it
+    can never collapse to zero for a school that is most of its kommune (the older form
+    (1 − 2w)·se_part² + se_whole² did when the two SEs came from different sources).
+    ``extra_variance`` adds what does not follow the part–whole structure, such as the
+    rounding of the two published means.
+    """
+    if not 0.0 <= weight < 1.0:
+        raise ValueError("weight must be in [0, 1)")
+    return math.sqrt((1.0 - weight) ** 2 * (var_part + var_rest) + extra_variance)
+
+
 def part_whole_se(se_part: float, se_whole: float, weight: float) -> float:
     """SE of (part mean − whole mean) when the part is inside the whole.
 
@@ -224,6 +318,28 @@ def funnel_limits(
     return reference - z * se, reference + z * se
 
 
+def additive_overdispersion(z_scores: Sequence[float], ses: Sequence[float]) -> float:
+    """τ² for funnel limits that allow for real variation between units.
+
+    Spiegelhalter's additive random-effects funnel ("Funnel plots for comparing institutional
+    performance", Statistics in Medicine 24 (2005), §5.2): φ̂ = mean(z²), τ̂² = (I·φ̂ − (I − 1)) /
+    (Σw − Σw²/Σw), w = 1/s², 0 when not positive; limits are reference ± z·√(s² + τ²), as in
+    the FFT/NHS funnels. We do *not* winsorise the z-scores: with SEs as unequal as school
+    sizes make them, 10 % winsorising halved τ² in simulation (τ² = 4 estimated as 1.3–1.8) and
+    left several times the promised share outside the 99.8 % limits.
+    """
+    k = len(z_scores)
+    if k != len(ses) or k < 2:
+        raise ValueError("need at least two units with a z-score and an SE each")
+    phi = math.fsum(z * z for z in z_scores) / k
+    w = [1.0 / (s * s) for s in ses]
+    sw = math.fsum(w)
+    denominator = sw - math.fsum(x * x for x in w) / sw
+    if denominator <= 0:
+        return 0.0
+    return max(0.0, (k * phi - (k - 1)) / denominator)
+
+
 def funnel_position(mean: float, low: float, high: float) -> str:
     if mean > high:
         return OVER
@@ -232,16 +348,28 @@ def funnel_position(mean: float, low: float, high: float) -> str:
     return INSIDE
 
 
+def bonferroni_z(comparisons: int, level: float = 0.95) -> float:
+    """Two-sided z for ``comparisons`` tests that together hold at ``level`` (Bonferroni)."""
+    if comparisons < 1:
+        return NormalDist().inv_cdf(1.0 - (1.0 - level) / 2.0)
+    return NormalDist().inv_cdf(1.0 - (1.0 - level) / (2.0 * comparisons))
+
+
 def rank_intervals(
-    means: Sequence[float], ses: Sequence[float], z: float = Z95
+    means: Sequence[float], ses: Sequence[float], z: float | None = None
 ) -> list[tuple[int, int]]:
     """Rank (1 = highest) intervals from pairwise comparisons.
 
     A unit's best possible rank is 1 + the number of units clearly above it; its worst is the
-    number of units not clearly below it. "Clearly" = the 95 % interval of the pairwise
-    difference excludes 0. A bare rank would claim an order the data cannot support.
+    number of units not clearly below it. "Clearly" = the pairwise difference's interval
+    excludes 0. By default each unit's k − 1 comparisons are Bonferroni-corrected together
+    (:func:`bonferroni_z`), so a unit's whole rank interval holds with at least 95 %
+    confidence, not each comparison alone. A bare rank would claim an order the data cannot
+    support.
     """
     k = len(means)
+    if z is None:
+        z = bonferroni_z(k - 1)
     intervals = []
     for i in range(k):
         above = below = 0

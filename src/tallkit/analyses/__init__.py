@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any, Final
+from dataclasses import dataclass, replace
+from typing import Any
 
 import polars as pl
 
 from tallkit import stats
+from tallkit.analyses.usikkerhet import NATIONAL_SD, ClassModel, Uncertainty, Variance
+from tallkit.analyses.usikkerhet import build as build_uncertainty
 from tallkit.brudd import breaks_between
 from tallkit.errors import UsageError
 from tallkit.resources import find_query
 from tallkit.store import Store
 
-NATIONAL_SD: Final = 10.0  # the NP scale's SD in its reference year (FORMATS.md §6)
+__all__ = ["NATIONAL_SD", "ClassModel", "Filters", "Uncertainty", "Variance", "build_uncertainty"]
 
 
 @dataclass(frozen=True)
@@ -29,9 +31,20 @@ class Filters:
     kommune: str | None = None
     skole: str | None = None
     pool_years: int = 1  # --slaa-sammen: pool 2-3 years per school (small schools)
+    independent_pupils: bool = False  # --uavhengige-elever: Udir's own intervals
+    # built once per run and shared by every analysis of it (see :func:`uncertainty`)
+    uncertainty_model: Uncertainty | None = None
 
     def params(self, *names: str) -> dict[str, Any]:
         return {name: getattr(self, name) for name in names}
+
+
+def uncertainty(store: Store, filters: Filters) -> Uncertainty:
+    """The class models for this run: the one the caller built, else from the store."""
+    if filters.uncertainty_model is not None:
+        return filters.uncertainty_model
+    built = build_uncertainty(store, filters.kommune)
+    return replace(built, independent=True) if filters.independent_pupils else built
 
 
 Analysis = Callable[[Store, Filters, int], pl.DataFrame]  # (store, filters, minimum group size)
@@ -56,13 +69,196 @@ def group_rows(
     return found
 
 
-def school_se(row: dict[str, Any]) -> tuple[float, str]:
-    """Uncertainty sources in the order of PRODUCT.md §4.4."""
-    if row["usikkerhet"] is not None and row["usikkerhet"] > 0:
-        return stats.se_from_half_width(row["usikkerhet"]), "udir"
-    if row["elev_sd"] is not None and row["elev_antall"]:
-        return row["elev_sd"] / math.sqrt(row["elev_antall"]), "elevdata"
-    return NATIONAL_SD / math.sqrt(row["antall"]), "tilnærming (nasjonalt SD)"
+def group_compared(
+    compared: Iterable[Compared], keys: Iterable[str]
+) -> dict[tuple[Any, ...], list[Compared]]:
+    """:func:`group_rows` for compared schools, keyed by their rows' columns."""
+    found: dict[tuple[Any, ...], list[Compared]] = {}
+    names = tuple(keys)
+    for c in compared:
+        found.setdefault(tuple(c.row[k] for k in names), []).append(c)
+    return found
+
+
+def pupil_sd(schools: list[dict[str, Any]]) -> tuple[float, str]:
+    """The pupil-level SD of one cell: pupil data, else pooled from Udir's uncertainty."""
+    with_pupils = [s for s in schools if s["elev_sd"] is not None and (s["elev_antall"] or 0) > 1]
+    if with_pupils:
+        num = math.fsum((s["elev_antall"] - 1) * s["elev_sd"] ** 2 for s in with_pupils)
+        den = sum(s["elev_antall"] - 1 for s in with_pupils)
+        return math.sqrt(num / den), "elevdata"
+    with_udir = [s for s in schools if s["usikkerhet"] is not None and s["usikkerhet"] > 0]
+    if with_udir:
+        num = math.fsum(
+            (s["antall"] - 1) * (stats.se_from_half_width(s["usikkerhet"]) ** 2 * s["antall"])
+            for s in with_udir
+        )
+        return math.sqrt(num / sum(s["antall"] - 1 for s in with_udir)), "udir (usikkerhet)"
+    return NATIONAL_SD, "tilnærming (nasjonalt SD)"
+
+
+@dataclass(frozen=True)
+class Difference:
+    """A unit's mean minus a reference, with its SE, 95 % interval and verdict."""
+
+    value: float
+    se: float
+    reference: float
+    # degrees of freedom of the pupil SD behind se (None: known, use z). A school's SD is
+    # estimated from its own few pupils; t(n − 1) keeps small schools' intervals honest.
+    df: int | None = None
+
+    @property
+    def quantile(self) -> float:
+        return stats.Z95 if self.df is None or self.df < 1 else stats.t_quantile(0.975, self.df)
+
+    @property
+    def low(self) -> float:
+        return self.value - self.quantile * self.se
+
+    @property
+    def high(self) -> float:
+        return self.value + self.quantile * self.se
+
+    @property
+    def flag(self) -> str:
+        return stats.flag(self.value, self.se, self.quantile)
+
+
+@dataclass(frozen=True)
+class Compared:
+    """One school's published result against its kommune and the nation, one method for all.
+
+    ``fag --del prover``, ``variasjon --del skoler`` and the Læringsspeil all read their verdict
+    here, so no two places can disagree about the same comparison.
+    """
+
+    row: dict[str, Any]
+    variance: Variance
+    model: ClassModel
+    kommune: Difference | None
+    kommune_source: str
+    kommune_weight: float
+    rest_variance: float  # the rest of the kommune's mean (0 without a kommune comparison)
+    # Rounding: against Udir's kommune row both roundings stand outside the part–whole
+    # structure; against a mean computed from the schools the school's own is inside it.
+    part_rounding: float
+    outside_rounding: float
+    landet: Difference | None
+
+    def kommune_se(self, sampling: float) -> float:
+        """The SE of the difference to the kommune for a school mean of this sampling variance
+        (its own for the interval; the chance-alone one for the funnel)."""
+        return stats.part_whole_difference_se(
+            sampling + self.part_rounding,
+            self.rest_variance,
+            self.kommune_weight,
+            self.outside_rounding,
+        )
+
+
+def compare_cell(schools: list[dict[str, Any]], unc: Uncertainty) -> list[Compared]:
+    """Every school of one (year, trinn, test, kommune) cell against its kommune and the nation.
+
+    Against the kommune the school is part of the whole: the difference is (1 − w)(school −
+    rest), whose variance uses the rest of the kommune's own n (pupil SD, design effect), so a
+    school that is most of its kommune keeps an honest, non-zero interval. A kommune with no
+    other pupils is not compared with itself; the nation still is.
+    """
+    first = schools[0]
+    model = unc.model(first["kommunenr"], first["trinn"], first["prove"])
+    sigma, _ = pupil_sd(schools)
+    variances = [
+        unc.published(
+            model,
+            s["avrunding"],
+            s["usikkerhet"],
+            s["antall"],
+            pupil_sd=s["elev_sd"],
+            pupil_n=s["elev_antall"],
+            group_size=s["elev_gruppestorrelse"],
+        )
+        for s in schools
+    ]
+    published_kommune = first["kommune_snitt"] is not None and bool(first["kommune_antall"])
+    total = float(sum(s["antall"] for s in schools))
+    out = []
+    for index, (school, var) in enumerate(zip(schools, variances, strict=True)):
+        rest_var = part_rounding = outside_rounding = weight = 0.0
+        reference: float | None = None
+        if published_kommune:
+            rest_n = first["kommune_antall"] - school["antall"]
+            source = "kommunen (Udir)"
+            if rest_n > 0:
+                weight = school["antall"] / first["kommune_antall"]
+                rest_var = sigma**2 * model.design_effect(rest_n) / rest_n
+                outside_rounding = var.rounding + unc.rounding(first["kommune_avrunding"])
+                reference = first["kommune_snitt"]
+            else:
+                source = "kommunen har ingen andre elever: bare sammenlignet med landet"
+        elif len(schools) > 1:
+            source = "beregnet fra skolene"
+            weight = school["antall"] / total
+            rest_n = total - school["antall"]
+            rest_var = math.fsum(
+                (s["antall"] / rest_n) ** 2 * v.total
+                for j, (s, v) in enumerate(zip(schools, variances, strict=True))
+                if j != index
+            )
+            part_rounding = var.rounding
+            reference = math.fsum(s["antall"] * s["skalapoeng"] for s in schools) / total
+        else:
+            source = "ingen andre skoler i kommunen: bare sammenlignet med landet"
+        compared = Compared(
+            school,
+            var,
+            model,
+            None,
+            source,
+            weight,
+            rest_var,
+            part_rounding,
+            outside_rounding,
+            _against_nation(school, var, model, sigma, unc),
+        )
+        if reference is not None:
+            diff = Difference(
+                school["skalapoeng"] - reference,
+                compared.kommune_se(var.sampling),
+                reference,
+                school["antall"] - 1,
+            )
+            compared = replace(compared, kommune=diff)
+        out.append(compared)
+    return out
+
+
+def _against_nation(
+    school: dict[str, Any], var: Variance, model: ClassModel, sigma: float, unc: Uncertainty
+) -> Difference | None:
+    nation = school["land_snitt"]
+    if nation is None:
+        return None
+    rounding = unc.rounding(school["land_avrunding"])
+    if school["land_usikkerhet"] is None and not school["land_antall"]:
+        # tens of thousands of pupils: without Udir's figure only the rounding is worth counting
+        nation_var = rounding
+    else:
+        nation_var = unc.published(
+            model, rounding, school["land_usikkerhet"], school["land_antall"] or 1, pupil_sd=sigma
+        ).total
+    diff = school["skalapoeng"] - nation
+    return Difference(diff, math.sqrt(var.total + nation_var), nation, school["antall"] - 1)
+
+
+def compared_schools(store: Store, filters: Filters, min_group: int) -> list[Compared]:
+    """:func:`compare_cell` over every cell of :func:`school_rows`."""
+    unc = uncertainty(store, filters)
+    out: list[Compared] = []
+    cells = ("skoleaar", "trinn", "prove", "kommunenr")
+    for schools in group_rows(school_rows(store, filters, min_group), cells).values():
+        out.extend(compare_cell(schools, unc))
+    return out
 
 
 def school_rows(store: Store, filters: Filters, min_group: int) -> list[dict[str, Any]]:
@@ -70,13 +266,29 @@ def school_rows(store: Store, filters: Filters, min_group: int) -> list[dict[str
     year, trinn and test; with ``filters.pool_years`` > 1, years pooled per school."""
     years_filter = None if filters.pool_years > 1 else filters.aar
     params = filters.params("trinn", "prove", "kommune") | {"aar": years_filter}
-    frame = run_query(store, "skoleresultater", params)
+    frame = with_rounding(run_query(store, "skoleresultater", params))
     if filters.pool_years > 1:
         frame = pool_years(frame, filters.pool_years, filters.aar)
     else:
         frame = frame.with_columns(aar_slatt_sammen=pl.lit(1, dtype=pl.Int32))
     # No number from fewer pupils than the minimum, even where Udir published one.
     return frame.filter(pl.col("antall") >= min_group).to_dicts()
+
+
+def rounding_of(column: str) -> pl.Expr:
+    """1/12 where a published mean is in whole points (Udir rounds them), else 0."""
+    value = pl.col(column)
+    whole = value.is_not_null() & (value == value.round(0))
+    return pl.when(whole).then(pl.lit(stats.ROUNDING_VARIANCE)).otherwise(pl.lit(0.0))
+
+
+def with_rounding(frame: pl.DataFrame) -> pl.DataFrame:
+    """The rounding variance of the school's, the kommune's and the nation's published mean."""
+    return frame.with_columns(
+        avrunding=rounding_of("skalapoeng"),
+        kommune_avrunding=rounding_of("kommune_snitt"),
+        land_avrunding=rounding_of("land_snitt"),
+    )
 
 
 def _previous_years(end: str, count: int) -> list[str]:
@@ -133,6 +345,17 @@ def _pool_window(rows: pl.DataFrame, first: str, last: str) -> pl.DataFrame:
             kommune_usikkerhet=_combined_half_width("kommune_usikkerhet", "kommune_antall"),
             land_snitt=pl.col("land_snitt").mean(),
             land_usikkerhet=(pl.col("land_usikkerhet") ** 2).mean().sqrt(),
+            land_antall=pl.col("land_antall").sum(),
+            # a weighted mean of rounded means: Σ w² / 12
+            avrunding=(
+                (pl.col("antall") / pl.col("antall").sum()) ** 2 * pl.col("avrunding")
+            ).sum(),
+            kommune_avrunding=(
+                (pl.col("kommune_antall") / pl.col("kommune_antall").sum()) ** 2
+                * pl.col("kommune_avrunding")
+            ).sum(),
+            land_avrunding=pl.col("land_avrunding").sum() / pl.len() ** 2,
+            elev_gruppestorrelse=_weighted("elev_gruppestorrelse", "elev_antall"),
             elev_snitt=_weighted("elev_snitt", "elev_antall"),
             elev_sd=(
                 ((pl.col("elev_antall") - 1) * pl.col("elev_sd") ** 2).sum()

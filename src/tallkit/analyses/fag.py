@@ -18,13 +18,16 @@ import polars as pl
 from tallkit import stats
 from tallkit.analyses import (
     Analysis,
+    Compared,
     Filters,
+    compared_schools,
     frame_of,
+    group_compared,
     group_rows,
     run_query,
-    school_rows,
-    school_se,
+    uncertainty,
 )
+from tallkit.analyses.usikkerhet import NO_GROUP, class_model_from
 from tallkit.formats.cells import MISSING, OK, SUPPRESSED
 from tallkit.store import Store
 
@@ -67,6 +70,7 @@ PROFILE_SCHEMA: Final = {
     "profil_lav": pl.Float64,
     "profil_hoy": pl.Float64,
     "flagg": pl.String,
+    "usikkerhet_kilde": pl.String,
 }
 LINK_SCHEMA: Final = {
     "skoleaar": pl.String,
@@ -116,50 +120,94 @@ def _interval(diff: float, se: float) -> tuple[float, float, str]:
 def by_test(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
     """Each test against the kommune (part–whole) and the nation."""
     out = []
-    for row in school_rows(store, filters, min_group):
-        if filters.skole is not None and row["enhet_id"] != filters.skole:
-            continue
-        se, source = school_se(row)
-        keys = ("skoleaar", "aar_slatt_sammen", "trinn", "prove", "kommunenr", "enhet_id", "navn")
-        result = {k: row[k] for k in keys}
-        result |= {"antall": row["antall"], "skalapoeng": row["skalapoeng"], "se": se}
-        result |= {
-            "usikkerhet_kilde": source,
-            "kommune": row["kommune_snitt"],
-            "landet": row["land_snitt"],
-        }
-        if row["kommune_snitt"] is not None and row["kommune_antall"]:
-            weight = min(row["antall"] / row["kommune_antall"], 0.99)
-            k_se = stats.se_from_half_width(row["kommune_usikkerhet"] or 0.0)
-            diff = row["skalapoeng"] - row["kommune_snitt"]
-            low, high, flag = _interval(diff, stats.part_whole_se(se, k_se, weight))
-            result |= {"mot_kommune": diff, "mot_kommune_lav": low, "mot_kommune_hoy": high}
-            result["flagg_kommune"] = flag
-        if row["land_snitt"] is not None:
-            l_se = stats.se_from_half_width(row["land_usikkerhet"] or 0.0)
-            diff = row["skalapoeng"] - row["land_snitt"]
-            low, high, flag = _interval(diff, math.hypot(se, l_se))
-            result |= {"mot_landet": diff, "mot_landet_lav": low, "mot_landet_hoy": high}
-            result["flagg_landet"] = flag
-        out.append(result)
+    for c in _compared(store, filters, min_group):
+        out.append(_test_row(c))
     return frame_of(out, TEST_SCHEMA)
+
+
+def _compared(store: Store, filters: Filters, min_group: int) -> list[Compared]:
+    return [
+        c
+        for c in compared_schools(store, filters, min_group)
+        if filters.skole in (None, c.row["enhet_id"])
+    ]
+
+
+def _test_row(c: Compared) -> dict[str, Any]:
+    row = c.row
+    keys = ("skoleaar", "aar_slatt_sammen", "trinn", "prove", "kommunenr", "enhet_id", "navn")
+    result = {k: row[k] for k in keys}
+    result |= {
+        "antall": row["antall"],
+        "skalapoeng": row["skalapoeng"],
+        "se": c.variance.se,
+        "usikkerhet_kilde": c.variance.source,
+        "kommune": row["kommune_snitt"],
+        "landet": row["land_snitt"],
+    }
+    if c.kommune is not None:
+        result |= {
+            "mot_kommune": c.kommune.value,
+            "mot_kommune_lav": c.kommune.low,
+            "mot_kommune_hoy": c.kommune.high,
+            "flagg_kommune": c.kommune.flag,
+        }
+    if c.landet is not None:
+        result |= {
+            "mot_landet": c.landet.value,
+            "mot_landet_lav": c.landet.low,
+            "mot_landet_hoy": c.landet.high,
+            "flagg_landet": c.landet.flag,
+        }
+    return result
+
+
+PROFILE_INDEPENDENT: Final = "uavhengige prøver (forsiktig: de samme elevene tar alle prøvene)"
+PROFILE_PUPILS: Final = "elevdata: hver elevs prøver mot hverandre"
 
 
 def profile(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
     """Per school, year and trinn: each test's distance to the nation minus the mean distance of
-    the school's other tests. The tests' errors are taken as independent, which is cautious:
-    the same pupils take all tests, and a positive correlation would narrow the interval."""
-    compared = by_test(store, filters, min_group).filter(pl.col("mot_landet").is_not_null())
+    the school's other tests.
+
+    Where pupil data has the school's pupils on every test, the uncertainty is that of each
+    pupil's own difference between the tests (the same pupils sit them all, so what they share
+    cancels), clustered by class. Elsewhere the tests are taken as independent, which is
+    cautious, and labelled so.
+    """
+    compared = [c for c in _compared(store, filters, min_group) if c.landet is not None]
+    pupil = _pupil_profile_variances(store, filters, min_group)
+    unc = uncertainty(store, filters)
     out = []
-    for rows in group_rows(compared.to_dicts(), ("skoleaar", "trinn", "enhet_id")).values():
+    for rows in group_compared(compared, ("skoleaar", "trinn", "enhet_id")).values():
         if len(rows) < 2:
             continue
-        for row in rows:
-            others = [r for r in rows if r is not row]
-            other_mean = math.fsum(r["mot_landet"] for r in others) / len(others)
-            var = row["se"] ** 2 + math.fsum(r["se"] ** 2 for r in others) / len(others) ** 2
-            diff = row["mot_landet"] - other_mean
-            low, high, flag = _interval(diff, math.sqrt(var))
+        k = len(rows)
+        for c in rows:
+            others = [o for o in rows if o is not c]
+            row = c.row
+            other_mean = math.fsum(o.landet.value for o in others if o.landet) / (k - 1)
+            assert c.landet is not None
+            diff = c.landet.value - other_mean
+            # rounding of the school's and the nation's published means, own test and others
+            rounding = unc.rounding(row["avrunding"]) + unc.rounding(row["land_avrunding"])
+            rounding += (
+                math.fsum(
+                    unc.rounding(o.row["avrunding"]) + unc.rounding(o.row["land_avrunding"])
+                    for o in others
+                )
+                / (k - 1) ** 2
+            )
+            key = (row["skoleaar"], row["trinn"], row["enhet_id"], row["prove"])
+            if key in pupil and row["aar_slatt_sammen"] == 1:
+                variance, source = pupil[key] + rounding, PROFILE_PUPILS
+            else:
+                sampling = (
+                    c.variance.sampling
+                    + math.fsum(o.variance.sampling for o in others) / (k - 1) ** 2
+                )
+                variance, source = sampling + rounding, PROFILE_INDEPENDENT
+            low, high, flag = _interval(diff, math.sqrt(variance))
             out.append(
                 {
                     "skoleaar": row["skoleaar"],
@@ -169,14 +217,66 @@ def profile(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
                     "navn": row["navn"],
                     "prove": row["prove"],
                     "antall": row["antall"],
-                    "mot_landet": row["mot_landet"],
+                    "mot_landet": c.landet.value,
                     "profil": diff,
                     "profil_lav": low,
                     "profil_hoy": high,
                     "flagg": flag,
+                    "usikkerhet_kilde": source,
                 }
             )
     return frame_of(out, PROFILE_SCHEMA)
+
+
+def _pupil_profile_variances(
+    store: Store, filters: Filters, min_group: int
+) -> dict[tuple[str, int, str, str], float]:
+    """Sampling variance of each school's profile from its pupils' own differences (d).
+
+    The class share of d's variance is estimated per kommune, trinn and test over all years
+    (blocks = school × year), else over the whole database, else the score model's.
+    """
+    if filters.pool_years > 1:
+        return {}
+    params = filters.params("aar", "trinn", "kommune", "skole")
+    rows = run_query(store, "fag_profil_elever", params).to_dicts()
+    if not rows:
+        return {}
+    unc = uncertainty(store, filters)
+    summaries: dict[tuple[str | None, int, str], list[stats.GroupSummary]] = {}
+    for r in rows:
+        if r["gruppe"] != NO_GROUP:
+            summaries.setdefault((r["kommunenr"], r["trinn"], r["prove"]), []).append(
+                stats.GroupSummary(
+                    f"{r['enhet_id']}|{r['skoleaar']}",
+                    r["gruppe"],
+                    r["antall"],
+                    r["snitt"],
+                    r["kvadratsum"],
+                )
+            )
+    out: dict[tuple[str, int, str, str], float] = {}
+    for (year, trinn, school, test), groups in group_rows(
+        rows, ("skoleaar", "trinn", "enhet_id", "prove")
+    ).items():
+        n = sum(g["antall"] for g in groups)
+        if n < max(min_group, 2):
+            continue
+        mean = math.fsum(g["antall"] * g["snitt"] for g in groups) / n
+        ss = math.fsum(g["kvadratsum"] + g["antall"] * (g["snitt"] - mean) ** 2 for g in groups)
+        kommune = groups[0]["kommunenr"]
+        model = (
+            None
+            if unc.independent
+            else class_model_from(
+                summaries.get((kommune, trinn, test), []), "klasser: kommunens elevdata"
+            )
+        )
+        model = model or unc.model(kommune, trinn, test)
+        sizes = [g["antall"] for g in groups if g["gruppe"] != NO_GROUP]
+        group_size = stats.effective_group_size(sizes) if sizes else None
+        out[(year, trinn, school, test)] = ss / (n - 1) / n * model.design_effect(n, group_size)
+    return out
 
 
 def links(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:

@@ -5,29 +5,51 @@
 - ``elever``: pupil pairs: the mean paired change per school (and group), and the mastery-level
   transitions (up / same / down). For 5 -> 8 the pupils are followed from the school they came
   from (avgiverskole).
-- ``verdiskaping``: value added: each pupil's later result against what a regression pooled over
-  the kommune expects from the earlier result; the school's mean residual with interval and
-  empirical Bayes shrinkage. Not SSB's «skolebidrag», which also adjusts for family background.
+- ``verdiskaping``: value added: the school's pupils' mean gain minus the mean gain of the
+  kommune's pupils (the gain-score model: each pupil is expected to move as the kommune's pupils
+  do), with a part–whole interval and empirical Bayes shrinkage. Not SSB's «skolebidrag», which
+  also adjusts for family background. A regression on the earlier result was dropped: noise in
+  the earlier score flattens its slope, and because a school's level is in both scores the
+  residuals then reward a high level (measured on simulated kommuner: 0.32 × the level).
 - ``trend``: a school's results over the years with intervals; every series break is marked.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any, Final
 
 import polars as pl
 
 from tallkit import stats
-from tallkit.analyses import NATIONAL_SD, Analysis, Filters, frame_of, group_rows, run_query
+from tallkit.analyses import (
+    Analysis,
+    ClassModel,
+    Difference,
+    Filters,
+    Uncertainty,
+    frame_of,
+    group_rows,
+    run_query,
+    uncertainty,
+)
+from tallkit.analyses.usikkerhet import (
+    MIN_DF_OWN,
+    NO_GROUP,
+    SOURCE_ALL,
+    SOURCE_DEFAULT,
+    SOURCE_OWN,
+    class_model_from,
+)
 from tallkit.brudd import SeriesBreak, breaks_between
 from tallkit.formats.cells import MISSING, OK, SUPPRESSED
 from tallkit.store import Store
 
 VALUE_ADDED_METHOD: Final = (
-    "lineær regresjon av senere resultat på tidligere, samlet for kommunen; skolens snitt av "
-    "restleddene, krympet med empirisk Bayes (DerSimonian–Laird). Ikke SSBs skolebidrag, som "
-    "også justerer for familiebakgrunn."
+    "skolens gjennomsnittlige endring minus kommunens (hver elev forventes å endre seg som "
+    "kommunens elever gjør); intervall med del–helhet og klasseeffekt; krympet med empirisk "
+    "Bayes (DerSimonian–Laird). Ikke SSBs skolebidrag, som også justerer for familiebakgrunn."
 )
 COHORT_SCHEMA: Final = {
     "til_aar": pl.String,
@@ -72,6 +94,7 @@ PAIRED_SCHEMA: Final = {
     "andel_opp": pl.Float64,
     "andel_samme": pl.Float64,
     "andel_ned": pl.Float64,
+    "usikkerhet_kilde": pl.String,
 }
 VALUE_ADDED_SCHEMA: Final = {
     "til_aar": pl.String,
@@ -88,6 +111,7 @@ VALUE_ADDED_SCHEMA: Final = {
     "krympet_lav": pl.Float64,
     "krympet_hoy": pl.Float64,
     "flagg": pl.String,
+    "usikkerhet_kilde": pl.String,
     "stigning": pl.Float64,
     "konstant": pl.Float64,
     "metode": pl.String,
@@ -109,24 +133,46 @@ TREND_SCHEMA: Final = {
 }
 
 
-def _se(half_width: float | None, n: int | None) -> float:
-    if half_width is not None and half_width > 0:
-        return stats.se_from_half_width(half_width)
-    return NATIONAL_SD / math.sqrt(n or 1)
+def _published(
+    unc: Uncertainty, model: ClassModel, value: float, half: float | None, n: int
+) -> float:
+    """Variance of a published mean about the unit's lasting level (classes, rounding)."""
+    return unc.published(model, stats.rounding_variance(value), half, n).total
+
+
+def _nation(unc: Uncertainty, value: float, half: float | None) -> float:
+    spread = stats.se_from_half_width(half) ** 2 if half else 0.0
+    return spread + unc.rounding(stats.rounding_variance(value))
 
 
 def cohort(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
-    """Published results of the same cohort at two trinn (school and kommune rows)."""
+    """Published results of the same cohort at two trinn (school and kommune rows).
+
+    Each end's variance includes the class component and Udir's rounding; the two ends are
+    taken as independent, which is cautious (mostly the same pupils: their own level cancels).
+    """
     frame = run_query(store, "progresjon_kull", filters.params("aar", "prove", "kommune"))
     frame = frame.filter((pl.col("fra_antall") >= min_group) & (pl.col("til_antall") >= min_group))
+    unc = uncertainty(store, filters)
     out = []
     for row in frame.to_dicts():
         if filters.skole is not None and row["enhet_id"] != filters.skole:
             continue
-        se_from = _se(row["fra_usikkerhet"], row["fra_antall"])
-        se_to = _se(row["til_usikkerhet"], row["til_antall"])
-        # Mostly the same pupils at both ends: treating the ends as independent is cautious.
-        se = math.hypot(se_from, se_to)
+        var_from = _published(
+            unc,
+            unc.model(row["kommunenr"], row["fra_trinn"], row["prove"]),
+            row["fra_skalapoeng"],
+            row["fra_usikkerhet"],
+            row["fra_antall"],
+        )
+        var_to = _published(
+            unc,
+            unc.model(row["kommunenr"], row["til_trinn"], row["prove"]),
+            row["til_skalapoeng"],
+            row["til_usikkerhet"],
+            row["til_antall"],
+        )
+        se = math.sqrt(var_from + var_to)
         same_scale = row["fra_trinn"] == 8
         change = row["til_skalapoeng"] - row["fra_skalapoeng"] if same_scale else None
         result = {k: row[k] for k in COHORT_SCHEMA if k in row}
@@ -139,14 +185,23 @@ def cohort(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
         if row["fra_landet"] is not None and row["til_landet"] is not None:
             before = row["fra_skalapoeng"] - row["fra_landet"]
             after = row["til_skalapoeng"] - row["til_landet"]
-            relative = after - before
+            relative = Difference(
+                after - before,
+                math.sqrt(
+                    var_from
+                    + var_to
+                    + _nation(unc, row["fra_landet"], row["fra_landet_usikkerhet"])
+                    + _nation(unc, row["til_landet"], row["til_landet_usikkerhet"])
+                ),
+                0.0,
+            )
             result |= {
                 "fra_mot_landet": before,
                 "til_mot_landet": after,
-                "endring_mot_landet": relative,
-                "endring_mot_landet_lav": relative - stats.Z95 * se,
-                "endring_mot_landet_hoy": relative + stats.Z95 * se,
-                "flagg": stats.flag(relative, se),
+                "endring_mot_landet": relative.value,
+                "endring_mot_landet_lav": relative.low,
+                "endring_mot_landet_hoy": relative.high,
+                "flagg": relative.flag,
             }
         if row["fra_kommune"] is not None and row["til_kommune"] is not None:
             # the school is inside its kommune at both ends: shown as a position, not flagged
@@ -164,27 +219,25 @@ def cohort(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
     return frame_of(out, COHORT_SCHEMA)
 
 
+_CELL: Final = ["til_aar", "fra_trinn", "til_trinn", "prove", "kommunenr"]
+
+
 def _pairs(store: Store, filters: Filters) -> pl.DataFrame:
-    return run_query(store, "progresjon_elever", filters.params("aar", "prove", "kommune"))
+    """Pupil pairs with the school and class they count for, and their change (``endring``).
 
-
-def paired(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
-    """Mean paired change per school (gruppe ``alle``) and group, with level transitions.
-
-    For 8 -> 9 (same scale) the change is in scale points; for 5 -> 8 it is the change in
-    position against the pupils' own kommune mean on each test, since the scales differ.
+    8 -> 9 is counted at the school the pupils are in, clustered by their 9. trinn class;
+    5 -> 8 at the school they came from, clustered by their 5. trinn class. For 8 -> 9 the
+    change is in scale points; for 5 -> 8 (different scales) it is the change in position against
+    the kommune's pupils on each test.
     """
-    pairs = _pairs(store, filters)
+    pairs = run_query(store, "progresjon_elever", filters.params("aar", "prove", "kommune"))
     if pairs.is_empty():
-        return frame_of([], PAIRED_SCHEMA)
-    # 5 -> 8 is followed from the school the pupils came from; 8 -> 9 at the school they are in.
-    pairs = pairs.with_columns(
-        skole=pl.when(pl.col("fra_trinn") == 5)
-        .then(pl.col("fra_skole"))
-        .otherwise(pl.col("enhet_id")),
-        gruppe=pl.when(pl.col("fra_trinn") == 5).then(pl.lit("alle")).otherwise(pl.col("gruppe")),
-    )
-    centred = pairs.with_columns(
+        return pairs
+    from_five = pl.col("fra_trinn") == 5
+    return pairs.with_columns(
+        skole=pl.when(from_five).then(pl.col("fra_skole")).otherwise(pl.col("enhet_id")),
+        klynge=pl.when(from_five).then(pl.col("fra_gruppe")).otherwise(pl.col("gruppe")),
+        gruppe=pl.when(from_five).then(pl.lit("alle")).otherwise(pl.col("gruppe")),
         endring=pl.when(pl.col("fra_trinn") == 8)
         .then(pl.col("til_poeng") - pl.col("fra_poeng"))
         .otherwise(
@@ -201,42 +254,163 @@ def paired(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
         .then((pl.col("til_nivaa") - pl.col("fra_nivaa")).sign())
         .otherwise(None),
     )
-    keys = ["til_aar", "fra_trinn", "til_trinn", "prove", "skole"]
-    by_group = _summarise(centred, [*keys, "gruppe"]).sort([*keys, "gruppe"])
-    by_school = _summarise(centred, keys).with_columns(gruppe=pl.lit("alle")).sort(keys)
-    out: list[dict[str, Any]] = []
-    for block in group_rows(
-        pl.concat(
-            [by_school, by_group.filter(pl.col("gruppe") != "alle")], how="diagonal"
-        ).to_dicts(),
-        keys,
-    ).values():
-        out.extend(_paired_rows(block, min_group, filters.skole))
-    return frame_of(out, PAIRED_SCHEMA)
 
 
-def _summarise(pairs: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
-    return pairs.group_by(keys).agg(
-        antall=pl.len(),
-        snitt=pl.col("endring").mean(),
-        sd=pl.col("endring").std(),
-        opp=(pl.col("retning") > 0).sum(),
-        samme=(pl.col("retning") == 0).sum(),
-        ned=(pl.col("retning") < 0).sum(),
-        med_niva=pl.col("retning").is_not_null().sum(),
+def _summaries(pairs: pl.DataFrame, keys: list[str]) -> list[dict[str, Any]]:
+    """n, mean and sum of squares of the change (and level moves) per ``keys``."""
+    return (
+        pairs.group_by(keys)
+        .agg(
+            antall=pl.len(),
+            snitt=pl.col("endring").mean(),
+            kvadratsum=((pl.col("endring") - pl.col("endring").mean()) ** 2).sum(),
+            opp=(pl.col("retning") > 0).sum(),
+            samme=(pl.col("retning") == 0).sum(),
+            ned=(pl.col("retning") < 0).sum(),
+            med_niva=pl.col("retning").is_not_null().sum(),
+        )
+        .sort(keys)
+        .to_dicts()
     )
 
 
+@dataclass(frozen=True)
+class _Cluster:
+    """One school's change over its classes: pooled n, mean, SD and effective class size."""
+
+    n: int
+    mean: float
+    ss: float
+    group_size: float | None
+
+    @property
+    def variance(self) -> float:
+        return self.ss / (self.n - 1) if self.n > 1 else 0.0
+
+
+def _pool(classes: list[dict[str, Any]]) -> _Cluster:
+    n = sum(c["antall"] for c in classes)
+    mean = math.fsum(c["antall"] * c["snitt"] for c in classes) / n
+    ss = math.fsum(c["kvadratsum"] + c["antall"] * (c["snitt"] - mean) ** 2 for c in classes)
+    known = [c["antall"] for c in classes if c["klynge"] != NO_GROUP]
+    return _Cluster(n, mean, ss, stats.effective_group_size(known) if known else None)
+
+
+def _gain_models(
+    classes: list[dict[str, Any]], unc: Uncertainty
+) -> dict[tuple[str | None, int], ClassModel]:
+    """The class share of the change's variance per kommune and transition (all years and tests
+    pooled; blocks = school × year × test), else over the whole database, else derived from the
+    default class share of the scores (a new class effect in each of the two years)."""
+    if unc.independent:
+        return {}
+
+    def summaries(rows: list[dict[str, Any]]) -> list[stats.GroupSummary]:
+        return [
+            stats.GroupSummary(
+                f"{r['skole']}|{r['til_aar']}|{r['prove']}",
+                r["klynge"],
+                r["antall"],
+                r["snitt"],
+                r["kvadratsum"],
+            )
+            for r in rows
+            if r["klynge"] != NO_GROUP
+        ]
+
+    models: dict[tuple[str | None, int], ClassModel] = {}
+    for (trinn,), rows in group_rows(classes, ("fra_trinn",)).items():
+        everyone = class_model_from(summaries(rows), SOURCE_ALL)
+        if everyone is None:
+            pooled = _pool(rows)
+            # 2·ρ·σ²(score) of class variance in a change of variance σ²(change)
+            change_var = pooled.variance
+            share = (
+                min(1.0, 2 * unc.default_icc * _score_variance(rows) / change_var)
+                if change_var > 0
+                else 0.0
+            )
+            everyone = ClassModel(share, unc.default_group_size, SOURCE_DEFAULT)
+        models[(None, trinn)] = everyone
+        for (kommune,), own in group_rows(rows, ("kommunenr",)).items():
+            found = class_model_from(summaries(own), SOURCE_OWN, MIN_DF_OWN)
+            models[(kommune, trinn)] = found or everyone
+    return models
+
+
+def _score_variance(rows: list[dict[str, Any]]) -> float:
+    """The pupils' score variance at the start, for the default class share of a change."""
+    n: int = sum(r["antall"] for r in rows)
+    return math.fsum(float(r["fra_varians"]) * r["antall"] for r in rows) / n
+
+
+def _model(
+    models: dict[tuple[str | None, int], ClassModel], kommune: str | None, trinn: int
+) -> ClassModel:
+    from tallkit.analyses.usikkerhet import INDEPENDENT
+
+    return models.get((kommune, trinn)) or models.get((None, trinn)) or INDEPENDENT
+
+
+def _classes(pairs: pl.DataFrame) -> list[dict[str, Any]]:
+    keys = [*_CELL, "skole", "klynge"]
+    found = (
+        pairs.group_by(keys)
+        .agg(
+            antall=pl.len(),
+            snitt=pl.col("endring").mean(),
+            kvadratsum=((pl.col("endring") - pl.col("endring").mean()) ** 2).sum(),
+            fra_varians=pl.col("fra_poeng").var().fill_null(0.0),
+        )
+        .sort(keys)
+    )
+    return found.to_dicts()
+
+
+def paired(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
+    """Mean paired change per school (gruppe ``alle``) and group, with level transitions.
+
+    For 8 -> 9 (same scale) the change is in scale points; for 5 -> 8 it is the change in
+    position against the pupils' own kommune mean on each test, since the scales differ. The
+    interval carries the class component: pupils of one class share that year's class effect.
+    """
+    pairs = _pairs(store, filters)
+    if pairs.is_empty():
+        return frame_of([], PAIRED_SCHEMA)
+    unc = uncertainty(store, filters)
+    classes = _classes(pairs)
+    models = _gain_models(classes, unc)
+    by_school = group_rows(classes, [*_CELL, "skole"])
+    keys = ["til_aar", "fra_trinn", "til_trinn", "prove", "skole"]
+    schools = {
+        tuple(r[k] for k in keys): {**r, "gruppe": "alle"}
+        for r in _summaries(pairs, [*keys, "kommunenr"])
+    }
+    groups = group_rows(
+        [r for r in _summaries(pairs, [*keys, "gruppe"]) if r["gruppe"] != "alle"], keys
+    )
+    out: list[dict[str, Any]] = []
+    for key, total in schools.items():
+        if filters.skole is not None and total["skole"] != filters.skole:
+            continue
+        model = _model(models, total["kommunenr"], total["fra_trinn"])
+        cluster = _pool(by_school[(*key[:4], total["kommunenr"], key[4])])
+        out.extend(_paired_rows(total, groups.get(key, []), cluster, model, min_group))
+    return frame_of(out, PAIRED_SCHEMA)
+
+
 def _paired_rows(
-    block: list[dict[str, Any]], min_group: int, only: str | None
+    total: dict[str, Any],
+    groups: list[dict[str, Any]],
+    cluster: _Cluster,
+    model: ClassModel,
+    min_group: int,
 ) -> list[dict[str, Any]]:
-    total = next(r for r in block if r["gruppe"] == "alle")
-    if only is not None and total["skole"] != only:
-        return []
-    groups = sorted((r for r in block if r["gruppe"] != "alle"), key=lambda r: str(r["gruppe"]))
+    groups = sorted(groups, key=lambda r: str(r["gruppe"]))
     hidden = stats.complementary_suppression([g["antall"] for g in groups], min_group)
     rows = []
-    for row, is_hidden in [(total, total["antall"] < min_group), *zip(groups, hidden, strict=True)]:
+    candidates = [(total, total["antall"] < min_group), *zip(groups, hidden, strict=True)]
+    for row, is_hidden in candidates:
         base = {
             "til_aar": row["til_aar"],
             "fra_trinn": row["fra_trinn"],
@@ -247,9 +421,15 @@ def _paired_rows(
         }
         if is_hidden:
             rows.append({**base, "status": SUPPRESSED})
+            if row is total:
+                break  # a hidden school shows no groups either
             continue
         n = row["antall"]
-        half = stats.t_quantile(0.975, n - 1) * (row["sd"] or 0.0) / math.sqrt(n)
+        sd = math.sqrt(row["kvadratsum"] / (n - 1)) if n > 1 else 0.0
+        # the whole school: its own classes; one class: its pupils share one class effect
+        group_size = cluster.group_size if row is total else float(n)
+        deff = model.design_effect(n, group_size)
+        half = stats.t_quantile(0.975, n - 1) * sd * math.sqrt(deff / n)
         levels = row["med_niva"]
         rows.append(
             {
@@ -262,83 +442,92 @@ def _paired_rows(
                 "andel_opp": row["opp"] / levels if levels else None,
                 "andel_samme": row["samme"] / levels if levels else None,
                 "andel_ned": row["ned"] / levels if levels else None,
+                "usikkerhet_kilde": f"elevdata; {model.source}",
             }
         )
-        if total["antall"] < min_group:
-            break  # a hidden school shows no groups either
     return rows
 
 
 def value_added(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
-    """Mean residual per school from a kommune-pooled regression of later on earlier results."""
+    """The school's mean gain minus its kommune's, per transition, year and test.
+
+    Part–whole: the school is inside the kommune's mean, so the difference is (1 − w)(school −
+    rest) and its variance uses the rest's own pupils; both carry the class component. A school
+    that is the whole kommune has nothing to be compared with and gets no row.
+    """
     pairs = _pairs(store, filters)
     if pairs.is_empty():
         return frame_of([], VALUE_ADDED_SCHEMA)
-    pairs = pairs.with_columns(
-        skole=pl.when(pl.col("fra_trinn") == 5)
-        .then(pl.col("fra_skole"))
-        .otherwise(pl.col("enhet_id"))
-    )
-    cell = ["til_aar", "fra_trinn", "til_trinn", "prove", "kommunenr"]
-    fitted = (
-        pairs.with_columns(
-            stigning=(pl.cov("fra_poeng", "til_poeng") / pl.col("fra_poeng").var()).over(cell),
+    unc = uncertainty(store, filters)
+    classes = _classes(pairs)
+    models = _gain_models(classes, unc)
+    out = []
+    for cell_rows in group_rows(classes, _CELL).values():
+        schools = {
+            school: _pool(rows) for (school,), rows in group_rows(cell_rows, ("skole",)).items()
+        }
+        first = cell_rows[0]
+        model = _model(models, first["kommunenr"], first["fra_trinn"])
+        out.extend(_value_added_cell(first, schools, model, min_group, filters.skole))
+    return frame_of(out, VALUE_ADDED_SCHEMA)
+
+
+def _value_added_cell(
+    first: dict[str, Any],
+    schools: dict[str, _Cluster],
+    model: ClassModel,
+    min_group: int,
+    only: str | None,
+) -> list[dict[str, Any]]:
+    n_all = sum(c.n for c in schools.values())
+    kommune_mean = math.fsum(c.n * c.mean for c in schools.values()) / n_all
+    shown = {k: c for k, c in schools.items() if c.n >= min_group and c.n < n_all}
+    estimates: dict[str, Difference] = {}
+    for school, c in shown.items():
+        rest = [r for k, r in schools.items() if k != school]
+        rest_n = n_all - c.n
+        # sampling variance within the rest's schools (their lasting growth is part of the
+        # kommune's, not noise), with the class component
+        within = math.fsum(r.ss for r in rest) / max(rest_n - len(rest), 1)
+        rest_var = within * model.design_effect(rest_n) / rest_n
+        own_var = c.variance * model.design_effect(c.n, c.group_size) / c.n
+        weight = c.n / n_all
+        se = stats.part_whole_difference_se(own_var, rest_var, weight)
+        estimates[school] = Difference(c.mean - kommune_mean, se, kommune_mean)
+    names = sorted(estimates)
+    shrunk = (
+        stats.shrink(
+            [estimates[k].value for k in names], [max(estimates[k].se ** 2, 1e-9) for k in names]
         )
-        .with_columns(
-            konstant=(
-                pl.col("til_poeng").mean() - pl.col("stigning") * pl.col("fra_poeng").mean()
-            ).over(cell),
-        )
-        .with_columns(
-            rest=pl.col("til_poeng") - pl.col("konstant") - pl.col("stigning") * pl.col("fra_poeng")
-        )
-    )
-    schools = (
-        fitted.group_by([*cell, "skole"])
-        .agg(
-            antall=pl.len(),
-            restledd=pl.col("rest").mean(),
-            sd=pl.col("rest").std(),
-            stigning=pl.col("stigning").first(),
-            konstant=pl.col("konstant").first(),
-        )
-        .filter(pl.col("antall") >= min_group)
-        .sort([*cell, "skole"])
+        if len(names) > 1
+        else None
     )
     out = []
-    for block in group_rows(schools.to_dicts(), cell).values():
-        ses = [(r["sd"] or 0.0) / math.sqrt(r["antall"]) for r in block]
-        shrunk = (
-            stats.shrink([r["restledd"] for r in block], [max(s * s, 1e-9) for s in ses])
-            if len(block) > 1
-            else None
+    for index, school in enumerate(names):
+        if only is not None and school != only:
+            continue
+        diff = estimates[school]
+        est = shrunk.estimates[index] if shrunk else diff.value
+        est_se = shrunk.ses[index] if shrunk else diff.se
+        out.append(
+            {
+                **{k: first[k] for k in _CELL},
+                "enhet_id": school,
+                "antall": shown[school].n,
+                "restledd": diff.value,
+                "restledd_lav": diff.low,
+                "restledd_hoy": diff.high,
+                "krympet": est,
+                "krympet_lav": est - stats.Z95 * est_se,
+                "krympet_hoy": est + stats.Z95 * est_se,
+                "flagg": diff.flag,
+                "usikkerhet_kilde": f"elevdata; {model.source}",
+                "stigning": 1.0,
+                "konstant": kommune_mean,
+                "metode": VALUE_ADDED_METHOD,
+            }
         )
-        for index, (row, se) in enumerate(zip(block, ses, strict=True)):
-            if filters.skole is not None and row["skole"] != filters.skole:
-                continue
-            half = stats.t_quantile(0.975, row["antall"] - 1) * se
-            est = shrunk.estimates[index] if shrunk else row["restledd"]
-            est_se = shrunk.ses[index] if shrunk else se
-            out.append(
-                {
-                    **{k: row[k] for k in cell},
-                    "enhet_id": row["skole"],
-                    "antall": row["antall"],
-                    "restledd": row["restledd"],
-                    "restledd_lav": row["restledd"] - half,
-                    "restledd_hoy": row["restledd"] + half,
-                    "krympet": est,
-                    "krympet_lav": est - stats.Z95 * est_se,
-                    "krympet_hoy": est + stats.Z95 * est_se,
-                    "flagg": stats.flag(
-                        row["restledd"], se, stats.t_quantile(0.975, row["antall"] - 1)
-                    ),
-                    "stigning": row["stigning"],
-                    "konstant": row["konstant"],
-                    "metode": VALUE_ADDED_METHOD,
-                }
-            )
-    return frame_of(out, VALUE_ADDED_SCHEMA)
+    return out
 
 
 def trend(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
@@ -346,6 +535,7 @@ def trend(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
     frame = run_query(
         store, "progresjon_trend", filters.params("trinn", "prove", "kommune", "skole")
     )
+    unc = uncertainty(store, filters)
     out = []
     for rows in group_rows(frame.to_dicts(), ("enhet_id", "trinn", "prove")).values():
         series, previous = 1, None
@@ -365,8 +555,13 @@ def trend(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
                     {**result, "status": SUPPRESSED if row["status"] != MISSING else MISSING}
                 )
                 continue
-            se = _se(row["usikkerhet"], row["antall"])
-            source = "udir" if row["usikkerhet"] else "tilnærming (nasjonalt SD)"
+            var = unc.published(
+                unc.model(row["kommunenr"], row["trinn"], row["prove"]),
+                stats.rounding_variance(row["skalapoeng"]),
+                row["usikkerhet"],
+                row["antall"],
+            )
+            se, source = var.se, var.source
             out.append(
                 {
                     **result,

@@ -18,14 +18,15 @@ import polars as pl
 
 from tallkit import stats
 from tallkit.analyses import (
-    NATIONAL_SD,
     Analysis,
+    Compared,
     Filters,
+    compared_schools,
     frame_of,
+    group_compared,
     group_rows,
+    pupil_sd,
     run_query,
-    school_rows,
-    school_se,
 )
 from tallkit.formats.cells import OK, SUPPRESSED
 from tallkit.store import Store
@@ -52,6 +53,7 @@ SCHOOL_SCHEMA: Final = {
     "trakt_95_hoy": pl.Float64,
     "trakt_998_lav": pl.Float64,
     "trakt_998_hoy": pl.Float64,
+    "trakt_tau": pl.Float64,
     "posisjon_95": pl.String,
     "posisjon_998": pl.String,
     "elev_sd": pl.Float64,
@@ -112,60 +114,67 @@ DECOMPOSITION_SCHEMA: Final = {
     "andel_innen_grupper": pl.Float64,
     "metode": pl.String,
 }
-SHRINKAGE_METHOD: Final = "empirisk Bayes (normal–normal), τ² ved DerSimonian–Laird"
+SHRINKAGE_METHOD: Final = (
+    "empirisk Bayes (normal–normal), τ² ved DerSimonian–Laird; skolenes usikkerhet med "
+    "klasseeffekt og avrunding, så τ² er variasjonen mellom skoler alene"
+)
+FUNNEL_METHOD: Final = (
+    "grenser referanse ± z·√(s² + τ²): s fra elev-SD, n, klasseeffekt og del–helhet; τ² "
+    "additiv overspredning (Spiegelhalter 2005, z winsorisert ved 10. og 90. persentil)"
+)
 DECOMPOSITION_METHOD: Final = (
     "Hendersons metode I (ANOVA, ubalansert hierarki), negative satt til 0"
 )
 _CELL: Final = ("skoleaar", "trinn", "prove", "kommunenr")
 
 
-def _pupil_sd(schools: list[dict[str, Any]]) -> tuple[float, str]:
-    """The pupil-level SD for funnel limits: pupil data, else pooled from Udir's uncertainty."""
-    with_pupils = [s for s in schools if s["elev_sd"] is not None and (s["elev_antall"] or 0) > 1]
-    if with_pupils:
-        num = math.fsum((s["elev_antall"] - 1) * s["elev_sd"] ** 2 for s in with_pupils)
-        den = sum(s["elev_antall"] - 1 for s in with_pupils)
-        return math.sqrt(num / den), "elevdata"
-    with_udir = [s for s in schools if s["usikkerhet"] is not None and s["usikkerhet"] > 0]
-    if with_udir:
-        num = math.fsum(
-            (s["antall"] - 1) * (stats.se_from_half_width(s["usikkerhet"]) ** 2 * s["antall"])
-            for s in with_udir
-        )
-        return math.sqrt(num / sum(s["antall"] - 1 for s in with_udir)), "udir (usikkerhet)"
-    return NATIONAL_SD, "tilnærming (nasjonalt SD)"
-
-
-def _reference(schools: list[dict[str, Any]], ses: list[float]) -> tuple[float, float, float, str]:
-    """(mean, se, total n, source): Udir's kommune row, else the n-weighted school mean."""
-    first = schools[0]
-    if first["kommune_snitt"] is not None and first["kommune_antall"]:
-        half = first["kommune_usikkerhet"]
-        se = stats.se_from_half_width(half) if half is not None else 0.0
-        return first["kommune_snitt"], se, float(first["kommune_antall"]), "kommunen (Udir)"
-    total = float(sum(s["antall"] for s in schools))
-    mean = math.fsum(s["antall"] * s["skalapoeng"] for s in schools) / total
-    se = math.sqrt(
-        math.fsum((s["antall"] / total) ** 2 * v**2 for s, v in zip(schools, ses, strict=True))
-    )
-    return mean, se, total, "beregnet fra skolene"
-
-
 def between_schools(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
     """One row per school, year, trinn and test (published results, all pupils)."""
-    rows = school_rows(store, filters, min_group)
+    compared = compared_schools(store, filters, min_group)
+    tau2 = _overdispersion(compared)
     out: list[dict[str, Any]] = []
-    for schools in group_rows(rows, _CELL).values():
+    for cell in group_compared(compared, _CELL).values():
+        first = cell[0].row
+        key = (first["skoleaar"], first["trinn"], first["prove"])
         # compared with every school of its kommune, shown for the one asked about
-        out.extend(r for r in _compare_schools(schools) if filters.skole in (None, r["enhet_id"]))
+        out.extend(
+            r
+            for r in _compare_schools(cell, tau2.get(key, 0.0))
+            if filters.skole in (None, r["enhet_id"])
+        )
     return frame_of(out, SCHOOL_SCHEMA)
 
 
-def _compare_schools(schools: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    se_and_source = [school_se(s) for s in schools]
-    ses = [se for se, _ in se_and_source]
-    ref, ref_se, total, ref_source = _reference(schools, ses)
-    sigma, sigma_source = _pupil_sd(schools)
+def _expected_se(c: Compared, sigma: float) -> float:
+    """The SE a school of this size would have by chance alone: the funnel's width at its n."""
+    n = c.row["antall"]
+    return c.kommune_se(sigma**2 * c.model.design_effect(n, c.row["elev_gruppestorrelse"]) / n)
+
+
+def _overdispersion(compared: list[Compared]) -> dict[tuple[str, int, str], float]:
+    """τ² per year, trinn and test over every school in the data (more stable than per kommune;
+    fewer than ten schools give no estimate and no widening)."""
+    by_test: dict[tuple[str, int, str], list[tuple[float, float]]] = {}
+    for cell in group_compared(compared, _CELL).values():
+        sigma, _ = pupil_sd([c.row for c in cell])
+        for c in cell:
+            if c.kommune is None:
+                continue
+            s = _expected_se(c, sigma)
+            key = (c.row["skoleaar"], c.row["trinn"], c.row["prove"])
+            by_test.setdefault(key, []).append((c.kommune.value / s, s))
+    return {
+        key: stats.additive_overdispersion([z for z, _ in zs], [s for _, s in zs])
+        if len(zs) >= 10
+        else 0.0
+        for key, zs in by_test.items()
+    }
+
+
+def _compare_schools(cell: list[Compared], tau2: float) -> list[dict[str, Any]]:
+    schools = [c.row for c in cell]
+    ses = [c.variance.se for c in cell]
+    sigma, sigma_source = pupil_sd(schools)
     shrunk = (
         stats.shrink([s["skalapoeng"] for s in schools], [v * v for v in ses])
         if len(schools) > 1
@@ -173,67 +182,69 @@ def _compare_schools(schools: list[dict[str, Any]]) -> list[dict[str, Any]]:
     )
     ranks = stats.rank_intervals([s["skalapoeng"] for s in schools], ses)
     result = []
-    for index, (school, (se, source)) in enumerate(zip(schools, se_and_source, strict=True)):
-        weight = min(school["antall"] / total, 0.99)  # the school is inside its reference
-        diff = school["skalapoeng"] - ref
-        diff_se = stats.part_whole_se(se, ref_se, weight)
-        low95, high95 = stats.funnel_limits(
-            ref, sigma, school["antall"], stats.Z95, weight=weight, reference_se=ref_se
-        )
-        low998, high998 = stats.funnel_limits(
-            ref, sigma, school["antall"], stats.Z998, weight=weight, reference_se=ref_se
-        )
-        est = shrunk.estimates[index] if shrunk else school["skalapoeng"]
-        est_se = shrunk.ses[index] if shrunk else se
-        result.append(
-            {
-                "skoleaar": school["skoleaar"],
-                "aar_slatt_sammen": school["aar_slatt_sammen"],
-                "trinn": school["trinn"],
-                "prove": school["prove"],
-                "kommunenr": school["kommunenr"],
-                "enhet_id": school["enhet_id"],
-                "navn": school["navn"],
-                "antall": school["antall"],
-                "skalapoeng": school["skalapoeng"],
-                "se": se,
-                "usikkerhet_kilde": source,
-                "referanse": ref,
-                "referanse_kilde": ref_source,
-                "forskjell": diff,
-                "forskjell_lav": diff - stats.Z95 * diff_se,
-                "forskjell_hoy": diff + stats.Z95 * diff_se,
-                "flagg": stats.flag(diff, diff_se),
+    for index, c in enumerate(cell):
+        school = c.row
+        row: dict[str, Any] = {k: school[k] for k in SCHOOL_SCHEMA if k in school}
+        row |= {
+            "se": c.variance.se,
+            "usikkerhet_kilde": c.variance.source,
+            "referanse_kilde": c.kommune_source,
+            "elev_sd": sigma,
+            "elev_sd_kilde": sigma_source,
+            "rang_fra": ranks[index][0],
+            "rang_til": ranks[index][1],
+            "antall_skoler": len(schools),
+        }
+        if c.kommune is not None:
+            diff = c.kommune
+            width = math.sqrt(_expected_se(c, sigma) ** 2 + tau2)
+            limits = {
+                z: (diff.reference - z * width, diff.reference + z * width)
+                for z in (stats.Z95, stats.Z998)
+            }
+            (low95, high95), (low998, high998) = limits[stats.Z95], limits[stats.Z998]
+            row |= {
+                "referanse": diff.reference,
+                "forskjell": diff.value,
+                "forskjell_lav": diff.low,
+                "forskjell_hoy": diff.high,
+                "flagg": diff.flag,
                 "trakt_95_lav": low95,
                 "trakt_95_hoy": high95,
                 "trakt_998_lav": low998,
                 "trakt_998_hoy": high998,
+                "trakt_tau": math.sqrt(tau2),
                 "posisjon_95": stats.funnel_position(school["skalapoeng"], low95, high95),
                 "posisjon_998": stats.funnel_position(school["skalapoeng"], low998, high998),
-                "elev_sd": sigma,
-                "elev_sd_kilde": sigma_source,
-                "krympet": est,
-                "krympet_lav": est - stats.Z95 * est_se,
-                "krympet_hoy": est + stats.Z95 * est_se,
-                "rang_fra": ranks[index][0],
-                "rang_til": ranks[index][1],
-                "antall_skoler": len(schools),
             }
-        )
+        est = shrunk.estimates[index] if shrunk else school["skalapoeng"]
+        est_se = shrunk.ses[index] if shrunk else c.variance.se
+        row |= {
+            "krympet": est,
+            "krympet_lav": est - stats.Z95 * est_se,
+            "krympet_hoy": est + stats.Z95 * est_se,
+        }
+        result.append(row)
     return result
 
 
 def spread(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
-    """Per kommune, year, trinn and test: how much school means differ, and why."""
-    rows = school_rows(store, filters, min_group)
+    """Per kommune, year, trinn and test: how much school means differ, and why.
+
+    τ² (``sd_mellom_skoler``²) is the variation between schools alone: each school mean's
+    variance includes the class-year component and the rounding, so neither is counted as a
+    difference between schools.
+    """
+    compared = compared_schools(store, filters, min_group)
     out = []
-    for (year, trinn, test, kommune), schools in group_rows(rows, _CELL).items():
+    for (year, trinn, test, kommune), cell in group_compared(compared, _CELL).items():
+        schools = [c.row for c in cell]
         if len(schools) < 2:
             continue  # one school has no spread; saying 0 would be a number without meaning
+        variances = [c.variance.total for c in cell]
         means = [s["skalapoeng"] for s in schools]
-        ses = [school_se(s)[0] for s in schools]
-        shrunk = stats.shrink(means, [v * v for v in ses])
-        sigma, sigma_source = _pupil_sd(schools)
+        shrunk = stats.shrink(means, variances)
+        sigma, sigma_source = pupil_sd(schools)
         mean = math.fsum(means) / len(means)
         sd = math.sqrt(math.fsum((m - mean) ** 2 for m in means) / (len(means) - 1))
         out.append(
