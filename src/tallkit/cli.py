@@ -772,12 +772,13 @@ def _table(
 
     console = Console(highlight=False)
     cells = display.shown(frame, view, all_columns=all_columns)
-    parts = display.blocks(cells, console.width)
+    room = console.width - 1  # one spare: rich 13.8 drew the table one wider than its widths
+    parts = display.blocks(cells, room)
     if title is not None:
         console.print(title, style="bold")
     for number, columns in enumerate(parts):
         part = display.take(cells, columns)
-        widths = display.fit_widths(part, console.width)
+        widths = display.fit_widths(part, room)
         table = Table(
             box=box.SIMPLE_HEAD,
             show_edge=False,
@@ -878,9 +879,10 @@ def _usage_message(exc: Exception) -> str:
         param = getattr(exc, "param", None)
         names = getattr(param, "opts", None) or [getattr(param, "name", "")]
         shown = names[0] if names[0].startswith("-") else names[0].upper()
-        number = re.search(r"integer|float|number", message)
+        whole = re.search(r"integer|valid int\b", message)  # Typer's wording differs by version
+        number = whole or re.search(r"float|number", message)
         text = (
-            f"ugyldig verdi for {shown}: må være et {'heltall' if 'integer' in message else 'tall'}."
+            f"ugyldig verdi for {shown}: må være et {'heltall' if whole else 'tall'}."
             if number
             else f"ugyldig verdi for {shown}."
         )
