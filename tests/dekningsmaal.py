@@ -145,6 +145,17 @@ class Maaling:
     def _run(self, command: Callable[..., pl.DataFrame], part: str) -> pl.DataFrame:
         return command(part, settings=self.settings)
 
+    def _run_estimator(self, command: Callable[..., pl.DataFrame], part: str) -> pl.DataFrame:
+        """The estimator itself, below cross-table suppression: with pupils moving, most paired
+        rows are (rightly) hidden at the real minimum, which would leave too few to measure
+        coverage on. Rows under the real minimum are dropped again, as the plain rule would."""
+        import dataclasses
+
+        unsuppressed = dataclasses.replace(self.settings, min_group=1)
+        return command(part, settings=unsuppressed).filter(
+            pl.col("antall") >= self.settings.min_group
+        )
+
     # -- variasjon --del skoler: school − kommune -----------------------------------------
 
     @cached_property
@@ -279,7 +290,7 @@ class Maaling:
     @cached_property
     def elever(self) -> pl.DataFrame:
         c = KOLONNER["elever"]
-        out = self._run(api.progresjon, "elever").filter(
+        out = self._run_estimator(api.progresjon, "elever").filter(
             (pl.col("fra_trinn") == 8) & (pl.col(c["gruppe"]) == "alle")
             & pl.col(c["est"]).is_not_null()
         )  # fmt: skip
@@ -305,7 +316,7 @@ class Maaling:
     def verdiskaping(self) -> pl.DataFrame:
         """Value added rows of kommuner with at least two schools (alone, it is 0 by design)."""
         c = KOLONNER["verdiskaping"]
-        out = self._run(api.progresjon, "verdiskaping").filter(
+        out = self._run_estimator(api.progresjon, "verdiskaping").filter(
             (pl.col("fra_trinn") == 8) & pl.col(c["est"]).is_not_null()
         )
         return out.join(

@@ -35,11 +35,13 @@ def test_cli_json_equals_the_library(sample: Settings, part: str) -> None:
     result = run_cli(*args)
     assert result.code == 0, result.stderr
     expected = api.progresjon(part, kommune="9901", settings=sample)
-    assert expected.height > 0
+    # every value-added row of sample_data is hidden across tables (1-9 pupils unpaired)
+    assert expected.height > 0 or part == "verdiskaping"
     assert json.loads(result.stdout) == json.loads(expected.write_json())
 
 
-def test_value_added_recovers_the_models_growth_effects(sample: Settings) -> None:
+def test_value_added_recovers_the_models_growth_effects(sample_unsuppressed: Settings) -> None:
+    sample = sample_unsuppressed  # the estimator, below the minimum group: see conftest
     growth = {
         s["orgnr"]: s["vekst_8_til_9"]
         for s in TRUTH["skoler"]
@@ -60,7 +62,10 @@ def test_value_added_recovers_the_models_growth_effects(sample: Settings) -> Non
     assert set(va["metode"].unique()) and "skolebidrag" in va["metode"][0]
 
 
-def test_paired_change_and_transitions_equal_a_direct_computation(sample: Settings) -> None:
+def test_paired_change_and_transitions_equal_a_direct_computation(
+    sample_unsuppressed: Settings,
+) -> None:
+    sample = sample_unsuppressed  # the estimator, below the minimum group: see conftest
     con = duckdb.connect(str(sample.db_path), read_only=True)
     rows = con.execute(
         "select f.skalapoeng, t.skalapoeng, f.mestringsnivaa, t.mestringsnivaa "
@@ -140,7 +145,8 @@ def test_no_number_rests_on_fewer_pupils_than_the_minimum(tmp_path: Path) -> Non
     for part in ("elever", "verdiskaping", "trend"):
         frame = api.progresjon(part, settings=settings)
         shown = frame.filter(pl.col("antall").is_not_null())
-        assert shown.height > 0 and (shown["antall"] >= minimum).all(), part
+        # at 30, cross-table suppression hides every paired and value-added row here
+        assert (part != "trend" or shown.height > 0) and (shown["antall"] >= minimum).all()
     hidden = api.progresjon("elever", settings=settings).filter(pl.col("status") == "skjermet")
     assert hidden.height > 0 and hidden["endring"].is_null().all()
 

@@ -490,8 +490,8 @@ def speil(
     from dataclasses import replace
     from datetime import date
 
-    from tallkit import render, report
-    from tallkit.analyses import Filters, build_uncertainty
+    from tallkit import render, report, skjerming
+    from tallkit.analyses import Filters, build_uncertainty, suppression_plan
     from tallkit.analyses import fag as fag_analysis
     from tallkit.analyses import progresjon as progression
     from tallkit.analyses import variasjon as variation
@@ -554,9 +554,13 @@ def speil(
                     "where tekst_id in ('137217', '137216') order by tekst"
                 )["tekst"].to_list()
             ),
-            levels=store.query(
-                find_query("mestring").read_text(encoding="utf-8"),
-                {"aar": year, "kommune": kommune or _kommune_of(schools, only)},
+            # suppression across tables (skjerming.py): hidden bars drop out
+            levels=skjerming.levels(
+                store.query(
+                    find_query("mestring").read_text(encoding="utf-8"),
+                    {"aar": year, "kommune": kommune or _kommune_of(schools, only)},
+                ),
+                suppression_plan(store, resolved.min_group),
             ),
         )
     env = render.environment(Path(maler) if maler is not None else resolved.templates_dir)

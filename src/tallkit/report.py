@@ -338,6 +338,14 @@ def _progression(
                 title="Publiserte resultater",
             )
         )
+    hidden = [r for r in paired if r.get("status") == "skjermet"]
+    paired = [r for r in paired if r.get("status") != "skjermet"]
+    if hidden:  # suppression across tables (skjerming.py): say so instead of empty rows
+        section.intro += (
+            f" {len(hidden)} parvise tall er skjult fordi 1–9 elever bare er med i ett av "
+            "årene, eller gruppen er for liten; sammen med årets snitt ville de vist resultatene "
+            "til de få."
+        )
     if paired:
         section.tables.append(
             Table(

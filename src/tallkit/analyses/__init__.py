@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
 import polars as pl
 
-from tallkit import stats
+from tallkit import skjerming, stats
 from tallkit.analyses.usikkerhet import NATIONAL_SD, ClassModel, Uncertainty, Variance
 from tallkit.analyses.usikkerhet import build as build_uncertainty
 from tallkit.brudd import breaks_between
@@ -67,6 +68,19 @@ def group_rows(
     for row in rows:
         found.setdefault(tuple(row[k] for k in names), []).append(row)
     return found
+
+
+_PLANS: weakref.WeakKeyDictionary[Store, dict[int, skjerming.Plan]] = weakref.WeakKeyDictionary()
+
+
+def suppression_plan(store: Store, min_group: int) -> skjerming.Plan:
+    """The one suppression plan for every pupil-data number (``tallkit.skjerming``), made from
+    all pupil data whatever the filters, once per open store."""
+    plans = _PLANS.setdefault(store, {})
+    if min_group not in plans:
+        results = run_query(store, "skjerming", {})
+        plans[min_group] = skjerming.plan(skjerming.candidates(results), min_group)
+    return plans[min_group]
 
 
 def group_compared(

@@ -15,7 +15,7 @@ from typing import Any, Final
 
 import polars as pl
 
-from tallkit import stats
+from tallkit import skjerming, stats
 from tallkit.analyses import (
     Analysis,
     Compared,
@@ -25,6 +25,7 @@ from tallkit.analyses import (
     group_compared,
     group_rows,
     run_query,
+    suppression_plan,
     uncertainty,
 )
 from tallkit.analyses.usikkerhet import NO_GROUP, class_model_from
@@ -301,6 +302,8 @@ def links(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
                 "andel_lav_begge": row["lav_begge"] / n,
             }
         )
+    # suppression across tables (skjerming.py)
+    out = skjerming.sammenheng_rows(out, suppression_plan(store, min_group))
     return frame_of(out, LINK_SCHEMA)
 
 

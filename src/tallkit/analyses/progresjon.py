@@ -22,7 +22,7 @@ from typing import Any, Final
 
 import polars as pl
 
-from tallkit import stats
+from tallkit import skjerming, stats
 from tallkit.analyses import (
     Analysis,
     ClassModel,
@@ -32,6 +32,7 @@ from tallkit.analyses import (
     frame_of,
     group_rows,
     run_query,
+    suppression_plan,
     uncertainty,
 )
 from tallkit.analyses.usikkerhet import (
@@ -396,6 +397,8 @@ def paired(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
         model = _model(models, total["kommunenr"], total["fra_trinn"])
         cluster = _pool(by_school[(*key[:4], total["kommunenr"], key[4])])
         out.extend(_paired_rows(total, groups.get(key, []), cluster, model, min_group))
+    # suppression across tables (skjerming.py)
+    out = skjerming.elever_rows(out, suppression_plan(store, min_group), SUPPRESSED)
     return frame_of(out, PAIRED_SCHEMA)
 
 
@@ -469,6 +472,8 @@ def value_added(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
         first = cell_rows[0]
         model = _model(models, first["kommunenr"], first["fra_trinn"])
         out.extend(_value_added_cell(first, schools, model, min_group, filters.skole))
+    # suppression across tables (skjerming.py)
+    out = skjerming.verdiskaping_rows(out, suppression_plan(store, min_group))
     return frame_of(out, VALUE_ADDED_SCHEMA)
 
 

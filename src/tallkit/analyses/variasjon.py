@@ -16,7 +16,7 @@ from typing import Any, Final
 
 import polars as pl
 
-from tallkit import stats
+from tallkit import skjerming, stats
 from tallkit.analyses import (
     Analysis,
     Compared,
@@ -27,6 +27,7 @@ from tallkit.analyses import (
     group_rows,
     pupil_sd,
     run_query,
+    suppression_plan,
 )
 from tallkit.formats.cells import OK, SUPPRESSED
 from tallkit.store import Store
@@ -278,8 +279,10 @@ def within_schools(store: Store, filters: Filters, min_group: int) -> pl.DataFra
     """Per school, year, trinn and test: one row for all pupils, one per group (class)."""
     out: list[dict[str, Any]] = []
     keys = ("skoleaar", "trinn", "prove", "enhet_id")
+    plan = suppression_plan(store, min_group)  # suppression across tables (skjerming.py)
     for groups in group_rows(_group_summaries(store, filters), keys).values():
-        out.extend(_one_school_groups(groups, min_group))
+        rows = _one_school_groups(groups, min_group)
+        out.extend(skjerming.grupper_rows(rows, plan, SUPPRESSED))
     return frame_of(out, GROUP_SCHEMA)
 
 

@@ -1,0 +1,13 @@
+-- name: skjerming
+-- description: Every participating pupil result (pseudonym, school, kommune, group, year,
+--   trinn, test, whether it has a score and a level, where the pupil came from), unfiltered:
+--   the suppression plan (src/tallkit/skjerming.py) must decide the same way whatever part
+--   or filter a reader runs. Read by the library only; no pupil row leaves tallkit.
+-- params: none
+select
+    r.elev, r.enhet_id, e.kommunenr, r.gruppe, r.skoleaar, r.trinn, r.prove,
+    r.skalapoeng, r.mestringsnivaa, r.avgiverskole
+from elevresultat as r
+left join enhet as e using (enhet_id)
+where r.deltatt_status = 'D'
+order by all;

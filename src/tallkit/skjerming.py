@@ -1,0 +1,407 @@
+"""Suppression across tables (PRODUCT.md §6, issue 7 item 9): one plan for every number shown
+from pupil data, whatever part is run and with whatever filters.
+
+Every such number is a sum (or a mean with its n) over a set of pupil results: a group or a
+school in one year, a kommune, the pairs of one school between two years, the pupils with two
+tests. A reader who adds and subtracts shown numbers can only ever reach sums over the
+*pieces* the shown sets cut each year, trinn and test into: pupils belonging to exactly the
+same shown sets. So the rule is:
+
+    Every piece holds 0 or at least ``minimum`` pupils.
+
+Any combination of shown numbers is then a combination of whole pieces, so it rests on at
+least ``minimum`` pupils (tests/test_avsloring.py checks this with linear algebra on every
+output together). Sets with fewer than ``minimum`` pupils are hidden first; while a piece is
+too small, one set that cuts it off is hidden, the least important first (pairs and tests
+side by side before kommune bars, those before classes, classes before whole schools), the
+smallest first among equals. Hiding a set only merges pieces, so the plan ends, and it hides
+a superset of what the parts' own complementary suppression hides within one table.
+
+Pure functions: :func:`candidates` shapes pupil rows into the sets the analyses show, and
+:func:`plan` decides. No I/O (the rows come from ``queries/skjerming.sql``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import polars as pl
+
+Key = tuple[Any, ...]
+Record = tuple[str, str, int, str]  # pupil, school year, trinn, test
+
+# Hidden first when a piece is too small: the lower, the sooner.
+PRIORITY: Final = {
+    # lower is hidden first. The pupils' own progression (paired change, value added) is what
+    # the reports are for; a class's yearly mean from pupil data matters less, and a school's
+    # yearly mean is Udir's published number anyway. So classes give way first.
+    "grupper-gruppe": 0,  # a class (variasjon --del grupper)
+    "sammenheng": 1,  # pupils with two tests (fag --del sammenheng)
+    "mestring-kommune": 1,  # the kommune's mastery bar in the Læringsspeil
+    "celle": 1,  # a kommune cell's total, known from a regression constant or centring
+    "grupper": 2,  # a school's row in variasjon --del grupper
+    "elever": 3,  # paired change (progresjon --del elever, Læringsspeil)
+    "verdiskaping": 3,
+    "mestring": 3,  # a school's mastery bar
+}
+NO_GROUP: Final = "(uten gruppe)"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One shown number's pupil set. ``depends`` (for a kommune cell) lists the rows whose
+    showing reveals the cell's total: the cell is shown exactly while one of them is."""
+
+    key: Key
+    kind: str
+    members: frozenset[Record]
+    depends: tuple[Key, ...] = ()
+
+    @property
+    def pupils(self) -> int:
+        return len({m[0] for m in self.members})
+
+
+@dataclass(frozen=True)
+class Plan:
+    hidden: frozenset[Key] = field(default_factory=frozenset)
+
+    def shows(self, key: Key) -> bool:
+        return key not in self.hidden
+
+
+def plan(sets: Sequence[Candidate], minimum: int) -> Plan:
+    """Hide sets until every piece of every year, trinn and test has 0 or ≥ minimum pupils."""
+    by_key = {c.key: c for c in sets}
+    shown = {c.key for c in sets if c.pupils >= minimum and not c.depends}
+    cells = [c for c in sets if c.depends]
+    for cell in cells:
+        if any(d in shown for d in cell.depends):
+            shown.add(cell.key)
+    containing: dict[Record, list[Key]] = defaultdict(list)
+    for c in sorted(sets, key=lambda c: _order(c.key)):
+        for record in c.members:
+            containing[record].append(c.key)
+    regions = _regions(containing)
+    touches: dict[Key, set[int]] = defaultdict(set)
+    for index, records in enumerate(regions):
+        for record in records:
+            for key in containing[record]:
+                touches[key].add(index)
+    pending = set(range(len(regions)))
+    while pending:
+        index = min(pending)
+        victim = _too_small(regions[index], containing, shown, by_key, minimum)
+        if victim is None:
+            pending.discard(index)
+            continue
+        for key in _hide(victim, shown, by_key, cells):
+            pending |= touches[key]  # a hide can leave a piece too small where the set was
+    return Plan(frozenset(by_key) - frozenset(shown))
+
+
+def _order(key: Key) -> tuple[str, ...]:
+    return tuple(str(k) for k in key)
+
+
+def _regions(containing: dict[Record, list[Key]]) -> list[list[Record]]:
+    """Records of one year, trinn and test, split into parts no shown set joins."""
+    parent: dict[Any, Any] = {}
+
+    def find(x: Any) -> Any:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for record, keys in containing.items():
+        space = record[1:]
+        for key in keys:
+            parent[find((space, key))] = find(record)
+    grouped: dict[Any, list[Record]] = defaultdict(list)
+    for record in sorted(containing):
+        grouped[find(record)].append(record)
+    return [grouped[r] for r in sorted(grouped, key=lambda r: grouped[r][0])]
+
+
+def _too_small(
+    records: list[Record],
+    containing: dict[Record, list[Key]],
+    shown: set[Key],
+    by_key: dict[Key, Candidate],
+    minimum: int,
+) -> Key | None:
+    """The set to hide for the smallest too-small piece of a region, or None."""
+    pieces: dict[tuple[Key, ...], set[str]] = defaultdict(set)
+    for record in records:
+        signature = tuple(k for k in containing[record] if k in shown)
+        if signature:
+            pieces[signature].add(record[0])
+    small = [s for s, who in pieces.items() if len(who) < minimum]
+    if not small:
+        return None
+    piece = min(small, key=lambda s: (len(pieces[s]), [_order(k) for k in s]))
+    mine = set(piece)
+    others = [set(s) for s in pieces if s != piece]
+    nearest = min((len(mine ^ o) for o in others), default=0)
+    choices = mine | {k for o in others if len(mine ^ o) == nearest for k in o - mine}
+    return min(
+        choices,
+        key=lambda k: (PRIORITY[by_key[k].kind], by_key[k].pupils, _order(k)),
+    )
+
+
+def _hide(
+    key: Key, shown: set[Key], by_key: dict[Key, Candidate], cells: list[Candidate]
+) -> list[Key]:
+    """Hide ``key``, the rows revealing it if it is a cell total, and every cell total none
+    of whose rows is shown any more. Returns what was hidden."""
+    gone = [key, *(d for d in by_key[key].depends if d in shown)]
+    shown.difference_update(gone)
+    for cell in cells:
+        if cell.key in shown and not any(d in shown for d in cell.depends):
+            shown.discard(cell.key)
+            gone.append(cell.key)
+    return gone
+
+
+# -- the sets the analyses show -------------------------------------------------------------
+
+
+def _records(frame: pl.DataFrame) -> frozenset[Record]:
+    return frozenset(
+        (e, y, int(t), p)
+        for e, y, t, p in frame.select("elev", "skoleaar", "trinn", "prove").iter_rows()
+    )
+
+
+def _pair_records(frame: pl.DataFrame) -> frozenset[Record]:
+    til = frame.select("elev", "til_aar", "til_trinn", "prove").iter_rows()
+    fra = frame.select("elev", "fra_aar", "fra_trinn", "prove").iter_rows()
+    return frozenset((e, y, int(t), p) for e, y, t, p in [*til, *fra])
+
+
+def pairs(results: pl.DataFrame) -> pl.DataFrame:
+    """The pupil pairs of ``queries/progresjon_elever.sql``: 8→9 (lesing, regning) and 5→8,
+    with the school and group each is shown under."""
+    scored = results.filter(pl.col("skalapoeng").is_not_null())
+    pieces = []
+    for fra, til, gap in ((8, 9, 1), (5, 8, 3)):
+        earlier = scored.filter(pl.col("trinn") == fra).select(
+            "elev",
+            "prove",
+            start=pl.col("start") + gap,
+            fra_aar="skoleaar",
+            fra_enhet="enhet_id",
+        )
+        later = scored.filter(pl.col("trinn") == til)
+        if fra == 8:
+            later = later.filter(pl.col("prove").is_in(["lesing", "regning"]))
+        pieces.append(
+            later.join(earlier, on=["elev", "prove", "start"]).select(
+                "elev",
+                "prove",
+                "fra_aar",
+                "kommunenr",
+                til_aar="skoleaar",
+                fra_trinn=pl.lit(fra),
+                til_trinn=pl.lit(til),
+                skole=pl.col("enhet_id") if fra == 8 else pl.coalesce("avgiverskole", "fra_enhet"),
+                gruppe=pl.col("gruppe") if fra == 8 else pl.lit("alle"),
+            )
+        )
+    return pl.concat(pieces)
+
+
+def candidates(results: pl.DataFrame) -> list[Candidate]:
+    """Every pupil-data set an analysis or the Læringsspeil can show.
+
+    ``results``: one row per participating pupil result (``queries/skjerming.sql``).
+    """
+    results = results.with_columns(
+        gruppe=pl.col("gruppe").fill_null(NO_GROUP),
+        start=pl.col("skoleaar").str.slice(0, 4).cast(pl.Int32),
+    )
+    scored = results.filter(pl.col("skalapoeng").is_not_null())
+    out: list[Candidate] = []
+    school = ["enhet_id", "skoleaar", "trinn", "prove"]
+    for key, part in _split(scored, school):
+        out.append(Candidate(("grupper", *key, "alle"), "grupper", _records(part)))
+        for (group,), members in _split(part, ["gruppe"]):
+            out.append(Candidate(("grupper", *key, group), "grupper-gruppe", _records(members)))
+    levelled = results.filter(pl.col("mestringsnivaa").is_not_null())
+    for key, part in _split(levelled, school):
+        out.append(Candidate(("mestring", *key), "mestring", _records(part)))
+    kommune = ["kommunenr", "skoleaar", "trinn", "prove"]
+    for key, part in _split(levelled.filter(pl.col("kommunenr").is_not_null()), kommune):
+        out.append(Candidate(("mestring", *key), "mestring-kommune", _records(part)))
+    out.extend(_pair_sets(pairs(scored)))
+    out.extend(_test_pairs(scored))
+    return out
+
+
+def _split(frame: pl.DataFrame, keys: list[str]) -> Iterable[tuple[Key, pl.DataFrame]]:
+    parts = frame.partition_by(keys, as_dict=True, maintain_order=True)
+    for key in sorted(parts, key=_order):
+        yield tuple(int(k) if isinstance(k, int) else k for k in key), parts[key]
+
+
+def _pair_sets(found: pl.DataFrame) -> list[Candidate]:
+    out: list[Candidate] = []
+    by_school = ["til_aar", "fra_trinn", "prove", "skole"]
+    paired: dict[Key, frozenset[Record]] = {}
+    for key, part in _split(found, by_school):
+        paired[("elever", *key, "alle")] = _pair_records(part)
+        if key[1] == 8:
+            for (group,), members in _split(part, ["gruppe"]):
+                paired[("elever", *key, group)] = _pair_records(members)
+    out.extend(Candidate(k, "elever", m) for k, m in paired.items())
+    cell = ["til_aar", "fra_trinn", "prove", "kommunenr"]
+    for key, part in _split(found.filter(pl.col("kommunenr").is_not_null()), cell):
+        added = []
+        for (school,), of_school in _split(part, ["skole"]):
+            va_key = ("verdiskaping", *key, school)
+            out.append(Candidate(va_key, "verdiskaping", _pair_records(of_school)))
+            added.append(va_key)
+        in_cell = _pair_records(part)
+        out.append(Candidate(("celle", "verdiskaping", *key), "celle", in_cell, tuple(added)))
+        if key[1] == 5:  # the 5 -> 8 change is centred on the cell's pairs
+            centred = tuple(
+                k
+                for k, m in paired.items()
+                if (k[1], k[2], k[3]) == (key[0], 5, key[2]) and m & in_cell
+            )
+            out.append(Candidate(("celle", "elever", *key), "celle", in_cell, centred))
+    return out
+
+
+def _test_pairs(scored: pl.DataFrame) -> list[Candidate]:
+    """Pupils with two tests the same year at the same school (fag --del sammenheng)."""
+    out = []
+    for key, part in _split(scored, ["enhet_id", "skoleaar", "trinn"]):
+        tests = sorted(set(part["prove"]))
+        by_test = {t: part.filter(pl.col("prove") == t) for t in tests}
+        for i, a in enumerate(tests):
+            for b in tests[i + 1 :]:
+                both = set(by_test[a]["elev"]) & set(by_test[b]["elev"])
+                members = frozenset((e, key[1], key[2], t) for e in both for t in (a, b))
+                out.append(Candidate(("sammenheng", *key, a, b), "sammenheng", members))
+    return out
+
+
+# -- hooks: each part passes its finished rows through one of these ------------------------
+
+_GROUP_VALUES: Final = (
+    "antall", "snitt", "lav", "hoy", "sd", "andel_laveste_nivaa", "andel_hoyeste_nivaa",
+    "andel_mellom_grupper",
+)  # fmt: skip
+_PAIRED_VALUES: Final = (
+    "antall", "endring", "endring_lav", "endring_hoy", "andel_opp", "andel_samme", "andel_ned",
+)  # fmt: skip
+_LOW_IN_ONE: Final = ("lav_bare_a", "lav_bare_b", "andel_lav_bare_a", "andel_lav_bare_b")
+
+
+def _blank(row: dict[str, Any], columns: Iterable[str], status: str | None) -> dict[str, Any]:
+    blanked = {**row, **dict.fromkeys(columns)}
+    if status is not None:
+        blanked["status"] = status
+    return blanked
+
+
+def grupper_rows(
+    rows: list[dict[str, Any]], shown: Plan, hidden_status: str
+) -> list[dict[str, Any]]:
+    """variasjon --del grupper: one school's rows (``alle`` and its groups)."""
+    out = [
+        row
+        if shown.shows(
+            (
+                "grupper",
+                row["enhet_id"],
+                row["skoleaar"],
+                int(row["trinn"]),
+                row["prove"],
+                row["gruppe"],
+            )
+        )
+        else _blank(row, _GROUP_VALUES, hidden_status)
+        for row in rows
+    ]
+    if any(r["status"] == hidden_status for r in out):  # the share between groups would leak
+        out = [{**r, "andel_mellom_grupper": None} for r in out]
+    return out
+
+
+def elever_rows(
+    rows: list[dict[str, Any]], shown: Plan, hidden_status: str
+) -> list[dict[str, Any]]:
+    """progresjon --del elever."""
+    return [
+        row
+        if shown.shows(
+            (
+                "elever",
+                row["til_aar"],
+                int(row["fra_trinn"]),
+                row["prove"],
+                row["enhet_id"],
+                row["gruppe"],
+            )
+        )
+        else _blank(row, _PAIRED_VALUES, hidden_status)
+        for row in rows
+    ]
+
+
+def verdiskaping_rows(rows: list[dict[str, Any]], shown: Plan) -> list[dict[str, Any]]:
+    """progresjon --del verdiskaping: a hidden school has no row (as one under the minimum)."""
+    return [
+        row
+        for row in rows
+        if shown.shows(
+            (
+                "verdiskaping",
+                row["til_aar"],
+                int(row["fra_trinn"]),
+                row["prove"],
+                row["kommunenr"],
+                row["enhet_id"],
+            )
+        )
+    ]
+
+
+def sammenheng_rows(rows: list[dict[str, Any]], shown: Plan) -> list[dict[str, Any]]:
+    """fag --del sammenheng: the correlation and «low in both» stay; «low in only one» is a
+    count of the pupils at the lowest level in one test, which beside the school's own
+    share at that level would single out the few who sat only that test."""
+    return [
+        row
+        if shown.shows(
+            (
+                "sammenheng",
+                row["enhet_id"],
+                row["skoleaar"],
+                int(row["trinn"]),
+                row["prove_a"],
+                row["prove_b"],
+            )
+        )
+        else _blank(row, _LOW_IN_ONE, None)
+        for row in rows
+    ]
+
+
+def levels(frame: pl.DataFrame, shown: Plan) -> pl.DataFrame:
+    """The Læringsspeil's mastery counts (``queries/mestring.sql``): hidden units drop out."""
+    keep = [
+        shown.shows(("mestring", unit, year, int(trinn), test))
+        for unit, year, trinn, test in frame.select(
+            "enhet_id", "skoleaar", "trinn", "prove"
+        ).iter_rows()
+    ]
+    return frame.filter(pl.Series(keep, dtype=pl.Boolean))
