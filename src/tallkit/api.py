@@ -669,20 +669,28 @@ def _speil_inputs(
         # the kommune's own line in the school's trend charts
         kommune_line = progression.trend(store, replace(shared, skole=own_kommune), minimum)
         trend = pl.concat([trend, kommune_line])
+    tests = fag_analysis.by_test(store, base, minimum)
     return Inputs(
         schools=schools,
         sources=store.query(_query("kilder_per_enhet", resolved), {}),
-        tests=fag_analysis.by_test(store, base, minimum),
-        pooled=fag_analysis.by_test(store, replace(base, pool_years=3), minimum),
+        tests=tests,
+        # pooled years only for the schools Udir suppressed this year (their report's section)
+        pooled=fag_analysis.by_test(store, replace(base, pool_years=3), minimum)
+        if any(school not in set(tests["enhet_id"]) for school in schools["orgnr"].to_list())
+        else tests.head(0),
         trend=trend,
         cohort=progression.cohort(store, base, minimum),
         paired=progression.paired(store, base, minimum),
         value_added=progression.value_added(store, base, minimum),
         profile=fag_analysis.profile(store, base, minimum),
         # every school of the kommune, for the funnel (other schools stay unnamed)
+        # the same whole selection as the tests (one comparison, computed once), so a school's
+        # funnel is the same alone or in a run of every school
         variation=variation.between_schools(
-            store, replace(shared, aar=year, kommune=own_kommune), minimum
-        ),
+            store, replace(shared, aar=year, kommune=kommune), minimum
+        ).filter(pl.col("kommunenr") == own_kommune)
+        if own_kommune is not None
+        else variation.between_schools(store, replace(shared, aar=year, kommune=kommune), minimum),
         # every year, for the indicators' development and each one's newest year
         indicators=fag_analysis.indicators(
             store, replace(shared, kommune=kommune, skole=only), minimum
@@ -707,7 +715,7 @@ def _speil_inputs(
                 find_query("mestring").read_text(encoding="utf-8"),
                 {"aar": None, "kommune": own_kommune},
             ),
-            suppression_plan(store, minimum),
+            suppression_plan(store, minimum, own_kommune),
         ),
     )
 
