@@ -27,6 +27,11 @@ from tallkit.personvern import FNR_INSIDE_SQL, FNR_WHOLE_SQL, PseudonymKey, mask
 from tallkit.resources import read_internal_query
 
 SCHEMA_VERSION = "1"
+# New database files are written in the storage format of DuckDB 1.0, which every DuckDB client
+# from 1.0 on reads (the Python and JDBC/ODBC drivers behind DBeaver and Power BI lag behind the
+# newest release). Without it DuckDB 2.x writes a format no 1.x client can open. README:
+# «Databasen».
+STORAGE_VERSION = "v1.0.0"
 _KEY_FINGERPRINT = "nokkel_fingeravtrykk"
 # Set when pseudonyms follow standard HMAC (RFC 2104). Before it, keys over 64 bytes were not
 # hashed first; for every shorter key (tallkit makes 32-byte keys) both give the same pseudonyms.
@@ -80,13 +85,51 @@ def _translate(exc: duckdb.Error, db_path: Path) -> DatabaseError:
             f"{db_path}: databasen er i bruk av en annen prosess (låst). Vent til den er ferdig, "
             "eller lukk programmet som har den åpen."
         )
-    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
-    return DatabaseError(f"{db_path}: databasefeil: {quote_long(first)}")
+    error = DatabaseError(f"{db_path}: {explain(exc)}")
+    error.detail = text.strip() or type(exc).__name__  # type: ignore[attr-defined]
+    return error
 
 
 def quote_long(text: str) -> str:
     """DuckDB's own words, kept short: they may quote values from files."""
     return one_line(text, 160)
+
+
+_DUCKDB_SAYS = (
+    # (DuckDB's words, what tallkit says); the original goes to --debug
+    (
+        r"Table with name (\S+) does not exist",
+        "finner ingen tabell eller visning «{0}». Visningene er: " + ", ".join(PUBLIC_VIEWS) + ".",
+    ),
+    (r'syntax error at or near "([^"]*)"', "SQL-en har en syntaksfeil ved «{0}»."),
+    (r"syntax error at end of input", "SQL-en slutter for tidlig (mangler noe på slutten)."),
+    (
+        r'Referenced column "([^"]+)" not found',
+        "ukjent kolonne «{0}». Se kolonnene i README "
+        "(«Databasen») eller kjør «select * from VISNING limit 1».",
+    ),
+    (r"Could not convert string '([^']*)' to (\w+)", "kan ikke gjøre «{0}» om til {1}."),
+    (
+        r'Cannot execute statement of type "(\w+)"',
+        "«{0}» er ikke lov: databasen åpnes bare for lesing her.",
+    ),
+    (r"Scalar Function with name (\w+) does not exist", "ukjent funksjon «{0}»."),
+    (r'No files found that match the pattern "([^"]*)"', "finner ikke filen «{0}»."),
+)
+
+
+def explain(exc: BaseException) -> str:
+    """One Norwegian line for a DuckDB error (the original text is kept for ``--debug``)."""
+    text = str(exc)
+    for pattern, message in _DUCKDB_SAYS:
+        match = re.search(pattern, text)
+        if match:
+            return "spørringen feilet: " + message.format(*match.groups())
+    kind = text.split(" Error:", 1)[0].strip() if " Error:" in text else type(exc).__name__
+    return (
+        f"spørringen feilet ({kind}-feil i DuckDB). Kjør igjen med --debug for DuckDBs egen "
+        "melding."
+    )
 
 
 class Store:
@@ -420,7 +463,7 @@ def open_store(path: Path, *, read_only: bool = False, create: bool = False) -> 
     old_umask = os.umask(0o077)
     try:
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
+            con = duckdb.connect(str(path), read_only=read_only, config=_connect_config(read_only))
         except duckdb.Error as exc:
             raise _translate(exc, path) from None
         store = Store(con, path, read_only)
@@ -474,7 +517,7 @@ class Surface:
         try:
             statements = self.con.extract_statements(sql)
         except duckdb.Error as exc:
-            raise DatabaseError(f"ugyldig SQL: {_first_line(exc)}") from None
+            raise _surface_error(exc) from None
         if len(statements) != 1:
             raise UsageError(f"tallkit sql kjører én spørring om gangen (fikk {len(statements)}).")
         kind = statements[0].type
@@ -500,10 +543,18 @@ class Surface:
                     "tallkit sql har ikke elevrader eller de interne tabellene (lager); bruk "
                     "visningen elevresultat_skole, analysekommandoene, eller DuckDB selv."
                 ) from None
-            raise DatabaseError(f"spørringen feilet: {_first_line(exc)}") from None
+            raise _surface_error(exc) from None
         except duckdb.Error as exc:
-            raise DatabaseError(f"spørringen feilet: {_first_line(exc)}") from None
+            raise _surface_error(exc) from None
         return frame
+
+
+def _surface_error(exc: duckdb.Error) -> DatabaseError:
+    """One Norwegian line, naming the views «tallkit sql» has; DuckDB's words under --debug."""
+    text = explain(exc).replace(", ".join(PUBLIC_VIEWS), ", ".join(SURFACE_TABLES))
+    error = DatabaseError(text)
+    error.detail = str(exc).strip() or type(exc).__name__  # type: ignore[attr-defined]
+    return error
 
 
 def _first_line(exc: BaseException) -> str:
@@ -539,6 +590,11 @@ def open_surface(path: Path, min_group: int, query_text: str) -> Iterator[Surfac
         yield Surface(con, path)
     finally:
         con.close()
+
+
+def _connect_config(read_only: bool) -> dict[str, Any]:
+    """Connection options: an explicit storage version for the files this connection creates."""
+    return {} if read_only else {"storage_compatibility_version": STORAGE_VERSION}
 
 
 def _has_schema(store: Store) -> bool:
