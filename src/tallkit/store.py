@@ -298,7 +298,8 @@ class Store:
         self, progress: Callable[[float], None] | None, start: float, end: float
     ) -> Iterator[None]:
         """Poll DuckDB's own progress of the running statement from a helper thread."""
-        if progress is None:
+        # DuckDB before 1.3 has no query_progress(): the load then reports only its ends
+        if progress is None or not hasattr(self.con, "query_progress"):
             yield
             return
         done = threading.Event()
