@@ -298,9 +298,13 @@ class Store:
         self, progress: Callable[[float], None] | None, start: float, end: float
     ) -> Iterator[None]:
         """Poll DuckDB's own progress of the running statement from a helper thread."""
-        # DuckDB before 1.3 has no query_progress(): the load then reports only its ends
-        if progress is None or not hasattr(self.con, "query_progress"):
+        if progress is None:
             yield
+            return
+        if not hasattr(self.con, "query_progress"):
+            # DuckDB before 1.3 has no query_progress(): report the step's end only
+            yield
+            progress(end)
             return
         done = threading.Event()
 
