@@ -359,6 +359,11 @@ class Store:
         if progress is None:
             yield
             return
+        if not hasattr(self.con, "query_progress"):
+            # DuckDB before 1.3 has no query_progress(): report the step's end only
+            yield
+            progress(end)
+            return
         done = threading.Event()
 
         def poll() -> None:
