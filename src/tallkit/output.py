@@ -68,6 +68,13 @@ def format_for(requested: str | None, destination: Path | None, *, is_terminal: 
 
 def render_bytes(frame: pl.DataFrame, fmt: str) -> bytes:
     """Serialise ``frame`` in ``fmt`` (anything but ``tabell``)."""
+    nested = [name for name, kind in frame.schema.items() if kind.is_nested()]
+    if nested and fmt in ("csv", "csv-excel", "md", "xlsx"):
+        # a list or struct has no cell in a flat table; say so instead of failing inside polars
+        raise UsageError(
+            f"kolonnen «{nested[0]}» inneholder lister, som {fmt} ikke kan vise. "
+            "Bruk --format json, jsonl eller parquet."
+        )
     if fmt == "csv":
         return frame.write_csv().encode("utf-8")
     if fmt == "csv-excel":

@@ -526,6 +526,10 @@ class Surface:
         if len(statements) != 1:
             raise UsageError(f"tallkit sql kjører én spørring om gangen (fikk {len(statements)}).")
         kind = statements[0].type
+        # DuckDB before 2.0 parses PRAGMA into a SELECT over a pragma_ table function: refuse
+        # it the same way on every version the dependency range allows
+        if kind == duckdb.StatementType.SELECT and re.match(r"\s*pragma\b", sql, re.IGNORECASE):
+            kind = duckdb.StatementType.PRAGMA
         if kind != duckdb.StatementType.SELECT:
             raise UsageError(
                 f"tallkit sql kan bare lese (SELECT); «{kind.name.lower()}» er ikke tillatt. "
