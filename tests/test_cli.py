@@ -157,6 +157,7 @@ def test_every_command_and_view_is_in_the_readme() -> None:
         "fag",
         "ingest",
         "progresjon",
+        "rapport",
         "skoler",
         "speil",
         "sql",

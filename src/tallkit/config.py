@@ -46,6 +46,10 @@ class Settings:
     class_icc: float = 0.05
     group_size: float = 20.0
     independent_pupils: bool = False
+    # [sammenligning]: comparison kommuner for the kommune report (numbers, groups expanded)
+    comparison: tuple[str, ...] = ()
+    # [rapport] anonym: the kommune report without school names (a public version)
+    anonymous: bool = False
 
     def with_db(self, db: Path | None) -> Settings:
         return self if db is None else replace(self, db_path=db)
@@ -99,6 +103,13 @@ def _apply_toml(settings: Settings, path: Path) -> Settings:
         if not isinstance(uncertainty["uavhengige_elever"], bool):
             raise UsageError(f"{path}: [usikkerhet] uavhengige_elever må være true eller false.")
         changes["independent_pupils"] = uncertainty["uavhengige_elever"]
+    if "anonym" in report:
+        if not isinstance(report["anonym"], bool):
+            raise UsageError(f"{path}: [rapport] anonym må være true eller false.")
+        changes["anonymous"] = report["anonym"]
+    comparison = data.get("sammenligning", {})
+    if comparison:
+        changes["comparison"] = _comparison(comparison, path)
     standards = data.get("standard", [])
     if not isinstance(standards, list):
         raise UsageError(f"{path}: [[standard]] må være en liste av tabeller.")
@@ -121,6 +132,32 @@ def _number(value: object, low: float, high: float, key: str, path: Path) -> flo
     if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
         raise UsageError(f"{path}: [usikkerhet] {key} må være et tall fra {low:g} til {high:g}.")
     return float(value)
+
+
+def _comparison(section: object, path: Path) -> tuple[str, ...]:
+    from tallkit.sammenligning import GROUPS, expand
+
+    if not isinstance(section, dict):
+        raise UsageError(f"{path}: [sammenligning] må være en tabell.")
+    unknown = sorted(set(section) - {"kommuner", "gruppe"})
+    if unknown:
+        raise UsageError(
+            f"{path}: ukjent nøkkel «{unknown[0]}» i [sammenligning]. Gyldige: kommuner, gruppe."
+        )
+    entries = section.get("kommuner", [])
+    group = section.get("gruppe")
+    if not isinstance(entries, list) or (group is not None and not isinstance(group, str)):
+        raise UsageError(
+            f'{path}: [sammenligning] kommuner må være en liste (["4204", "ASSS"]) og gruppe '
+            "en tekst."
+        )
+    try:
+        return expand([str(e) for e in entries], group)
+    except KeyError as exc:
+        raise UsageError(
+            f"{path}: [sammenligning] «{exc.args[0]}» er verken et kommunenummer (fire sifre) "
+            f"eller en kjent gruppe ({', '.join(GROUPS)})."
+        ) from None
 
 
 def _min_group(value: object, where: str) -> int:
