@@ -2,6 +2,8 @@
 -- description: What the database holds per view and school year: trinn, tests or indicators,
 --   units with published numbers, suppressed cells, and whether the year is preliminary.
 -- params: none
+-- beskrivelse: Hva databasen har per visning og skoleår: trinn, prøver eller indikatorer, enheter med tall, skjermede celler og om året er foreløpig.
+-- parametre:
 with alle as (
     select
         'nasjonale_prover' as visning, skoleaar, trinn, prove as innhold, enhet_id, status,

@@ -3,6 +3,8 @@
 --   pupils), Elevundersøkelsen indices and grunnskolepoeng, each with the school's n and
 --   spread where the export gives it, and the kommune's and the nation's value.
 -- params: $aar $kommune $skole (each may be null for all)
+-- beskrivelse: Skolens indikatorer side om side per skoleår: nasjonale prøver, Elevundersøkelsen og grunnskolepoeng, med n, spredning, kommunen og landet.
+-- parametre: $aar $kommune $skole (tom = alle)
 with skoler as (
     select enhet_id, navn, kommunenr from enhet
     where nivaa = 'skole'

@@ -6,6 +6,8 @@
 --   of the scores. Sums are exact: with k tests, (k − 1)·d = k·x − (sum of the pupil's scores).
 --   Only aggregates leave this query.
 -- params: $aar $trinn $kommune $skole (each may be null for all)
+-- beskrivelse: Fagprofilen fra elevdata: for elever med alle trinnets prøver, hver prøve mot snittet av elevens andre prøver (bare summer, ingen enkeltelever).
+-- parametre: $aar $trinn $kommune $skole (tom = alle)
 with r as (
     select r.elev, r.enhet_id, e.kommunenr, coalesce(r.gruppe, '(uten gruppe)') as gruppe,
         r.skoleaar, r.trinn, r.prove, cast(r.skalapoeng as decimal(18, 4)) as poeng

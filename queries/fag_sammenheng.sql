@@ -5,6 +5,8 @@
 --   Sums are taken exactly (DECIMAL) so the result is the same whatever order threads add in;
 --   the library computes the correlation from them.
 -- params: $aar $trinn $kommune $skole (each may be null for all)
+-- beskrivelse: Sammenhengen mellom prøvene for de samme elevene (elevdata): korrelasjon og elever på laveste nivå i én eller begge prøver.
+-- parametre: $aar $trinn $kommune $skole (tom = alle)
 with resultater as (
     select r.elev, r.enhet_id, r.skoleaar, r.trinn, r.prove, r.skalapoeng, r.mestringsnivaa
     from elevresultat as r

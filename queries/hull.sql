@@ -1,8 +1,10 @@
 -- name: hull
 -- description: Gaps an analyst should know about: schools missing a year inside their own
 --   series, units known by name only, measures kept but not recognised, schools only in pupil
---   data.
+--   data, years exported without «Usikkerhet», kinds of export not ingested at all.
 -- params: none
+-- beskrivelse: Hull og uklarheter i dataene: manglende år, enheter uten orgnr, ukjente mål, skoler bare i elevdata, år uten «Usikkerhet», eksporttyper som mangler.
+-- parametre:
 with np_years as (
     select distinct enhet_id, trinn, prove, skoleaar
     from nasjonale_prover
@@ -43,6 +45,34 @@ unknown_measures as (
     ) and maal not like 'andel_svaralternativ_%' and maal not like 'antall_svaralternativ_%'
     group by domene, maal
 ),
+no_uncertainty as (
+    -- an export without «Usikkerhet» ticked: tallkit then derives the interval (labelled)
+    select
+        'mangler usikkerhet' as type,
+        '' as enhet_id,
+        'nasjonale prøver ' || skoleaar || ': ingen «Usikkerhet» i eksporten. Last ned på nytt '
+            || 'med målet «Usikkerhet» krysset av (README: «Få tak i dataene»)' as detalj
+    from nasjonale_prover
+    where status = 'ok'
+    group by skoleaar
+    having count(usikkerhet) = 0
+),
+missing_sources as (
+    select 'mangler eksport' as type, '' as enhet_id, detalj
+    from (
+        select 'ingen grunnskolepoeng: last ned «Grunnskolepoeng» fra statistikkbanken '
+            || '(README: «Få tak i dataene»)' as detalj
+        where not exists (select 1 from grunnskolepoeng)
+        union all
+        select 'ingen Elevundersøkelsen: hent indikator- og mobbetabellen fra Udirs Eksport API '
+            || '(README: «Få tak i dataene»)'
+        where not exists (select 1 from elevundersokelsen)
+        union all
+        select 'ingen elevresultater: progresjon per elev, grupper og mestringsnivå krever '
+            || 'kommunens egne resultater (README: «Få tak i dataene»)'
+        where not exists (select 1 from elevresultat)
+    )
+),
 pupils_only as (
     select 'bare i elevdata' as type, enhet_id, 'skolen har elevresultater, men ikke noe navn'
     from enhet
@@ -54,6 +84,8 @@ from (
     union all select * from unnamed
     union all select * from unknown_measures
     union all select * from pupils_only
+    union all select * from no_uncertainty
+    union all select * from missing_sources
 ) as h
 left join enhet as e on e.enhet_id = h.enhet_id
 order by h.type, navn, h.enhet_id, h.detalj;

@@ -1,6 +1,8 @@
 -- name: kilder_per_enhet
 -- description: Which ingested files each unit's numbers come from (for a report's provenance).
 -- params: none
+-- beskrivelse: Hvilke innleste filer hver enhets tall kommer fra (grunnlaget i en rapport).
+-- parametre:
 with bruk as (
     select distinct enhet_id, kilde_id from nasjonale_prover
     union

@@ -3,6 +3,8 @@
 --   its kommune, school year, trinn and test (participants with a level). Counts only; the
 --   library shows shares for groups of at least the minimum size.
 -- params: $aar $kommune (each may be null for all)
+-- beskrivelse: Fordeling på mestringsnivå fra elevdata per skole og kommune, skoleår, trinn og prøve (bare antall).
+-- parametre: $aar $kommune (tom = alle)
 with r as (
     select r.enhet_id, e.kommunenr, r.skoleaar, r.trinn, r.prove, r.mestringsnivaa
     from elevresultat as r

@@ -4,6 +4,8 @@
 --   is larger than the school's own 95 % uncertainty (Udir's «Usikkerhet»). Suppressed results
 --   stay empty with their status.
 -- params: $skole (orgnr)
+-- beskrivelse: Én skoles nasjonale prøver per år mot kommunen og landet, og om forskjellen til landet er større enn usikkerheten.
+-- parametre: $skole (orgnr, eller bruk --skole)
 with skole as (
     select * from nasjonale_prover
     where enhet_id = $skole and kjonn = 'alle' and eierform = 'alle'

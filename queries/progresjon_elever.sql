@@ -5,6 +5,8 @@
 --   (avgiverskole, else the school on 5. trinn). Read by the library, which only returns
 --   aggregates; no pupil row leaves tallkit.
 -- params: $aar $prove $kommune (each may be null for all; $aar is the end year)
+-- beskrivelse: Elevpar for progresjon: samme elev på 8. og 9. trinn, og på 5. og 8. trinn (elevdata; brukes av «tallkit progresjon»).
+-- parametre: $aar $prove $kommune (tom = alle; $aar er sluttåret)
 with r as (
     select
         elev, enhet_id, gruppe, skoleaar, cast(substr(skoleaar, 1, 4) as integer) as start_aar,

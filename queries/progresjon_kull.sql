@@ -4,6 +4,8 @@
 --   schools, kommuner; another scale, so only the position against the nation is comparable).
 --   Schools and kommuner, all pupils; both ends must be published.
 -- params: $aar $prove $kommune (each may be null for all; $aar is the end year)
+-- beskrivelse: Samme kull i publiserte tall: 8. trinn år Y mot 9. trinn år Y+1, og 5. trinn år Y mot 8. trinn år Y+3.
+-- parametre: $aar $prove $kommune (tom = alle; $aar er sluttåret)
 with np as (
     select
         n.enhet_id, e.navn, e.nivaa, coalesce(e.kommunenr, n.enhet_id) as kommunenr,

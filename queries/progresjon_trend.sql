@@ -2,6 +2,8 @@
 -- description: Published national test results per unit, trinn and test over all years (all
 --   pupils), with the nation's result beside them; the library splits the series at breaks.
 -- params: $trinn $prove $kommune $skole (each may be null for all)
+-- beskrivelse: Publiserte resultater på nasjonale prøver per enhet, trinn og prøve over alle år, med landet ved siden av.
+-- parametre: $trinn $prove $kommune $skole (tom = alle)
 select
     n.enhet_id, e.nivaa, coalesce(e.kommunenr, n.enhet_id) as kommunenr, n.trinn, n.prove, n.skoleaar, n.status, n.antall, n.skalapoeng, n.usikkerhet,
     l.skalapoeng as landet

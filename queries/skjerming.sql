@@ -4,6 +4,8 @@
 --   the suppression plan (src/tallkit/skjerming.py) must decide the same way whatever part
 --   or filter a reader runs. Read by the library only; no pupil row leaves tallkit.
 -- params: none
+-- beskrivelse: Grunnlaget for skjermingsplanen: hvert elevresultat med pseudonym, skole, gruppe, år, trinn og prøve (brukes bare av biblioteket; ingen elevrader går ut av tallkit).
+-- parametre:
 select
     r.elev, r.enhet_id, e.kommunenr, r.gruppe, r.skoleaar, r.trinn, r.prove,
     r.skalapoeng, r.mestringsnivaa, r.avgiverskole

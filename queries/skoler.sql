@@ -1,6 +1,8 @@
 -- name: skoler
 -- description: Schools with orgnr, name, kommune, and the trinn and years they have data for.
 -- params: $kommune (kommunenr, or null for all)
+-- beskrivelse: Skolene med orgnr, navn, kommune, trinn og år med tall.
+-- parametre: $kommune (kommunenr, tom = alle)
 with data as (
     select enhet_id, trinn, skoleaar from nasjonale_prover where status <> 'mangler'
     union all

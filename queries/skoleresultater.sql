@@ -4,6 +4,8 @@
 --   pupil-level n, mean, SD and effective class size (Σn²/Σn over its groups). The input to «tallkit variasjon» and «tallkit fag»; suppressed
 --   and missing results are left out.
 -- params: $aar $trinn $prove $kommune (each may be null for all)
+-- beskrivelse: Publiserte resultater på nasjonale prøver for hver skole, med kommunen, landet og elevdata der de finnes.
+-- parametre: $aar $trinn $prove $kommune (tom = alle)
 with skoler as (
     select
         n.skoleaar, n.trinn, n.prove, e.kommunenr, n.enhet_id, e.navn,

@@ -5,6 +5,8 @@
 --   the variance decomposition; no single pupil leaves this query. Sums are exact (DECIMAL), so
 --   the output is byte-identical however DuckDB's threads add them up.
 -- params: $aar $trinn $prove $kommune $skole (each may be null for all)
+-- beskrivelse: Elevresultater oppsummert per skole, år, trinn, prøve og gruppe (klasse); ingen enkeltelever.
+-- parametre: $aar $trinn $prove $kommune $skole (tom = alle)
 select
     r.enhet_id,
     coalesce(e.navn, r.enhet_id) as navn,

@@ -156,6 +156,7 @@ def test_every_command_and_view_is_in_the_readme() -> None:
     assert commands == [
         "fag",
         "ingest",
+        "konfig",
         "progresjon",
         "rapport",
         "skoler",

@@ -15,7 +15,7 @@ import pytest
 from conftest import NP_5_2023_PIPE, NP_5_2025, NP_U_2025, REAL, SKOLEPORTEN
 from tallkit import api
 from tallkit.config import Settings
-from tallkit.ingestion import INGESTED
+from tallkit.ingestion import INGESTED, SKIPPED
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,11 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPy
     folder = tmp_path_factory.mktemp("real")
     settings = Settings(db_path=folder / "real.duckdb", key_file=folder / "nokkel")
     report = api.ingest([REAL], settings=settings)
-    assert [f.status for f in report.files] == [INGESTED] * 12, [f.error for f in report.files]
+    statuses = {f.path.name: f.status for f in report.files}
+    # the folder's README.md is no export: skipped like any other non-export
+    assert statuses.pop("README.md") == SKIPPED
+    exports = len([p for p in REAL.iterdir() if p.name != "README.md"])
+    assert list(statuses.values()) == [INGESTED] * exports, [f.error for f in report.files]
     con = duckdb.connect(str(settings.db_path), read_only=True)
     yield con
     con.close()

@@ -3,6 +3,8 @@
 >>> import tallkit
 >>> report = tallkit.ingest(["sample_data"])            # doctest: +SKIP
 >>> tallkit.skoler().head()                              # doctest: +SKIP
+
+Examples below assume ``import tallkit`` and ``import polars as pl``.
 """
 
 from __future__ import annotations
@@ -41,7 +43,13 @@ def ingest(
     now: datetime | None = None,
     progress: ProgressCallback | None = None,
 ) -> IngestReport:
-    """Read export files and folders into the database; see :mod:`tallkit.ingestion`."""
+    """Read export files and folders into the database, one transaction per file; see
+    :mod:`tallkit.ingestion`. Files in folders that are no exports are skipped.
+
+    >>> report = tallkit.ingest(["sample_data"], db="fjordvik.duckdb")   # doctest: +SKIP
+    >>> [(f.path.name, f.status) for f in report.files][:1]             # doctest: +SKIP
+    [('Nasjonale_prover_5_trinn_2022-23.csv', 'innlest')]
+    """
     return _ingest(
         [Path(p) for p in paths],
         _settings(settings, db),
@@ -59,7 +67,10 @@ def named_query(
     settings: Settings | None = None,
     db: Path | str | None = None,
 ) -> pl.DataFrame:
-    """Run ``queries/<name>.sql`` read-only with ``$named`` parameters."""
+    """Run ``queries/<name>.sql`` read-only with ``$named`` parameters.
+
+    >>> tallkit.named_query("np_skole", {"skole": "996566048"}, db="fjordvik.duckdb")  # doctest: +SKIP
+    """
     resolved = _settings(settings, db)
     sql_text = find_query(name, resolved.queries_dir).read_text(encoding="utf-8")
     return _read(resolved, sql_text, dict(params or {}))
@@ -72,7 +83,11 @@ def sql(
     settings: Settings | None = None,
     db: Path | str | None = None,
 ) -> pl.DataFrame:
-    """Run one read-only SQL query against the public views."""
+    """Run one read-only SQL query against the public views.
+
+    >>> tallkit.sql("select navn from enhet where enhet_id = $id", {"id": "9901"},
+    ...             db="fjordvik.duckdb")                                  # doctest: +SKIP
+    """
     return _read(_settings(settings, db), query, dict(params or {}))
 
 
@@ -94,10 +109,70 @@ def _strip_comments(query: str) -> str:
     return "\n".join(line.split("--", 1)[0] for line in query.splitlines())
 
 
+def konfig(*, settings: Settings | None = None, db: Path | str | None = None) -> pl.DataFrame:
+    """The effective settings and where each came from (tallkit.toml, environment, option or
+    the built-in default).
+
+    >>> tallkit.konfig().filter(pl.col("innstilling") == "db")       # doctest: +SKIP
+    """
+    from tallkit.config import describe
+
+    rows = describe(_settings(settings, db))
+    return pl.DataFrame(
+        rows, schema={"innstilling": pl.String, "verdi": pl.String, "kilde": pl.String}
+    )
+
+
+def query_list(*, settings: Settings | None = None) -> pl.DataFrame:
+    """The ready-made queries in ``queries/`` (and a kommune's own folder): name, what it shows
+    (its ``-- beskrivelse:`` line) and its parameters (``-- parametre:``).
+
+    >>> tallkit.query_list()["navn"].to_list()[:2]               # doctest: +SKIP
+    ['dekning', 'fag_indikatorer']
+    """
+    from tallkit.resources import list_queries
+
+    rows = []
+    for path in list_queries(_settings(settings, None).queries_dir):
+        header = _header(path.read_text(encoding="utf-8"))
+        rows.append(
+            {
+                "navn": path.stem,
+                "beskrivelse": header.get("beskrivelse") or header.get("description", ""),
+                "parametre": header.get("parametre", header.get("params", "")),
+            }
+        )
+    return pl.DataFrame(
+        rows, schema={"navn": pl.String, "beskrivelse": pl.String, "parametre": pl.String}
+    )
+
+
+def _header(text: str) -> dict[str, str]:
+    """``-- key: value`` lines at the top of a query file; indented ``--   `` lines continue."""
+    fields: dict[str, str] = {}
+    key = None
+    for line in text.splitlines():
+        if not line.startswith("--"):
+            break
+        body = line[2:]
+        match = re.match(r"\s*([a-zæøå]+):\s*(.*)", body)
+        if match and not body.startswith("   "):
+            key = match.group(1)
+            fields[key] = match.group(2).strip()
+        elif key is not None:
+            fields[key] = (fields[key] + " " + body.strip()).strip()
+    if fields.get("parametre") == "none" or fields.get("params") == "none":
+        fields["parametre"] = ""
+    return fields
+
+
 def status(
     part: str | None = None, *, settings: Settings | None = None, db: Path | str | None = None
 ) -> dict[str, pl.DataFrame]:
-    """What the database holds: ``kilder`` (files), ``dekning`` (years, units), ``hull`` (gaps)."""
+    """What the database holds: ``kilder`` (files), ``dekning`` (years, units), ``hull`` (gaps).
+
+    >>> tallkit.status("hull", db="fjordvik.duckdb")["hull"]              # doctest: +SKIP
+    """
     parts = STATUS_PARTS if part is None else (part,)
     unknown = [p for p in parts if p not in STATUS_PARTS]
     if unknown:
@@ -109,14 +184,25 @@ def status(
 def skoler(
     kommune: str | None = None, *, settings: Settings | None = None, db: Path | str | None = None
 ) -> pl.DataFrame:
-    """Schools with orgnr, name, kommune, trinn and years with data."""
+    """Schools with orgnr, name, kommune, trinn and years with data.
+
+    >>> tallkit.skoler("9901")["navn"].to_list()[:2]          # doctest: +SKIP
+    ['Bjørkås skole', 'Fjellstølen skole']
+    """
+    if kommune is not None:
+        _, kommune = check_filters(None, kommune, settings=_settings(settings, db))
     return named_query("skoler", {"kommune": kommune}, settings=settings, db=db)
 
 
 def resolve_school(
     text: str, *, settings: Settings | None = None, db: Path | str | None = None
 ) -> str:
-    """An orgnr from an orgnr or a (unique part of a) name, case-insensitive and trimmed."""
+    """An orgnr from an orgnr or a (unique part of a) name, case-insensitive and trimmed. An
+    unknown name is a :class:`~tallkit.errors.UsageError` that suggests close names.
+
+    >>> tallkit.resolve_school("Solåsen", db="fjordvik.duckdb")            # doctest: +SKIP
+    '996566048'
+    """
     wanted = text.strip()
     schools = skoler(settings=settings, db=db)
     if wanted in schools["orgnr"].to_list():
@@ -129,13 +215,99 @@ def resolve_school(
     if partial.height == 1:
         return str(partial["orgnr"][0])
     if partial.height == 0:
-        raise UsageError(f"fant ingen skole som heter «{wanted}». Se «tallkit skoler».")
+        raise UsageError(
+            f"fant ingen skole som heter «{wanted}».{_suggest(wanted, schools)} "
+            "Se «tallkit skoler»."
+        )
     candidates = "; ".join(
         f"{r['navn']} ({r['orgnr']})" for r in partial.head(10).iter_rows(named=True)
     )
     raise UsageError(
         f"«{wanted}» passer på flere skoler: {candidates}. Skriv mer av navnet eller bruk orgnr."
     )
+
+
+_FOLD = str.maketrans({"æ": "ae", "ø": "o", "å": "aa", "ä": "ae", "ö": "o", "é": "e"})
+
+
+def fold_name(text: str) -> str:
+    """A name as typed on a keyboard without æøå: ``Solåsen`` and ``Solaasen`` fold alike."""
+    folded = text.strip().lower().translate(_FOLD)
+    return re.sub(r"\s+", " ", folded.replace("oe", "o").replace("aa", "a").replace("ae", "a"))
+
+
+def _suggest(wanted: str, schools: pl.DataFrame) -> str:
+    """« Mente du …?» for a name written without æøå or with a small typo, else nothing."""
+    import difflib
+
+    rows = schools.select("orgnr", "navn").to_dicts()
+    key = fold_name(wanted)
+    hits = [r for r in rows if key and key in fold_name(r["navn"])]
+    if not hits:
+        by_name = {fold_name(r["navn"]): r for r in rows}
+        words: dict[str, list[dict[str, Any]]] = {}
+        for r in rows:
+            for word in fold_name(r["navn"]).split():
+                words.setdefault(word, []).append(r)
+        close = difflib.get_close_matches(key, list(by_name), n=3, cutoff=0.75)
+        hits = [by_name[c] for c in close]
+        if not hits:
+            for word in difflib.get_close_matches(key, list(words), n=3, cutoff=0.75):
+                hits.extend(r for r in words[word] if r not in hits)
+    if not hits:
+        return ""
+    named = " eller ".join(f"«{r['navn']}» ({r['orgnr']})" for r in hits[:3])
+    return f" Mente du {named}?"
+
+
+_YEARS_SQL = """
+select distinct skoleaar from (
+    select skoleaar from nasjonale_prover union all select skoleaar from grunnskolepoeng
+    union all select skoleaar from elevundersokelsen union all select skoleaar from elevresultat
+) order by skoleaar
+"""
+_KOMMUNER_SQL = """
+select enhet_id as kommunenr, navn from enhet where nivaa = 'kommune'
+union select distinct kommunenr, kommunenr from enhet
+where nivaa = 'skole' and kommunenr is not null
+    and kommunenr not in (select enhet_id from enhet where nivaa = 'kommune')
+order by kommunenr
+"""
+
+
+def check_filters(
+    aar: str | None, kommune: str | None, *, settings: Settings | None = None
+) -> tuple[str | None, str | None]:
+    """``aar`` and ``kommune`` as stored (``2025-2026`` -> ``2025-26``; a kommune also by
+    name); an unknown one is a usage error that lists what the database has."""
+    if aar is None and kommune is None:
+        return aar, kommune
+    resolved = _settings(settings, None)
+    if aar is not None:
+        aar = aar.strip()
+        long = re.fullmatch(r"(\d{4})[-/](\d{4})", aar)
+        if long and int(long.group(2)) == int(long.group(1)) + 1:
+            aar = f"{long.group(1)}-{long.group(2)[2:]}"
+        years = sql(_YEARS_SQL, settings=resolved)["skoleaar"].to_list()
+        if aar not in years:
+            shown = ", ".join(years) if years else "ingen (les inn eksporter først)"
+            raise UsageError(f"ukjent skoleår «{aar}» (--aar). Databasen har: {shown}.")
+    if kommune is not None:
+        kommuner = sql(_KOMMUNER_SQL, settings=resolved).to_dicts()
+        wanted = kommune.strip()
+        by_name = [k for k in kommuner if str(k["navn"]).lower() == wanted.lower()]
+        if wanted in {k["kommunenr"] for k in kommuner}:
+            kommune = wanted
+        elif len(by_name) == 1:
+            kommune = str(by_name[0]["kommunenr"])
+        else:
+            shown = ", ".join(f"{k['kommunenr']} {k['navn']}" for k in kommuner[:20])
+            more = f" (og {len(kommuner) - 20} til)" if len(kommuner) > 20 else ""
+            raise UsageError(
+                f"ukjent kommune «{wanted}» (--kommune). Databasen har: "
+                f"{shown or 'ingen (les inn eksporter først)'}{more}."
+            )
+    return aar, kommune
 
 
 def _run_analysis(
@@ -157,6 +329,9 @@ def _run_analysis(
     if part not in parts:
         raise UsageError(f"ukjent del «{part}». Gyldige: {', '.join(parts)}.")
     resolved = _settings(settings, db)
+    filter_args["aar"], filter_args["kommune"] = check_filters(
+        filter_args.get("aar"), filter_args.get("kommune"), settings=resolved
+    )
     orgnr = resolve_school(skole, settings=resolved) if skole is not None else None
     with open_store(resolved.db_path, read_only=True) as store:
         independent = filter_args.pop("independent_pupils", False) or resolved.independent_pupils
@@ -190,6 +365,8 @@ def variasjon(
     ``spredning`` (spread of school means), ``grupper`` (classes within a school, pupil data),
     ``dekomponering`` (variance between schools / groups / pupils). ``slaa_sammen`` (2-3)
     pools that many school years per school, weighted by n, for ``skoler`` and ``spredning``.
+
+    >>> tallkit.variasjon("skoler", aar="2025-26", trinn=5, db="fjordvik.duckdb")  # doctest: +SKIP
     """
     return _run_analysis(
         "variasjon",
@@ -225,6 +402,8 @@ def fag(
     out), ``sammenheng`` (pupil-level correlations and low results), ``indikatorer`` (national
     tests beside Elevundersøkelsen and grunnskolepoeng). ``slaa_sammen`` (2-3) pools school
     years per school for ``prover`` and ``profil``.
+
+    >>> tallkit.fag("profil", skole="Nordby skole", db="fjordvik.duckdb")  # doctest: +SKIP
     """
     return _run_analysis(
         "fag",
@@ -258,6 +437,8 @@ def progresjon(
     ``part``: ``kull`` (published results 8->9 and 5->8), ``elever`` (paired change and level
     transitions from pupil data), ``verdiskaping`` (value added), ``trend`` (over the years,
     with series breaks). ``aar`` and ``trinn`` are the end of a progression.
+
+    >>> tallkit.progresjon("trend", skole="Solåsen", db="fjordvik.duckdb")  # doctest: +SKIP
     """
     return _run_analysis(
         "progresjon",
@@ -307,9 +488,10 @@ def speil(
     school instead of the reports. The same database and options give byte-identical files;
     ``dato`` fixes the date printed.
 
-    Example::
-
-        tallkit.speil(["Solåsen skole"], ut="speil", dato="2026-11-24")
+    >>> written = tallkit.speil(["Solåsen"], ut="speil", dato="2026-01-15",
+    ...                         db="fjordvik.duckdb")                      # doctest: +SKIP
+    >>> [p.name for p in written.written if p.suffix == ".html"]         # doctest: +SKIP
+    ['2026-27_Fjordvik_Solåsen_skole_996566048.html']
     """
     from datetime import date
 
@@ -320,6 +502,7 @@ def speil(
     from tallkit.reports import words as report_words
 
     resolved = _settings(settings, db)
+    aar, kommune = check_filters(aar, kommune, settings=resolved)
     chosen = [resolve_school(s, settings=resolved) for s in skoler]
     if not chosen and not alle:
         raise UsageError("angi --skole NAVN (kan gjentas) eller --alle.")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from tallkit.errors import ExitCode, TallkitError, UsageError
 
@@ -24,15 +25,78 @@ if TYPE_CHECKING:
     from tallkit.config import Settings
     from tallkit.ingestion import IngestReport
 
+# Click's own words in help and usage (Usage, Options, [default: …]) said in Norwegian. Applied to
+# the finished text, so it works whatever the vendored Click version wraps them in.
+_HELP_WORDS = (
+    ("Usage: ", "Bruk: "),
+    ("\nOptions:\n", "\nValg:\n"),
+    ("\nArguments:\n", "\nArgumenter:\n"),
+    ("\nCommands:\n", "\nKommandoer:\n"),
+    ("Show this message and exit.", "Vis denne hjelpen og avslutt."),
+    ("Install completion for the current shell.", "Installer tab-fullføring for skallet ditt."),
+    (
+        "Show completion for the current shell, to copy it or customize the installation.",
+        "Vis tab-fullføringen for skallet ditt, for å kopiere eller tilpasse den.",
+    ),
+    ("[default: ", "[standard: "),
+    ("[required]", "[påkrevd]"),
+    ("; required]", "; påkrevd]"),
+    ("[env var: ", "[miljøvariabel: "),
+    ("[OPTIONS]", "[VALG]"),
+    ("COMMAND [ARGS]...", "KOMMANDO [ARGUMENTER]..."),
+)
+
+
+def _norwegian(text: str) -> str:
+    import re
+
+    for english, norwegian in _HELP_WORDS:
+        text = text.replace(english, norwegian)
+    # the default may be wrapped onto the next line: «[default:\n   laeringsspeil]»
+    text = re.sub(r" <[A-Za-z_\[\], ]+>", "", text)  # Typer's «<list[Path]>» type hints
+    return re.sub(r"\[default:(\s)", r"[standard:\1", text)
+
+
+def _norwegian_params(params: list[Any]) -> list[Any]:
+    """Help texts of the options Click and Typer add (--help, completion), before wrapping."""
+    for param in params:
+        if getattr(param, "help", None):
+            param.help = _norwegian(param.help)
+    return params
+
+
+class _Command(TyperCommand):
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _norwegian_params(super().get_params(ctx))
+
+    def get_help(self, ctx: Any) -> str:
+        return _norwegian(super().get_help(ctx))
+
+    def get_usage(self, ctx: Any) -> str:
+        return _norwegian(super().get_usage(ctx))
+
+
+class _Group(TyperGroup):
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _norwegian_params(super().get_params(ctx))
+
+    def get_help(self, ctx: Any) -> str:
+        return _norwegian(super().get_help(ctx))
+
+    def get_usage(self, ctx: Any) -> str:
+        return _norwegian(super().get_usage(ctx))
+
+
 app = typer.Typer(
     name="tallkit",
+    cls=_Group,
     help=(
         "Fra tall til tiltak: les inn eksporter fra Udir (nasjonale prøver, grunnskolepoeng, "
         "Elevundersøkelsen) og kommunens elevresultater i én DuckDB-database, og se på tallene.\n\n"
         "Eksempel: tallkit ingest ~/Nedlastinger && tallkit skoler"
     ),
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, PowerShell)
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain help: rich_utils pulls in markdown-it and doubles start-up
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -59,11 +123,28 @@ FormatOption = Annotated[
     typer.Option(
         "--format",
         "-f",
-        help="tabell, csv, json, jsonl, parquet eller md. Standard: tabell i terminal, CSV i rør.",
+        metavar="FORMAT",
+        help="tabell, csv, csv-excel (norsk regneark: semikolon, desimalkomma), xlsx, json, "
+        "jsonl, parquet eller md. Standard: tabell i terminal, CSV i rør, ellers etter "
+        "filendelsen i --ut.",
     ),
 ]
 OutOption = Annotated[
-    Path | None, typer.Option("--ut", "-o", help="Skriv til denne filen i stedet for skjermen.")
+    Path | None,
+    typer.Option(
+        "--ut",
+        "-o",
+        metavar="FIL",
+        help="Skriv til denne filen i stedet for skjermen (.csv, .xlsx, .json, .jsonl, "
+        ".parquet eller .md).",
+    ),
+]
+AllColumnsOption = Annotated[
+    bool,
+    typer.Option(
+        "--alle-kolonner",
+        help="Vis alle kolonnene i terminalen (filer og rør har alltid alle).",
+    ),
 ]
 
 
@@ -71,31 +152,60 @@ OutOption = Annotated[
 def _global(
     db: Annotated[
         Path | None,
-        typer.Option("--db", help="Databasefilen. Standard: $TALLKIT_DB, ellers ./tallkit.duckdb."),
+        typer.Option(
+            "--db",
+            metavar="FIL",
+            help="Databasefilen. Standard: $TALLKIT_DB, ellers ./tallkit.duckdb.",
+        ),
     ] = None,
     konfig: Annotated[
         Path | None,
-        typer.Option("--konfig", help="tallkit.toml (standard: i arbeidsmappen, om den finnes)."),
+        typer.Option(
+            "--konfig",
+            metavar="FIL",
+            help="tallkit.toml. Standard: $TALLKIT_KONFIG, ellers nærmeste tallkit.toml i "
+            "arbeidsmappen eller en foreldremappe.",
+        ),
     ] = None,
     stille: Annotated[
         bool, typer.Option("--stille", "-q", help="Ingen fremdrift eller oppsummering.")
     ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Vis hele feilsporet ved feil.")] = False,
+    versjon: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            "--versjon",
+            "-V",
+            is_eager=True,
+            callback=lambda value: _print_version(value),
+            help="Vis versjonen av tallkit og avslutt.",
+        ),
+    ] = False,
 ) -> None:
     _state.db, _state.config, _state.quiet, _state.debug = db, konfig, stille, debug
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from tallkit import __version__
+
+        print(f"tallkit {__version__}")
+        raise typer.Exit(0)
 
 
 # -- ingest ----------------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(cls=_Command)
 def ingest(
     stier: Annotated[
-        list[Path], typer.Argument(help="Filer eller mapper (mapper leses rekursivt).")
+        list[Path],
+        typer.Argument(metavar="STI", help="Filer eller mapper (mapper leses rekursivt)."),
     ],
     type_: Annotated[
         str,
-        typer.Option("--type", "-t", help="auto, np, gsp, eu, elev eller skala. Standard: auto."),
+        typer.Option("--type", "-t", metavar="TYPE", help="auto, np, gsp, eu, elev eller skala."),
     ] = "auto",
     torrkjoring: Annotated[
         bool,
@@ -161,13 +271,14 @@ def _number(value: int) -> str:
 
 
 def _print_ingest_summary(report: IngestReport, *, dry_run: bool) -> None:
-    from tallkit.ingestion import FAILED
+    from tallkit.ingestion import FAILED, SKIPPED
 
+    skipped = [f for f in report.files if f.status == SKIPPED]
     for file in report.files:
         if file.status == FAILED:
             _error_line(file.error or "ukjent feil")
             continue
-        if _state.quiet:
+        if _state.quiet or file.status == SKIPPED:
             continue
         if file.kind:
             facts = f"{file.kind}, {_number(file.rows)} rader"
@@ -186,22 +297,35 @@ def _print_ingest_summary(report: IngestReport, *, dry_run: bool) -> None:
         for file in report.files:
             counts[file.status] = counts.get(file.status, 0) + 1
         parts = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+        if skipped:
+            names = ", ".join(f.path.name for f in skipped[:5])
+            more = f" og {len(skipped) - 5} til" if len(skipped) > 5 else ""
+            _err(f"hoppet over {len(skipped)} filer som ikke er eksporter: {names}{more}.")
         verb = "kontrollert (tørrkjøring, ingenting skrevet)" if dry_run else "behandlet"
         _err(f"{len(report.files)} filer {verb}: {parts}.")
+        if not dry_run and any(f.kind for f in report.files):
+            _err(
+                f"Databasen er {_state.settings().db_path}. Neste steg: «tallkit skoler» for å "
+                "se skolene, «tallkit speil --skole NAVN» for et Læringsspeil."
+            )
 
 
 # -- read commands ---------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(cls=_Command)
 def status(
     del_: Annotated[
-        str | None, typer.Option("--del", help="Bare én del: kilder, dekning eller hull.")
+        str | None,
+        typer.Option("--del", metavar="DEL", help="Bare én del: kilder, dekning eller hull."),
     ] = None,
     format_: FormatOption = None,
     ut: OutOption = None,
+    alle_kolonner: AllColumnsOption = False,
 ) -> None:
     """Hva databasen inneholder: filer (kilder), år og enheter (dekning) og hull.
+
+    Med flere deler blir xlsx ett ark per del og json ett objekt per del.
 
     Eksempel: tallkit status --del hull --format csv
     """
@@ -209,28 +333,53 @@ def status(
 
     parts = api.status(del_, settings=_state.settings())
     if len(parts) == 1:
-        _emit(next(iter(parts.values())), format_, ut)
+        name, frame = next(iter(parts.items()))
+        _emit(frame, format_, ut, view=f"status.{name}", all_columns=alle_kolonner)
         return
     fmt = _format(format_, ut)
     if fmt == "tabell":
         for name, frame in parts.items():
-            _table(frame, title=name)
+            _table(frame, title=name, view=f"status.{name}", all_columns=alle_kolonner)
         return
-    if fmt != "json":
-        raise UsageError("velg én del med --del for formatet «" + fmt + "» (eller bruk json).")
-    import json
+    from tallkit import output
 
-    combined = {name: json.loads(frame.write_json()) for name, frame in parts.items()}
-    _write_text(json.dumps(combined, ensure_ascii=False, indent=1) + "\n", ut)
+    output.write_bytes(output.render_tables(parts, fmt), fmt, ut, sys.stdout.buffer)
 
 
-@app.command()
+@app.command(cls=_Command)
+def konfig(
+    format_: FormatOption = None,
+    ut: OutOption = None,
+    alle_kolonner: AllColumnsOption = False,
+) -> None:
+    """Innstillingene som gjelder, og hvor hver kommer fra.
+
+    tallkit.toml finnes med --konfig, $TALLKIT_KONFIG, eller i arbeidsmappen eller en
+    foreldremappe. Miljøvariabler (TALLKIT_DB, TALLKIT_NOKKELFIL, TALLKIT_MINSTE_GRUPPE)
+    går foran filen, og --db foran alt.
+
+    Eksempel: tallkit konfig
+    """
+    from tallkit import api
+
+    _emit(
+        api.konfig(settings=_state.settings()),
+        format_,
+        ut,
+        view="konfig",
+        all_columns=alle_kolonner,
+    )
+
+
+@app.command(cls=_Command)
 def skoler(
     kommune: Annotated[
-        str | None, typer.Option("--kommune", help="Bare skoler i denne kommunen (kommunenr).")
+        str | None,
+        typer.Option("--kommune", metavar="KOMMUNENR", help="Bare skoler i denne kommunen."),
     ] = None,
     format_: FormatOption = None,
     ut: OutOption = None,
+    alle_kolonner: AllColumnsOption = False,
 ) -> None:
     """Skolene i databasen: orgnr, navn, kommune, trinn og år med tall.
 
@@ -238,27 +387,41 @@ def skoler(
     """
     from tallkit import api
 
-    _emit(api.skoler(kommune, settings=_state.settings()), format_, ut)
+    _emit(
+        api.skoler(kommune, settings=_state.settings()),
+        format_,
+        ut,
+        view="skoler",
+        all_columns=alle_kolonner,
+    )
 
 
-@app.command()
+@app.command(cls=_Command)
 def sql(
     sporring: Annotated[
-        str | None, typer.Argument(help="SQL mot de offentlige visningene (bare lesing).")
+        str | None,
+        typer.Argument(metavar="SQL", help="SQL mot de offentlige visningene (bare lesing)."),
     ] = None,
     navn: Annotated[
-        str | None, typer.Option("--navn", "-n", help="Kjør en ferdig spørring fra queries/.")
+        str | None,
+        typer.Option("--navn", "-n", metavar="NAVN", help="Kjør en ferdig spørring fra queries/."),
     ] = None,
     param: Annotated[
-        list[str] | None, typer.Option("--param", "-p", help="Parameter navn=verdi (gjentas).")
+        list[str] | None,
+        typer.Option("--param", "-p", metavar="NAVN=VERDI", help="Parameter navn=verdi (gjentas)."),
     ] = None,
     skole: Annotated[
         str | None,
-        typer.Option("--skole", help="Skolenavn (del av navn holder) eller orgnr; gir $skole."),
+        typer.Option(
+            "--skole",
+            metavar="SKOLE",
+            help="Skolenavn (del av navn holder) eller orgnr; gir $skole.",
+        ),
     ] = None,
     liste: Annotated[bool, typer.Option("--liste", help="Vis de ferdige spørringene.")] = False,
     format_: FormatOption = None,
     ut: OutOption = None,
+    alle_kolonner: AllColumnsOption = False,
 ) -> None:
     """Les fra databasen med SQL, eller kjør en ferdig spørring.
 
@@ -270,7 +433,7 @@ def sql(
 
     settings = _state.settings()
     if liste:
-        _emit(_query_list(settings), format_, ut)
+        _emit(_query_list(settings), format_, ut, all_columns=alle_kolonner)
         return
     params = _parse_params(param or [])
     if skole is not None:
@@ -282,18 +445,25 @@ def sql(
     else:
         assert sporring is not None
         frame = api.sql(sporring, params, settings=settings)
-    _emit(frame, format_, ut)
+    _emit(frame, format_, ut, all_columns=alle_kolonner)
 
 
-AarOption = Annotated[str | None, typer.Option("--aar", help="Skoleår, f.eks. 2025-26.")]
-TrinnOption = Annotated[int | None, typer.Option("--trinn", help="5, 8 eller 9.")]
-ProveOption = Annotated[str | None, typer.Option("--prove", help="engelsk, lesing eller regning.")]
-KommuneOption = Annotated[str | None, typer.Option("--kommune", help="Kommunenummer, f.eks. 9901.")]
+AarOption = Annotated[
+    str | None, typer.Option("--aar", metavar="SKOLEÅR", help="Skoleår, f.eks. 2025-26.")
+]
+TrinnOption = Annotated[int | None, typer.Option("--trinn", metavar="TRINN", help="5, 8 eller 9.")]
+ProveOption = Annotated[
+    str | None, typer.Option("--prove", metavar="PRØVE", help="engelsk, lesing eller regning.")
+]
+KommuneOption = Annotated[
+    str | None, typer.Option("--kommune", metavar="KOMMUNENR", help="Kommunenummer, f.eks. 9901.")
+]
 PoolOption = Annotated[
     int,
     typer.Option(
         "--slaa-sammen",
         "--slå-sammen",
+        metavar="ANTALL",
         help="Slå sammen 2 eller 3 skoleår per skole (vektet med n), for små skoler.",
     ),
 ]
@@ -307,16 +477,18 @@ IndependentOption = Annotated[
     ),
 ]
 SkoleOption = Annotated[
-    str | None, typer.Option("--skole", help="Skolenavn (del av navn holder) eller orgnr.")
+    str | None,
+    typer.Option("--skole", metavar="SKOLE", help="Skolenavn (del av navn holder) eller orgnr."),
 ]
 
 
-@app.command()
+@app.command(cls=_Command)
 def progresjon(
     del_: Annotated[
         str,
         typer.Option(
             "--del",
+            metavar="DEL",
             help="kull (publiserte tall, 8.→9. og 5.→8. trinn), elever (parvis endring og "
             "mestringsnivå, elevdata), verdiskaping (elevdata) eller trend.",
         ),
@@ -329,6 +501,7 @@ def progresjon(
     uavhengige_elever: IndependentOption = False,
     format_: FormatOption = None,
     ut: OutOption = None,
+    alle_kolonner: AllColumnsOption = False,
 ) -> None:
     """Progresjon: de samme elevene over tid.
 
@@ -354,15 +527,18 @@ def progresjon(
         ),
         format_,
         ut,
+        view=f"progresjon.{del_}",
+        all_columns=alle_kolonner,
     )
 
 
-@app.command()
+@app.command(cls=_Command)
 def fag(
     del_: Annotated[
         str,
         typer.Option(
             "--del",
+            metavar="DEL",
             help="prover (hver prøve mot kommunen og landet), profil (hvilken prøve skiller "
             "seg ut), sammenheng (elevdata) eller indikatorer (NP, Elevundersøkelsen, GSP).",
         ),
@@ -376,6 +552,7 @@ def fag(
     uavhengige_elever: IndependentOption = False,
     format_: FormatOption = None,
     ut: OutOption = None,
+    alle_kolonner: AllColumnsOption = False,
 ) -> None:
     """Fagene mot hverandre: hver prøve mot kommunen og landet, skolens profil, sammenhengen
     mellom prøvene for elevene, og nasjonale prøver ved siden av Elevundersøkelsen og
@@ -404,15 +581,18 @@ def fag(
         ),
         format_,
         ut,
+        view=f"fag.{del_}",
+        all_columns=alle_kolonner,
     )
 
 
-@app.command()
+@app.command(cls=_Command)
 def variasjon(
     del_: Annotated[
         str,
         typer.Option(
             "--del",
+            metavar="DEL",
             help="skoler (hver skole mot kommunen), spredning, grupper (klasser, elevdata) "
             "eller dekomponering.",
         ),
@@ -426,6 +606,7 @@ def variasjon(
     uavhengige_elever: IndependentOption = False,
     format_: FormatOption = None,
     ut: OutOption = None,
+    alle_kolonner: AllColumnsOption = False,
 ) -> None:
     """Variasjon mellom skoler og innad i skolen, med usikkerhet.
 
@@ -454,33 +635,44 @@ def variasjon(
         ),
         format_,
         ut,
+        view=f"variasjon.{del_}",
+        all_columns=alle_kolonner,
     )
 
 
-@app.command()
+@app.command(cls=_Command)
 def speil(
     skole: Annotated[
         list[str] | None,
-        typer.Option("--skole", help="Skolenavn (del av navn holder) eller orgnr; kan gjentas."),
+        typer.Option(
+            "--skole",
+            metavar="SKOLE",
+            help="Skolenavn (del av navn holder) eller orgnr; kan gjentas.",
+        ),
     ] = None,
     alle: Annotated[bool, typer.Option("--alle", help="Alle skolene (i --kommune).")] = False,
     kommune: KommuneOption = None,
     aar: Annotated[
-        str | None, typer.Option("--aar", help="Skoleår. Standard: siste år med tall.")
+        str | None,
+        typer.Option("--aar", metavar="SKOLEÅR", help="Skoleår. Standard: siste år med tall."),
     ] = None,
     format_: Annotated[
         list[str] | None,
         typer.Option(
-            "--format", "-f", help="md, html og/eller json; kan gjentas (standard: alle tre)."
+            "--format",
+            "-f",
+            metavar="FORMAT",
+            help="md, html og/eller json; kan gjentas (standard: alle tre).",
         ),
     ] = None,
-    ut: Annotated[Path, typer.Option("--ut", "-o", help="Mappen filene skrives til.")] = Path(
-        "laeringsspeil"
-    ),
+    ut: Annotated[
+        Path, typer.Option("--ut", "-o", metavar="MAPPE", help="Mappen filene skrives til.")
+    ] = Path("laeringsspeil"),
     vurdering: Annotated[
         Path | None,
         typer.Option(
             "--vurdering",
+            metavar="MAPPE|FIL",
             help="Skolenes egne vurderinger: en mappe med én fil per skole (.toml eller .md, "
             "med orgnr eller navn i filnavnet), eller én fil for én skole.",
         ),
@@ -493,10 +685,14 @@ def speil(
         ),
     ] = False,
     maler: Annotated[
-        Path | None, typer.Option("--maler", help="Egen malmappe (overstyrer fil for fil).")
+        Path | None,
+        typer.Option("--maler", metavar="MAPPE", help="Egen malmappe (overstyrer fil for fil)."),
     ] = None,
     dato: Annotated[
-        str | None, typer.Option("--dato", help="Datoen som skrives i rapporten (for like filer).")
+        str | None,
+        typer.Option(
+            "--dato", metavar="DATO", help="Datoen som skrives i rapporten (for like filer)."
+        ),
     ] = None,
 ) -> None:
     """Læringsspeil: én oversikt per skole i Markdown, selvstendig HTML og JSON.
@@ -526,13 +722,22 @@ def speil(
             settings=_state.settings(),
         )
     if not _state.quiet:
-        if vurderingsmal:
-            _err(f"{len(report.written)} vurderingsmaler skrevet til {ut} ({report.year}).")
-        else:
-            reports = [p for p in report.written if p.suffix in (".md", ".html", ".json")]
-            _err(f"{len(reports)} filer skrevet til {ut} ({report.year}).")
         for school, reason in report.skipped:
             _err(f"hoppet over {school}: {reason}")
+        if vurderingsmal:
+            _err(
+                f"{len(report.written)} vurderingsmaler skrevet til {ut} ({report.year}). Neste "
+                "steg: fyll dem ut og kjør «tallkit speil --vurdering MAPPE»."
+            )
+            return
+        reports = [p for p in report.written if p.suffix in (".md", ".html", ".json")]
+        pages = [p for p in reports if p.suffix == ".html"]
+        index = [p for p in pages if p.stem.endswith("_indeks")]
+        first = (index or pages or reports or [ut])[0]
+        _err(
+            f"{len(reports)} filer skrevet til {ut} ({report.year}). Neste steg: åpne {first} "
+            "i en nettleser, eller send HTML-filen til skolen."
+        )
 
 
 @app.command()
@@ -613,31 +818,9 @@ def rapport(
 
 
 def _query_list(settings: Settings) -> pl.DataFrame:
-    import polars as pl
+    from tallkit import api
 
-    from tallkit.resources import list_queries
-
-    rows = []
-    for path in list_queries(settings.queries_dir):
-        text = path.read_text(encoding="utf-8")
-        described = [
-            line[2:].strip().removeprefix("description:").strip()
-            for line in text.splitlines()
-            if line.startswith("--") and ("description:" in line or line.startswith("--   "))
-        ]
-        params = [
-            line.split("params:", 1)[1].strip() for line in text.splitlines() if "params:" in line
-        ]
-        rows.append(
-            {
-                "navn": path.stem,
-                "beskrivelse": " ".join(described),
-                "parametre": params[0] if params else "",
-            }
-        )
-    return pl.DataFrame(
-        rows, schema={"navn": pl.String, "beskrivelse": pl.String, "parametre": pl.String}
-    )
+    return api.query_list(settings=settings)
 
 
 def _parse_params(items: list[str]) -> dict[str, Any]:
@@ -659,50 +842,72 @@ def _format(requested: str | None, destination: Path | None) -> str:
     return format_for(requested, destination, is_terminal=sys.stdout.isatty())
 
 
-def _emit(frame: pl.DataFrame, requested: str | None, destination: Path | None) -> None:
+def _emit(
+    frame: pl.DataFrame,
+    requested: str | None,
+    destination: Path | None,
+    *,
+    view: str | None = None,
+    all_columns: bool = False,
+) -> None:
     from tallkit import output
 
     fmt = _format(requested, destination)
     if fmt == "tabell":
-        if destination is not None:
-            raise UsageError("«tabell» er for skjermen; velg et filformat til --ut.")
-        _table(frame)
+        _table(frame, view=view, all_columns=all_columns)
         return
     output.write(frame, fmt, destination, sys.stdout.buffer)
 
 
-def _write_text(text: str, destination: Path | None) -> None:
-    if destination is None:
-        sys.stdout.write(text)
-        return
-    from tallkit.errors import OutputError
-
-    try:
-        destination.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise OutputError(f"{destination}: kan ikke skrive filen ({exc.strerror}).") from None
-
-
-def _table(frame: pl.DataFrame, title: str | None = None) -> None:
+def _table(
+    frame: pl.DataFrame,
+    title: str | None = None,
+    *,
+    view: str | None = None,
+    all_columns: bool = False,
+) -> None:
+    """Draw a result for reading: the view's columns, rounded, in blocks that fit the width."""
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left", show_lines=False)
-    for column in frame.columns:
-        numeric = frame.schema[column].is_numeric()
-        table.add_column(column, justify="right" if numeric else "left", overflow="fold")
-    for row in frame.iter_rows():
-        table.add_row(*["" if v is None else _cell(v) for v in row])
-    console = Console()
-    console.print(table)
+    from tallkit import display
+
+    console = Console(highlight=False)
+    cells = display.shown(frame, view, all_columns=all_columns)
+    room = console.width - 1  # one spare: rich 13.8 drew the table one wider than its widths
+    parts = display.blocks(cells, room)
+    if title is not None:
+        console.print(title, style="bold")
+    for number, columns in enumerate(parts):
+        part = display.take(cells, columns)
+        widths = display.fit_widths(part, room)
+        table = Table(
+            box=box.SIMPLE_HEAD,
+            show_edge=False,
+            pad_edge=False,
+            padding=(0, 1),
+            header_style="bold",
+        )
+        for header, numeric, width in zip(part.headers, part.numeric, widths, strict=True):
+            table.add_column(
+                header,
+                justify="right" if numeric else "left",
+                width=width,
+                overflow="fold",
+            )
+        for row in part.rows:
+            table.add_row(*row)
+        if number:
+            console.print()
+        console.print(table)
     if frame.height == 0:
         console.print("(ingen rader)")
-
-
-def _cell(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value:.10g}".replace(".", ",")
-    return str(value)
+    elif len(parts) > 1:
+        console.print(
+            f"({len(parts)} deler for å passe bredden; --format csv eller --ut FIL gir alt på én rad)",
+            style="dim",
+        )
 
 
 def _err(text: str) -> None:
@@ -741,6 +946,9 @@ def main(argv: list[str] | None = None) -> int:
     except TallkitError as exc:
         if debug:
             traceback.print_exc()
+            detail = getattr(exc, "detail", None)
+            if detail:
+                _err(f"tallkit: detaljer: {detail}")
         _error_line(exc.message)
         code = exc.exit_code
     except KeyboardInterrupt:
@@ -761,6 +969,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _usage_message(exc: Exception) -> str:
     """Click's usage errors (vendored by typer), said in Norwegian."""
+    import re
+
     kind = type(exc).__name__
     message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
     if kind == "NoSuchOption":
@@ -769,7 +979,22 @@ def _usage_message(exc: Exception) -> str:
         param = getattr(exc, "param", None)
         text = f"mangler «{getattr(param, 'name', 'argument')}»."
     elif kind == "BadParameter":
-        text = f"ugyldig verdi: {message}"
+        param = getattr(exc, "param", None)
+        names = getattr(param, "opts", None) or [getattr(param, "name", "")]
+        shown = names[0] if names[0].startswith("-") else names[0].upper()
+        whole = re.search(r"integer|valid int\b", message)  # Typer's wording differs by version
+        number = whole or re.search(r"float|number", message)
+        text = (
+            f"ugyldig verdi for {shown}: må være et {'heltall' if whole else 'tall'}."
+            if number
+            else f"ugyldig verdi for {shown}."
+        )
+    elif "requires an argument" in message:
+        option = re.search(r"'([^']+)'", message)
+        text = f"valget «{option.group(1) if option else ''}» trenger en verdi."
+    elif "unexpected extra argument" in message:
+        extra = re.search(r"\(([^()]*)\)\s*$", message)
+        text = f"uventet ekstra argument «{extra.group(1) if extra else ''}»."
     elif "No such command" in message:
         text = "ukjent kommando " + message.split("No such command", 1)[1].strip(" .") + "."
     else:

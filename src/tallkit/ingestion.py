@@ -29,6 +29,7 @@ UNCHANGED = "uendret"
 CHECKED = "kontrollert"
 SKIPPED = "hoppet over"  # found in a folder, but no export tallkit knows
 FAILED = "feil"
+_NOT_EXPORT = "ikke en eksport tallkit kjenner igjen"
 
 
 @dataclass
@@ -65,13 +66,15 @@ def collect_files(paths: Iterable[Path]) -> list[tuple[Path, bool]]:
     found: list[tuple[Path, bool]] = []
     for path in paths:
         if path.is_dir():
-            inside = [
+            everything = [
                 p
                 for p in path.rglob("*")
                 if p.is_file()
-                and p.suffix.lower() in EXPORT_SUFFIXES
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)
             ]
+            inside = [p for p in everything if p.suffix.lower() in EXPORT_SUFFIXES]
+            # Other files (.xlsx, .pdf, .zip …) are reported as skipped like any non-export.
+            found.extend((p, False) for p in everything if p not in inside)
             if not inside:
                 raise InputError(
                     "mappen har ingen eksportfiler (.csv, .tsv, .txt eller .json).",
@@ -124,6 +127,9 @@ def ingest(
         for index, (path, explicit) in enumerate(files):
             if progress is not None:
                 progress(path, index, len(files), 0.0)
+            if not explicit and path.suffix.lower() not in EXPORT_SUFFIXES:
+                reports.append(FileReport(path, SKIPPED, notes=[_NOT_EXPORT]))
+                continue
             sha = file_sha256(path)
             already = sha in seen or (
                 sha in known if known is not None else store.known_hash(sha) is not None
@@ -202,7 +208,7 @@ def _ingest_one(
     except formats.UnknownKindError as exc:
         if explicit:
             return FileReport(path, FAILED, error=exc.message)
-        return FileReport(path, SKIPPED, notes=["ikke en eksport tallkit kjenner igjen"])
+        return FileReport(path, SKIPPED, notes=[_NOT_EXPORT])
     except InputError as exc:
         return FileReport(path, FAILED, error=exc.message)
     return FileReport(

@@ -1,4 +1,5 @@
-"""Write a result frame as CSV, JSON, JSON Lines, Parquet or Markdown, to a file or a stream.
+"""Write a result frame as CSV (also for Norwegian spreadsheets), JSON, JSON Lines, Parquet,
+Markdown or xlsx, to a file or a stream.
 
 The terminal table (``tabell``) is drawn by the CLI with rich; everything here is plain data
 meant for other tools, so it is deterministic and free of decoration.
@@ -14,32 +15,64 @@ import polars as pl
 
 from tallkit.errors import OutputError, UsageError
 
-FORMATS: Final = ("tabell", "csv", "json", "jsonl", "parquet", "md")
+FORMATS: Final = ("tabell", "csv", "csv-excel", "json", "jsonl", "parquet", "md", "xlsx")
+# Which formats each file suffix may hold; the first is the one a bare ``--ut`` picks.
 _SUFFIXES: Final = {
-    ".csv": "csv",
-    ".json": "json",
-    ".jsonl": "jsonl",
-    ".parquet": "parquet",
-    ".md": "md",
+    ".csv": ("csv", "csv-excel"),
+    ".json": ("json",),
+    ".jsonl": ("jsonl",),
+    ".ndjson": ("jsonl",),
+    ".parquet": ("parquet",),
+    ".md": ("md",),
+    ".xlsx": ("xlsx",),
 }
+_BINARY: Final = ("parquet", "xlsx")
+_BOM: Final = b"\xef\xbb\xbf"
+
+
+def _suffix_list() -> str:
+    return ", ".join(_SUFFIXES)
 
 
 def format_for(requested: str | None, destination: Path | None, *, is_terminal: bool) -> str:
     """The format to use: as asked; else from ``--ut``'s suffix; else a table on a terminal
-    and CSV when piped."""
-    if requested is not None:
-        if requested not in FORMATS:
-            raise UsageError(f"ukjent format «{requested}». Gyldige: {', '.join(FORMATS)}.")
-        return requested
-    if destination is not None:
-        return _SUFFIXES.get(destination.suffix.lower(), "csv")
-    return "tabell" if is_terminal else "csv"
+    and CSV when piped. A suffix that is unknown, or that does not fit the format asked for,
+    is a usage error: a file named ``x.xlsx`` never silently holds CSV."""
+    if requested is not None and requested not in FORMATS:
+        raise UsageError(f"ukjent format «{requested}». Gyldige: {', '.join(FORMATS)}.")
+    if destination is None:
+        if requested is not None:
+            return requested
+        return "tabell" if is_terminal else "csv"
+    if requested == "tabell":
+        raise UsageError("«tabell» er for skjermen; velg et filformat til --ut.")
+    suffix = destination.suffix.lower()
+    allowed = _SUFFIXES.get(suffix)
+    if requested is None:
+        if allowed is None:
+            what = f"filendelsen «{suffix}»" if suffix else "en fil uten filendelse"
+            raise UsageError(
+                f"--ut {destination}: kjenner ikke formatet for {what}. "
+                f"Bruk en av {_suffix_list()}, eller angi --format."
+            )
+        return allowed[0]
+    if suffix and (allowed is None or requested not in allowed):
+        fitting = [s for s, formats in _SUFFIXES.items() if requested in formats]
+        raise UsageError(
+            f"--ut {destination}: filendelsen «{suffix}» passer ikke formatet «{requested}». "
+            f"Bruk {' eller '.join(fitting)}."
+        )
+    return requested
 
 
 def render_bytes(frame: pl.DataFrame, fmt: str) -> bytes:
     """Serialise ``frame`` in ``fmt`` (anything but ``tabell``)."""
     if fmt == "csv":
         return frame.write_csv().encode("utf-8")
+    if fmt == "csv-excel":
+        return spreadsheet_csv(frame)
+    if fmt == "xlsx":
+        return render_tables({"resultat": frame}, fmt)
     if fmt == "json":
         return (frame.write_json() + "\n").encode("utf-8")
     if fmt == "jsonl":
@@ -53,11 +86,44 @@ def render_bytes(frame: pl.DataFrame, fmt: str) -> bytes:
     raise UsageError(f"formatet «{fmt}» kan ikke skrives til fil.")
 
 
+def render_tables(tables: dict[str, pl.DataFrame], fmt: str) -> bytes:
+    """Several named tables in one file: one sheet each in xlsx, one object per name in JSON."""
+    if fmt == "xlsx":
+        from tallkit.xlsx import workbook_bytes
+
+        return workbook_bytes(list(tables.items()))
+    if fmt == "json":
+        import json
+
+        combined = {name: json.loads(frame.write_json()) for name, frame in tables.items()}
+        return (json.dumps(combined, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    if len(tables) == 1:
+        return render_bytes(next(iter(tables.values())), fmt)
+    raise UsageError(f"velg én del med --del for formatet «{fmt}» (eller bruk json eller xlsx).")
+
+
+def spreadsheet_csv(frame: pl.DataFrame) -> bytes:
+    """CSV for a Norwegian spreadsheet: ``;`` between fields, decimal comma, UTF-8 with BOM
+    (so Excel does not read «Bjørkås» as «BjÃ¸rkÃ¥s») and CRLF. Full precision is kept."""
+    changes = []
+    for name, dtype in frame.schema.items():
+        if dtype.is_float():
+            changes.append(pl.col(name).cast(pl.String).str.replace(".", ",", literal=True))
+        elif dtype == pl.Datetime or isinstance(dtype, pl.Datetime):
+            changes.append(pl.col(name).dt.strftime("%Y-%m-%d %H:%M:%S"))
+    shown = frame.with_columns(changes) if changes else frame
+    text = shown.write_csv(separator=";", line_terminator="\r\n")
+    return _BOM + text.encode("utf-8")
+
+
 def write(frame: pl.DataFrame, fmt: str, destination: Path | None, stdout: BinaryIO) -> None:
-    data = render_bytes(frame, fmt)
+    write_bytes(render_bytes(frame, fmt), fmt, destination, stdout)
+
+
+def write_bytes(data: bytes, fmt: str, destination: Path | None, stdout: BinaryIO) -> None:
     if destination is None:
-        if fmt == "parquet" and stdout.isatty():
-            raise UsageError("Parquet er binært: angi en fil med --ut.")
+        if fmt in _BINARY and stdout.isatty():
+            raise UsageError(f"{fmt} er binært: angi en fil med --ut.")
         stdout.write(data)
         stdout.flush()
         return

@@ -27,6 +27,11 @@ from tallkit.personvern import PseudonymKey
 from tallkit.resources import read_internal_query
 
 SCHEMA_VERSION = "1"
+# New database files are written in the storage format of DuckDB 1.0, which every DuckDB client
+# from 1.0 on reads (the Python and JDBC/ODBC drivers behind DBeaver and Power BI lag behind the
+# newest release). Without it DuckDB 2.x writes a format no 1.x client can open. README:
+# «Databasen».
+STORAGE_VERSION = "v1.0.0"
 _KEY_FINGERPRINT = "nokkel_fingeravtrykk"
 _CRASH_HOOK = "TALLKIT_TEST_KRASJ"  # fault injection for the crash-consistency test only
 PUBLIC_VIEWS = (
@@ -60,8 +65,46 @@ def _translate(exc: duckdb.Error, db_path: Path) -> DatabaseError:
             f"{db_path}: filen er ikke en gyldig tallkit-database (ødelagt eller feil fil). "
             "Angi riktig fil med --db, eller flytt den bort og les inn på nytt."
         )
-    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
-    return DatabaseError(f"{db_path}: databasefeil: {first}")
+    error = DatabaseError(f"{db_path}: {explain(exc)}")
+    error.detail = text.strip() or type(exc).__name__  # type: ignore[attr-defined]
+    return error
+
+
+_DUCKDB_SAYS = (
+    # (DuckDB's words, what tallkit says); the original goes to --debug
+    (
+        r"Table with name (\S+) does not exist",
+        "finner ingen tabell eller visning «{0}». Visningene er: " + ", ".join(PUBLIC_VIEWS) + ".",
+    ),
+    (r'syntax error at or near "([^"]*)"', "SQL-en har en syntaksfeil ved «{0}»."),
+    (r"syntax error at end of input", "SQL-en slutter for tidlig (mangler noe på slutten)."),
+    (
+        r'Referenced column "([^"]+)" not found',
+        "ukjent kolonne «{0}». Se kolonnene i README "
+        "(«Databasen») eller kjør «select * from VISNING limit 1».",
+    ),
+    (r"Could not convert string '([^']*)' to (\w+)", "kan ikke gjøre «{0}» om til {1}."),
+    (
+        r'Cannot execute statement of type "(\w+)"',
+        "«{0}» er ikke lov: databasen åpnes bare for lesing her.",
+    ),
+    (r"Scalar Function with name (\w+) does not exist", "ukjent funksjon «{0}»."),
+    (r'No files found that match the pattern "([^"]*)"', "finner ikke filen «{0}»."),
+)
+
+
+def explain(exc: BaseException) -> str:
+    """One Norwegian line for a DuckDB error (the original text is kept for ``--debug``)."""
+    text = str(exc)
+    for pattern, message in _DUCKDB_SAYS:
+        match = re.search(pattern, text)
+        if match:
+            return "spørringen feilet: " + message.format(*match.groups())
+    kind = text.split(" Error:", 1)[0].strip() if " Error:" in text else type(exc).__name__
+    return (
+        f"spørringen feilet ({kind}-feil i DuckDB). Kjør igjen med --debug for DuckDBs egen "
+        "melding."
+    )
 
 
 class Store:
@@ -338,7 +381,7 @@ def open_store(path: Path, *, read_only: bool = False, create: bool = False) -> 
         path.parent.mkdir(parents=True, exist_ok=True)
     old_umask = os.umask(0o077)  # database and WAL readable by the owner only
     try:
-        con = duckdb.connect(str(path), read_only=read_only)
+        con = duckdb.connect(str(path), read_only=read_only, config=_connect_config(read_only))
     except duckdb.Error as exc:
         raise _translate(exc, path) from None
     finally:
@@ -355,6 +398,11 @@ def open_store(path: Path, *, read_only: bool = False, create: bool = False) -> 
         yield store
     finally:
         con.close()
+
+
+def _connect_config(read_only: bool) -> dict[str, Any]:
+    """Connection options: an explicit storage version for the files this connection creates."""
+    return {} if read_only else {"storage_compatibility_version": STORAGE_VERSION}
 
 
 def _has_schema(store: Store) -> bool:

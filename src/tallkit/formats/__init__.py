@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
@@ -33,6 +34,12 @@ class UnknownKindError(InputError):
     """The file is no export tallkit knows (as opposed to a known export that is broken)."""
 
 
+def _unrecognised(exc: InputError) -> UnknownKindError:
+    """A file that fails before its kind is known (empty, no delimiter, not JSON) is no export
+    tallkit knows: a folder scan skips it like any other non-export; named, it is refused."""
+    return UnknownKindError(exc.bare_message, line=exc.line, column=exc.column, hint=exc.hint)
+
+
 def read(path: Path, forced: str = "auto") -> Parsed:
     """Parse one file; every problem is an :class:`InputError` naming the file."""
     try:
@@ -40,7 +47,9 @@ def read(path: Path, forced: str = "auto") -> Parsed:
         _check_forced(parsed, forced)
         parsed.measures = _collapse_duplicates(parsed.measures)
     except UnknownKindError as exc:
-        raise UnknownKindError(exc.bare_message, file=path, hint=exc.hint) from None
+        raise UnknownKindError(
+            exc.bare_message, file=path, line=exc.line, column=exc.column, hint=exc.hint
+        ) from None
     except InputError as exc:
         raise exc.at(path) from None
     except OSError as exc:
@@ -59,6 +68,39 @@ def export_stamp(name: str) -> str | None:
 
 
 def _read(path: Path) -> Parsed:
+    try:
+        return _read_any(path)
+    except _BrokenExportError as known:
+        raise known.error from None
+    except UnknownKindError:
+        raise
+    except InputError as exc:
+        raise _unrecognised(exc) from None
+
+
+class _BrokenExportError(Exception):
+    """Carries an error raised after the file's kind was recognised: a broken export."""
+
+    def __init__(self, error: InputError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def _known(parse: Callable[..., Parsed], *args: Any) -> Parsed:
+    try:
+        return parse(*args)
+    except InputError as exc:
+        raise _BrokenExportError(exc) from None
+
+
+def _known_frame(parse: Callable[[str], pl.DataFrame], text: str) -> pl.DataFrame:
+    try:
+        return parse(text)
+    except InputError as exc:
+        raise _BrokenExportError(exc) from None
+
+
+def _read_any(path: Path) -> Parsed:
     with path.open("rb") as handle:
         prefix = handle.read(_PREFIX_BYTES)
     if not prefix.strip(b"\x00\r\n\t \xef\xbb\xbf\xff\xfe"):
@@ -75,7 +117,10 @@ def _read(path: Path) -> Parsed:
     header = _split_header(header_text)
     if elev.layout_of(header) is not None:
         encoding = {"UTF-8": "utf-8", "ISO-8859-1": "latin-1"}.get(sample.encoding, "utf-16")
-        load = elev.plan_load(path, sample.text, encoding)
+        try:
+            load = elev.plan_load(path, sample.text, encoding)
+        except InputError as exc:
+            raise _BrokenExportError(exc) from None
         parsed = Parsed(
             kind="elev", description=f"elevresultater ({load.layout}, {sample.encoding})"
         )
@@ -93,7 +138,7 @@ def _read(path: Path) -> Parsed:
         return Parsed(
             kind="skala",
             description="SSBs skalaparametre for nasjonale prøver 2014–2021",
-            tables={"skalaparametre": skala.parse(text)},
+            tables={"skalaparametre": _known_frame(skala.parse, text)},
         )
     decoded = decode(path.read_bytes())
     table = read_table(decoded.text)
@@ -102,11 +147,11 @@ def _read(path: Path) -> Parsed:
     # The Eksport API tables carry the exporter's unit columns too: check them first.
     if "Skoleaarnavn" in table.header and "EnhetNavn" in table.header:
         records = [dict(zip(table.header, row, strict=True)) for row in table.rows]
-        return eksportapi.parse(records, f"Eksport API-tabell, CSV ({how})")
+        return _known(eksportapi.parse, records, f"Eksport API-tabell, CSV ({how})")
     if statistikkbank.matches(table.header):
-        return statistikkbank.parse(table, f"statistikkbank-eksport ({how})")
+        return _known(statistikkbank.parse, table, f"statistikkbank-eksport ({how})")
     if skoleporten.matches(table.header):
-        return skoleporten.parse(table, f"Skoleporten-nedlasting ({how})")
+        return _known(skoleporten.parse, table, f"Skoleporten-nedlasting ({how})")
     raise UnknownKindError("ukjent filtype.", hint=EXPECTED)
 
 
@@ -122,13 +167,13 @@ def _read_json(path: Path) -> Parsed:
         ) from None
     records = isinstance(data, list) and data and all(isinstance(r, dict) for r in data)
     if records and eksportapi.matches_record(data[0]):
-        return eksportapi.parse(data, "Eksport API-tabell, JSON")
+        return _known(eksportapi.parse, data, "Eksport API-tabell, JSON")
     if isinstance(data, list) and not data:
         raise InputError("JSON-filen er en tom liste.", hint="Sjekk filteret i eksporten.")
     if rapport.is_report_page(data):
-        return rapport.parse_page(data, "rapportbeskrivelse fra statistikkportalen (JSON)")
+        return _known(rapport.parse_page, data, "rapportbeskrivelse fra statistikkportalen (JSON)")
     if rapport.is_report_table(data):
-        return rapport.parse_table(data, "rapporttabell fra statistikkportalen (JSON)")
+        return _known(rapport.parse_table, data, "rapporttabell fra statistikkportalen (JSON)")
     raise UnknownKindError("ukjent JSON-innhold.", hint=EXPECTED)
 
 
