@@ -3,6 +3,8 @@
 --   (all pupils), Elevundersøkelsen indices and grunnskolepoeng, with n, spread where the export
 --   gives it, and the nation's value. Only what Udir publishes for the kommune; nothing computed.
 -- params: $enheter (a list of kommunenr), $aar (may be null for all years)
+-- beskrivelse: Udirs publiserte kommunerader side om side per skoleår: nasjonale prøver, Elevundersøkelsen og grunnskolepoeng, med n, spredning og landet. Ingenting regnet ut.
+-- parametre: $enheter (liste av kommunenummer) $aar (tom = alle)
 with alle as (
     select
         'nasjonale_prover' as kilde, enhet_id, skoleaar, trinn, prove as indikator_kode,
