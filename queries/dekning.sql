@@ -7,22 +7,23 @@
 with alle as (
     select
         'nasjonale_prover' as visning, skoleaar, trinn, prove as innhold, enhet_id, status,
-        forelopig
+        forelopig, 1 as rader
     from nasjonale_prover
     where kjonn = 'alle' and eierform = 'alle'
     union all
-    select 'grunnskolepoeng', skoleaar, 10, 'grunnskolepoeng', enhet_id, status, forelopig
+    select 'grunnskolepoeng', skoleaar, 10, 'grunnskolepoeng', enhet_id, status, forelopig, 1
     from grunnskolepoeng
     where kjonn = 'alle' and eierform = 'alle'
     union all
-    select 'elevundersokelsen', skoleaar, trinn, indikator_kode, enhet_id, status, forelopig
+    select 'elevundersokelsen', skoleaar, trinn, indikator_kode, enhet_id, status, forelopig, 1
     from elevundersokelsen
     where sporsmal_kode is null and kjonn = 'alle' and eierform = 'alle'
     union all
+    -- per school, not per pupil: «tallkit sql» has no pupil rows (and hides small groups)
     select
         'elevresultat', skoleaar, trinn, prove, enhet_id,
-        case when deltatt_status = 'D' then 'ok' else 'mangler' end, false
-    from elevresultat
+        case when antall > 0 then 'ok' else 'mangler' end, false, rader
+    from elevresultat_skole
 )
 select
     visning,
@@ -31,7 +32,7 @@ select
     count(distinct innhold) as prover_eller_indikatorer,
     count(distinct enhet_id) filter (where status = 'ok') as enheter_med_tall,
     count(*) filter (where status in ('skjermet', 'skjermet_synlig')) as skjermede_celler,
-    count(*) as rader,
+    cast(sum(rader) as bigint) as rader,
     bool_or(forelopig) as forelopige_tall
 from alle
 group by visning, skoleaar

@@ -37,13 +37,8 @@ unnamed as (
 ),
 unknown_measures as (
     select 'ukjent mål' as type, '' as enhet_id,
-        domene || ': «' || maal || '» (' || count(*) || ' celler)' as detalj
-    from lager.maal
-    where maal not in (
-        'skalapoeng', 'usikkerhet', 'antall', 'poeng', 'verdi', 'standardavvik',
-        'antall_invitert', 'andel_besvart', 'skalapoeng_avgiverskole', 'gjennomsnittspoeng_1_3'
-    ) and maal not like 'andel_svaralternativ_%' and maal not like 'antall_svaralternativ_%'
-    group by domene, maal
+        domene || ': «' || maal || '» (' || celler || ' celler)' as detalj
+    from ukjente_maal
 ),
 no_uncertainty as (
     -- an export without «Usikkerhet» ticked: tallkit then derives the interval (labelled)

@@ -10,7 +10,7 @@ with data as (
     union all
     select enhet_id, trinn, skoleaar from elevundersokelsen where status <> 'mangler'
     union all
-    select enhet_id, trinn, skoleaar from elevresultat
+    select enhet_id, trinn, skoleaar from elevresultat_skole
 )
 select
     e.enhet_id as orgnr,

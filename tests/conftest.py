@@ -113,3 +113,13 @@ def db_fingerprint(path: Path) -> str:
         return digest.hexdigest()
     finally:
         con.close()
+
+
+def raw_query(path: Path, query: str) -> list[tuple[object, ...]]:
+    """Read the database file directly, as an analyst with DuckDB would (tallkit sql cannot see
+    pupil rows or the internal schema)."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(query).fetchall()
+    finally:
+        con.close()

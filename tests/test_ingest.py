@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import NP_5_2025, NP_U_2025, db_fingerprint, run_cli
+from conftest import NP_5_2025, NP_U_2025, db_fingerprint, raw_query, run_cli
 from tallkit import api
 from tallkit.config import Settings
 from tallkit.ingestion import CHECKED, INGESTED, UNCHANGED
@@ -136,7 +136,7 @@ def test_pupil_ids_become_keyed_pseudonyms(settings: Settings, tmp_path: Path) -
     path = pupil_file(tmp_path / "elever.csv", ids)
     report = api.ingest([path], settings=settings)
     assert report.files[0].status == INGESTED, report.files[0].error
-    stored = set(api.sql("select distinct elev from elevresultat", settings=settings)["elev"])
+    stored = {r[0] for r in raw_query(settings.db_path, "select distinct elev from elevresultat")}
     key = _key(settings)
     expected = {hmac.new(key, i.encode(), hashlib.sha256).hexdigest()[:20] for i in ids}
     assert stored == expected
@@ -162,22 +162,26 @@ def test_fodselsnummer_never_reaches_the_database_file(settings: Settings, tmp_p
 def test_pupil_file_rows_levels_and_trinn(settings: Settings, tmp_path: Path) -> None:
     path = pupil_file(tmp_path / "elever.csv", [f"P{n}" for n in range(12)])
     api.ingest([path], settings=settings)
-    frame = api.sql(
+    rows = raw_query(
+        settings.db_path,
         "select prove, trinn, skoleaar, count(*) as n, min(mestringsnivaa) as lo, max(mestringsnivaa) as hi "
         "from elevresultat group by all order by prove",
-        settings=settings,
     )
-    assert frame.rows() == [("lesing", 8, "2025-26", 12, 1, 5), ("regning", 8, "2025-26", 12, 1, 5)]
+    assert rows == [("lesing", 8, "2025-26", 12, 1, 5), ("regning", 8, "2025-26", 12, 1, 5)]
 
 
 def test_a_different_key_is_refused(
     settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     api.ingest([pupil_file(tmp_path / "a.csv", ["A1", "A2"])], settings=settings)
-    other = Settings(db_path=settings.db_path, key_file=tmp_path / "annen_nokkel")
+    other_key = tmp_path / "annen_nokkel"
+    other_key.write_text("ab" * 32 + "\n")
+    other_key.chmod(0o600)
+    other = Settings(db_path=settings.db_path, key_file=other_key)
     before = db_fingerprint(settings.db_path)
-    with pytest.raises(Exception, match="annen pseudonymnøkkel"):
-        api.ingest([pupil_file(tmp_path / "b.csv", ["B1"])], settings=other)
+    report = api.ingest([pupil_file(tmp_path / "b.csv", ["B1"])], settings=other)
+    assert report.exit_code == 2
+    assert "annen pseudonymnøkkel" in (report.files[0].error or "")
     assert db_fingerprint(settings.db_path) == before
 
 
@@ -231,10 +235,10 @@ def test_plain_layout_without_optional_columns(settings: Settings, tmp_path: Pat
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     report = api.ingest([path], settings=settings)
     assert report.files[0].status == INGESTED, report.files[0].error
-    frame = api.sql(
+    rows = raw_query(
+        settings.db_path,
         "select skoleaar, trinn, prove, count(*) as n, count(gruppe) as grupper, avg(skalapoeng) as snitt "
         "from elevresultat group by all",
-        settings=settings,
     )
     expected_mean = sum(50 + n % 10 for n in range(12)) / 12
-    assert frame.rows() == [("2024-25", 5, "regning", 12, 0, pytest.approx(expected_mean))]
+    assert rows == [("2024-25", 5, "regning", 12, 0, pytest.approx(expected_mean))]

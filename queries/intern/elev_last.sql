@@ -5,7 +5,8 @@
 --   optional and one query serves both layouts. Pupil ids are replaced through the pseudonym table
 --   from elev_pseudonymer.sql (run first). «feil» names the first invalid column of a row; the
 --   ingest refuses the file, whole, if any row has one.
--- params: $sti $skilletegn $tegnsett $hopp_over $kolonner $kilde_id $tallmonster
+-- params: $sti $skilletegn $tegnsett $hopp_over $kolonner $kilde_id $tallmonster $fnr_hel
+--   $fnr_del $maks_skalapoeng $maks_linje
 insert into lager.elevresultat
 with alle_kolonner as (
     select
@@ -18,13 +19,19 @@ with alle_kolonner as (
     select * from read_csv(
         $sti, delim = $skilletegn, encoding = $tegnsett, header = false, skip = $hopp_over,
         columns = $kolonner, quote = '"', escape = '"',
-        auto_detect = false, null_padding = false
+        auto_detect = false, null_padding = false, max_line_size = $maks_linje
     )
     union all by name
     select * from alle_kolonner
 ), cleaned as (
     select
-        coalesce(trim(elev_id), '') as elev_id,
+        -- a fødselsnummer written with a space or hyphen is the same pupil as without
+        case
+            -- only 12 characters can be 11 digits and a separator: the regex runs on those only
+            when length(trim(elev_id)) = 12 and regexp_full_match(trim(elev_id), $fnr_hel)
+                then regexp_replace(trim(elev_id), '[^0-9]', '', 'g')
+            else coalesce(trim(elev_id), '')
+        end as elev_id,
         coalesce(trim(aargang), '') as aargang,
         -- «2025-26» or «2025-2026»
         case
@@ -41,13 +48,60 @@ with alle_kolonner as (
         nullif(nullif(trim(skalapoeng), ''), '.') as skalapoeng,
         nullif(nullif(trim(mestringsnivaa), ''), '.') as mestringsnivaa
     from raw
+), checked as (
+    select
+        *,
+        -- decimal comma to point; spaces (also U+00A0, U+202F) as thousands separators dropped
+        try_cast(translate(skalapoeng, ',' || chr(160) || chr(8239) || ' ', '.') as double)
+            as poeng,
+        case
+            -- a fødselsnummer where no pupil id belongs: refused, and never written (below);
+            -- it needs 11 characters, so shorter values (nearly all) skip the regex
+            when length(orgnr) >= 11 and regexp_matches(orgnr, $fnr_del) then 'fnr:orgnr'
+            when length(gruppe) >= 11 and regexp_matches(gruppe, $fnr_del) then 'fnr:gruppe'
+            when length(avgiverskole) >= 11 and regexp_matches(avgiverskole, $fnr_del)
+                then 'fnr:avgiverskole'
+            when length(kommunenr) >= 11 and regexp_matches(kommunenr, $fnr_del)
+                then 'fnr:kommunenr'
+            when elev_id = '' or length(elev_id) > 64 then 'elev_id'
+            when aargang <> '' and not regexp_full_match(aargang, '20\d\d(0[1-9]|1[0-2])')
+                then 'aargang'
+            when aargang = '' and (
+                not regexp_full_match(skoleaar, '\d{4}-\d{2}')
+                or (try_cast(substr(skoleaar, 1, 4) as integer) + 1) % 100
+                    != try_cast(substr(skoleaar, 6, 2) as integer)
+            ) then 'skoleaar'
+            when not regexp_full_match(orgnr, '[0-9]{9}') then 'orgnr'
+            when kommunenr is not null and not regexp_full_match(kommunenr, '[0-9]{4}')
+                then 'kommunenr'
+            when avgiverskole is not null and not regexp_full_match(avgiverskole, '[0-9]{9}')
+                then 'avgiverskole'
+            when gruppe is not null
+                and (length(gruppe) > 40 or regexp_matches(gruppe, '[\x00-\x1f\x7f]'))
+                then 'gruppe'
+            when not regexp_full_match(provekode, 'NP(ENG|LES|REG)(05|08|09)') then 'prove'
+            when not regexp_full_match(deltatt, '[A-Z0-9]{1,3}') then 'deltatt'
+            when skalapoeng is not null and (
+                not regexp_full_match(skalapoeng, $tallmonster)
+                or starts_with(skalapoeng, '-')
+                or poeng not between 0 and $maks_skalapoeng
+            ) then 'skalapoeng'
+            when mestringsnivaa is not null and not (
+                mestringsnivaa in ('1', '2', '3')
+                or (mestringsnivaa in ('4', '5') and not ends_with(provekode, '05'))
+            ) then 'mestringsnivaa'
+        end as feil
+    from cleaned
 )
+-- A row with an error keeps none of its values: the file is refused and rolled back, and a
+-- refused value (it may be a fødselsnummer) never reaches the database file, not even there.
 select
     p.elev,
-    orgnr as enhet_id,
-    kommunenr,
-    gruppe,
+    case when feil is null then orgnr else '' end as enhet_id,
+    case when feil is null then kommunenr end as kommunenr,
+    case when feil is null then gruppe end as gruppe,
     case
+        when feil is not null then null
         when aargang = '' then skoleaar
         -- NUDB's AARGANG is the test's year and month: autumn tests open the school year.
         when try_cast(substr(aargang, 5, 2) as integer) >= 8
@@ -56,32 +110,17 @@ select
         else cast(try_cast(substr(aargang, 1, 4) as integer) - 1 as varchar) || '-'
             || substr(aargang, 3, 2)
     end as skoleaar,
-    try_cast(substr(provekode, 6, 2) as smallint) as trinn,
-    case substr(provekode, 1, 5)
-        when 'NPENG' then 'engelsk' when 'NPLES' then 'lesing' when 'NPREG' then 'regning'
+    case when feil is null then try_cast(substr(provekode, 6, 2) as smallint) end as trinn,
+    case when feil is null then
+        case substr(provekode, 1, 5)
+            when 'NPENG' then 'engelsk' when 'NPLES' then 'lesing' when 'NPREG' then 'regning'
+        end
     end as prove,
-    avgiverskole,
-    deltatt as deltatt_status,
-    -- decimal comma to point; spaces (also U+00A0, U+202F) as thousands separators dropped
-    try_cast(translate(skalapoeng, ',' || chr(160) || chr(8239) || ' ', '.') as double) as skalapoeng,
-    try_cast(mestringsnivaa as smallint) as mestringsnivaa,
+    case when feil is null then avgiverskole end as avgiverskole,
+    case when feil is null then deltatt end as deltatt_status,
+    case when feil is null then poeng end as skalapoeng,
+    case when feil is null then try_cast(mestringsnivaa as smallint) end as mestringsnivaa,
     $kilde_id as kilde_id,
-    case
-        when elev_id = '' then 'elev_id'
-        when aargang <> '' and not regexp_full_match(aargang, '20\d\d(0[1-9]|1[0-2])')
-            then 'aargang'
-        when aargang = '' and (
-            not regexp_full_match(skoleaar, '\d{4}-\d{2}')
-            or (try_cast(substr(skoleaar, 1, 4) as integer) + 1) % 100
-                != try_cast(substr(skoleaar, 6, 2) as integer)
-        ) then 'skoleaar'
-        when orgnr = '' then 'orgnr'
-        when not regexp_full_match(provekode, 'NP(ENG|LES|REG)(05|08|09)') then 'prove'
-        when deltatt = '' then 'deltatt'
-        when skalapoeng is not null and not regexp_full_match(skalapoeng, $tallmonster)
-            then 'skalapoeng'
-        when mestringsnivaa is not null and not regexp_full_match(mestringsnivaa, '[1-5]')
-            then 'mestringsnivaa'
-    end as feil
-from cleaned
+    feil
+from checked
 join pseudonymer as p using (elev_id);

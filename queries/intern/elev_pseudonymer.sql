@@ -5,16 +5,22 @@
 --   low (a CTE used twice would hold the whole file in memory). $indre/$ytre are the key's
 --   padded halves: HMAC(k, m) = H((k ^ opad) || H((k ^ ipad) || m)). The temp table (raw ids)
 --   lives in memory for this transaction only and never reaches the database file.
--- params: $sti $skilletegn $tegnsett $hopp_over $kolonner $indre $ytre
+-- params: $sti $skilletegn $tegnsett $hopp_over $kolonner $indre $ytre $fnr_hel $maks_linje
 create or replace temp table pseudonymer as
 select
     elev_id,
     left(sha256($ytre || unhex(sha256($indre || encode(elev_id)))), 20) as elev
 from (
-    select distinct coalesce(trim(elev_id), '') as elev_id
+    -- the same normalisation as elev_last.sql: 010113 85776 and 01011385776 are one pupil
+    select distinct
+        case
+            when length(trim(elev_id)) = 12 and regexp_full_match(trim(elev_id), $fnr_hel)
+                then regexp_replace(trim(elev_id), '[^0-9]', '', 'g')
+            else coalesce(trim(elev_id), '')
+        end as elev_id
     from read_csv(
         $sti, delim = $skilletegn, encoding = $tegnsett, header = false, skip = $hopp_over,
         columns = $kolonner, quote = '"', escape = '"', auto_detect = false,
-        null_padding = false
+        null_padding = false, max_line_size = $maks_linje
     )
 );

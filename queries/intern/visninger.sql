@@ -16,7 +16,7 @@ select
     eierform,
     max(verdi) filter (where maal = 'skalapoeng' and status = 'ok') as skalapoeng,
     max(verdi) filter (where maal = 'usikkerhet' and status = 'ok') as usikkerhet,
-    cast(max(verdi) filter (where maal = 'antall' and status = 'ok') as integer) as antall,
+    cast(max(verdi) filter (where maal = 'antall' and status = 'ok') as bigint) as antall,
     coalesce(
         max(status) filter (where maal = 'skalapoeng'),
         max(status) filter (where maal = 'antall')
@@ -36,7 +36,7 @@ select
     kjonn,
     eierform,
     max(verdi) filter (where maal = 'poeng' and status = 'ok') as poeng,
-    cast(max(verdi) filter (where maal = 'antall' and status = 'ok') as integer) as antall,
+    cast(max(verdi) filter (where maal = 'antall' and status = 'ok') as bigint) as antall,
     coalesce(
         max(status) filter (where maal = 'poeng'), max(status) filter (where maal = 'antall')
     ) as status,
@@ -59,7 +59,7 @@ select
     m.eierform,
     max(m.verdi) filter (where m.maal = 'verdi' and m.status = 'ok') as verdi,
     max(m.verdi) filter (where m.maal = 'standardavvik' and m.status = 'ok') as standardavvik,
-    cast(max(m.verdi) filter (where m.maal = 'antall' and m.status = 'ok') as integer) as antall,
+    cast(max(m.verdi) filter (where m.maal = 'antall' and m.status = 'ok') as bigint) as antall,
     coalesce(
         max(m.status) filter (where m.maal = 'verdi'), max(m.status) filter (where m.maal = 'antall')
     ) as status,
@@ -100,3 +100,28 @@ select
     eksportert,
     merknader
 from lager.kilde;
+
+-- Pupil results per school, year, trinn and test: no pupil rows, for «tallkit sql» (which
+-- also hides groups under the minimum size) and the coverage queries.
+create or replace view elevresultat_skole as
+select
+    enhet_id,
+    skoleaar,
+    trinn,
+    prove,
+    count(*) as rader,
+    count(skalapoeng) filter (where deltatt_status = 'D') as antall,
+    avg(skalapoeng) filter (where deltatt_status = 'D') as snitt,
+    stddev_samp(skalapoeng) filter (where deltatt_status = 'D') as sd
+from lager.elevresultat
+group by all;
+
+-- Measures kept but not recognised (README: «tallkit status --del hull»).
+create or replace view ukjente_maal as
+select domene, maal, count(*) as celler
+from lager.maal
+where maal not in (
+    'skalapoeng', 'usikkerhet', 'antall', 'poeng', 'verdi', 'standardavvik',
+    'antall_invitert', 'andel_besvart', 'skalapoeng_avgiverskole', 'gjennomsnittspoeng_1_3'
+) and maal not like 'andel_svaralternativ_%' and maal not like 'antall_svaralternativ_%'
+group by domene, maal;

@@ -23,7 +23,7 @@ from tallkit.errors import OutputError, UsageError
 from tallkit.ingestion import IngestReport, ProgressCallback
 from tallkit.ingestion import ingest as _ingest
 from tallkit.resources import find_query
-from tallkit.store import open_store
+from tallkit.store import Store, open_store, open_surface
 
 STATUS_PARTS = ("kilder", "dekning", "hull")
 
@@ -67,7 +67,8 @@ def named_query(
     settings: Settings | None = None,
     db: Path | str | None = None,
 ) -> pl.DataFrame:
-    """Run ``queries/<name>.sql`` read-only with ``$named`` parameters.
+    """Run ``queries/<name>.sql`` like :func:`sql`: on the public views only, small groups
+    hidden, no pupil rows. ``name`` is a query in the query folders, never a path.
 
     >>> tallkit.named_query("np_skole", {"skole": "996566048"}, db="fjordvik.duckdb")  # doctest: +SKIP
     """
@@ -83,7 +84,9 @@ def sql(
     settings: Settings | None = None,
     db: Path | str | None = None,
 ) -> pl.DataFrame:
-    """Run one read-only SQL query against the public views.
+    """Run one SELECT on the public views, contained: a separate in-memory copy of the views
+    (groups under the minimum size hidden, pupils only per school), with no file system, no
+    network, no extensions, no settings and no internal schema. See the README («Personvern»).
 
     >>> tallkit.sql("select navn from enhet where enhet_id = $id", {"id": "9901"},
     ...             db="fjordvik.duckdb")                                  # doctest: +SKIP
@@ -92,6 +95,12 @@ def sql(
 
 
 def _read(settings: Settings, query: str, params: dict[str, Any]) -> pl.DataFrame:
+    used = _used_params(query, params)
+    with open_surface(settings.db_path, settings.min_group, query) as surface:
+        return surface.query(query, used)
+
+
+def _used_params(query: str, params: Mapping[str, Any]) -> dict[str, Any]:
     wanted = set(re.findall(r"\$([A-Za-z_]\w*)", _strip_comments(query)))
     missing = sorted(wanted - params.keys())
     if missing:
@@ -100,9 +109,28 @@ def _read(settings: Settings, query: str, params: dict[str, Any]) -> pl.DataFram
             + ", ".join(f"«{m}»" for m in missing)
             + " (bruk --param navn=verdi)."
         )
-    used = {k: v for k, v in params.items() if k in wanted}
+    return {k: v for k, v in params.items() if k in wanted}
+
+
+def _store_query(
+    store: Store, name: str, settings: Settings, params: Mapping[str, Any] | None = None
+) -> pl.DataFrame:
+    """A named query inside a library call (status, skoler, speil) on an open store."""
+    text = find_query(name, settings.queries_dir).read_text(encoding="utf-8")
+    return store.query(text, _used_params(text, params or {}))
+
+
+def _internal_sql(query: str, settings: Settings) -> pl.DataFrame:
+    """tallkit's own fixed queries, on the file read-only (user SQL goes through :func:`sql`)."""
     with open_store(settings.db_path, read_only=True) as store:
-        return store.query(query, used)
+        return store.query(query)
+
+
+def _internal_named(
+    name: str, settings: Settings, params: Mapping[str, Any] | None = None
+) -> pl.DataFrame:
+    with open_store(settings.db_path, read_only=True) as store:
+        return _store_query(store, name, settings, params)
 
 
 def _strip_comments(query: str) -> str:
@@ -178,7 +206,8 @@ def status(
     if unknown:
         raise UsageError(f"ukjent del «{unknown[0]}». Gyldige: {', '.join(STATUS_PARTS)}.")
     resolved = _settings(settings, db)
-    return {p: named_query(p, settings=resolved) for p in parts}
+    with open_store(resolved.db_path, read_only=True) as store:
+        return {p: _store_query(store, p, resolved) for p in parts}
 
 
 def skoler(
@@ -191,7 +220,7 @@ def skoler(
     """
     if kommune is not None:
         _, kommune = check_filters(None, kommune, settings=_settings(settings, db))
-    return named_query("skoler", {"kommune": kommune}, settings=settings, db=db)
+    return _internal_named("skoler", _settings(settings, db), {"kommune": kommune})
 
 
 def resolve_school(
@@ -203,8 +232,11 @@ def resolve_school(
     >>> tallkit.resolve_school("Solåsen", db="fjordvik.duckdb")            # doctest: +SKIP
     '996566048'
     """
+    return _match_school(skoler(settings=settings, db=db), text)
+
+
+def _match_school(schools: pl.DataFrame, text: str) -> str:
     wanted = text.strip()
-    schools = skoler(settings=settings, db=db)
     if wanted in schools["orgnr"].to_list():
         return wanted
     names = schools["navn"].str.to_lowercase()
@@ -288,12 +320,12 @@ def check_filters(
         long = re.fullmatch(r"(\d{4})[-/](\d{4})", aar)
         if long and int(long.group(2)) == int(long.group(1)) + 1:
             aar = f"{long.group(1)}-{long.group(2)[2:]}"
-        years = sql(_YEARS_SQL, settings=resolved)["skoleaar"].to_list()
+        years = _internal_sql(_YEARS_SQL, resolved)["skoleaar"].to_list()
         if aar not in years:
             shown = ", ".join(years) if years else "ingen (les inn eksporter først)"
             raise UsageError(f"ukjent skoleår «{aar}» (--aar). Databasen har: {shown}.")
     if kommune is not None:
-        kommuner = sql(_KOMMUNER_SQL, settings=resolved).to_dicts()
+        kommuner = _internal_sql(_KOMMUNER_SQL, resolved).to_dicts()
         wanted = kommune.strip()
         by_name = [k for k in kommuner if str(k["navn"]).lower() == wanted.lower()]
         if wanted in {k["kommunenr"] for k in kommuner}:
@@ -503,15 +535,15 @@ def speil(
 
     resolved = _settings(settings, db)
     aar, kommune = check_filters(aar, kommune, settings=resolved)
-    chosen = [resolve_school(s, settings=resolved) for s in skoler]
-    if not chosen and not alle:
+    school_names = list(skoler)
+    if not school_names and not alle:
         raise UsageError("angi --skole NAVN (kan gjentas) eller --alle.")
     wanted_formats = tuple(dict.fromkeys(formats))
     unknown = [f for f in wanted_formats if f not in render.FORMATS]
     if unknown:
         raise UsageError(f"ukjent format «{unknown[0]}». Gyldige: {', '.join(render.FORMATS)}.")
     folder = Path(vurdering) if vurdering is not None else None
-    if folder is not None and not folder.is_dir() and (alle or len(chosen) != 1):
+    if folder is not None and not folder.is_dir() and (alle or len(school_names) != 1):
         raise UsageError(
             "--vurdering FIL gjelder én skole. For flere skoler: gi en mappe med én fil per "
             "skole (lag dem med --vurderingsmal)."
@@ -519,7 +551,10 @@ def speil(
     template_dir = Path(maler) if maler is not None else resolved.templates_dir
     words = report_words.load(template_dir)
     with open_store(resolved.db_path, read_only=True) as store:
-        # one connection, one consistent state for the whole run
+        # one connection, one consistent state for the whole run (no ingest can commit while
+        # a reader holds the file), school names resolved in it too
+        every_school = _store_query(store, "skoler", resolved, {"kommune": None})
+        chosen = [_match_school(every_school, name) for name in school_names]
         schools = store.query(_query("skoler", resolved), {"kommune": kommune})
         if kommune is not None and schools.is_empty():
             known = store.query(
@@ -897,20 +932,28 @@ def _speil_inputs(
         # the kommune's own line in the school's trend charts
         kommune_line = progression.trend(store, replace(shared, skole=own_kommune), minimum)
         trend = pl.concat([trend, kommune_line])
+    tests = fag_analysis.by_test(store, base, minimum)
     return Inputs(
         schools=schools,
         sources=store.query(_query("kilder_per_enhet", resolved), {}),
-        tests=fag_analysis.by_test(store, base, minimum),
-        pooled=fag_analysis.by_test(store, replace(base, pool_years=3), minimum),
+        tests=tests,
+        # pooled years only for the schools Udir suppressed this year (their report's section)
+        pooled=fag_analysis.by_test(store, replace(base, pool_years=3), minimum)
+        if any(school not in set(tests["enhet_id"]) for school in schools["orgnr"].to_list())
+        else tests.head(0),
         trend=trend,
         cohort=progression.cohort(store, base, minimum),
         paired=progression.paired(store, base, minimum),
         value_added=progression.value_added(store, base, minimum),
         profile=fag_analysis.profile(store, base, minimum),
         # every school of the kommune, for the funnel (other schools stay unnamed)
+        # the same whole selection as the tests (one comparison, computed once), so a school's
+        # funnel is the same alone or in a run of every school
         variation=variation.between_schools(
-            store, replace(shared, aar=year, kommune=own_kommune), minimum
-        ),
+            store, replace(shared, aar=year, kommune=kommune), minimum
+        ).filter(pl.col("kommunenr") == own_kommune)
+        if own_kommune is not None
+        else variation.between_schools(store, replace(shared, aar=year, kommune=kommune), minimum),
         # every year, for the indicators' development and each one's newest year
         indicators=fag_analysis.indicators(
             store, replace(shared, kommune=kommune, skole=only), minimum
@@ -935,7 +978,7 @@ def _speil_inputs(
                 find_query("mestring").read_text(encoding="utf-8"),
                 {"aar": None, "kommune": own_kommune},
             ),
-            suppression_plan(store, minimum),
+            suppression_plan(store, minimum, own_kommune),
         ),
     )
 

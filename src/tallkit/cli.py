@@ -425,7 +425,8 @@ def sql(
 ) -> None:
     """Les fra databasen med SQL, eller kjør en ferdig spørring.
 
-    Visninger: enhet, nasjonale_prover, grunnskolepoeng, elevundersokelsen, elevresultat, kilde.
+    Visninger: enhet, nasjonale_prover, grunnskolepoeng, elevundersokelsen, kilde,
+    elevresultat_skole (elevdata per skole), ukjente_maal. Bare én select; ingen filer.
 
     Eksempel: tallkit sql --navn np_skole --skole "Nordby"
     """
@@ -911,7 +912,11 @@ def _table(
 
 
 def _err(text: str) -> None:
-    print(text, file=sys.stderr)
+    # File names and notes come from files: one line each, no terminal control, no fnr.
+    from tallkit.errors import one_line
+
+    indent = text[: len(text) - len(text.lstrip(" "))]
+    print(indent + one_line(text, 1000), file=sys.stderr)
 
 
 def _error_line(message: str) -> None:
@@ -931,6 +936,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = command.main(args=args, prog_name="tallkit", standalone_mode=False)
         code = int(result) if isinstance(result, int) else 0
+        if code == ExitCode.INTERRUPTED:  # typer turns Ctrl-C into a silent exit code
+            _error_line("avbrutt; ingenting fra filen som ble lest, er lagret.")
     except Exit as exc:
         code = exc.exit_code
     except Abort:

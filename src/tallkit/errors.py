@@ -7,8 +7,34 @@ that turns them into ``tallkit: feil: …`` on stderr. This module imports nothi
 
 from __future__ import annotations
 
+import re
 from enum import IntEnum
 from pathlib import Path
+
+MAX_MESSAGE_CHARS = 400  # one readable line, also in a cron log
+MAX_QUOTED_CHARS = 40  # cell content quoted in a message
+# Control characters (C0, DEL, C1: ANSI escapes start with ESC or CSI), line and paragraph
+# separators, bidi overrides: nothing a file can smuggle into the terminal or a second line.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
+# Eleven digits, perhaps split after the birth date: how a fødselsnummer is written
+# (01011385776, 010113 85776, 010113-85776). Masked wherever text is shown to a user.
+FNR_LIKE = re.compile(r"(?<![0-9])[0-9]{6}[ .\-\u00a0]?[0-9]{5}(?![0-9])")
+FNR_MASK = "«fødselsnummer?»"
+
+
+def one_line(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """Text safe to print as one line: control characters out, fødselsnummer masked, capped."""
+    clean = _CONTROL.sub(" ", text)
+    clean = FNR_LIKE.sub(FNR_MASK, clean)
+    clean = clean.strip()
+    if len(clean) > limit:
+        clean = clean[: limit - 1].rstrip() + "…"
+    return clean
+
+
+def quote(value: object, limit: int = MAX_QUOTED_CHARS) -> str:
+    """Cell content for a message: one short line, never a fødselsnummer."""
+    return one_line(str(value), limit)
 
 
 class ExitCode(IntEnum):
@@ -28,6 +54,7 @@ class TallkitError(Exception):
     exit_code: ExitCode = ExitCode.INPUT
 
     def __init__(self, message: str) -> None:
+        message = one_line(message)
         super().__init__(message)
         self.message = message
 
@@ -74,7 +101,7 @@ def _locate(
     if line is not None:
         where.append(f"linje {line}")
     if column is not None:
-        where.append(f"kolonne «{column}»")
+        where.append(f"kolonne «{quote(column, 100)}»")
     text = (", ".join(where) + ": " if where else "") + message
     if hint:
         text += f" {hint}"

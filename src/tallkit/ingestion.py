@@ -7,6 +7,7 @@ is refused whole while the others go in, and the exit code says so.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -15,8 +16,8 @@ from pathlib import Path
 
 from tallkit import formats
 from tallkit.config import Settings
-from tallkit.errors import ExitCode, InputError, UsageError
-from tallkit.formats.elev import first_invalid
+from tallkit.errors import ExitCode, InputError, TallkitError, UsageError, quote
+from tallkit.formats.elev import EXPECTED, FNR_PREFIX, first_invalid
 from tallkit.formats.model import Parsed
 from tallkit.personvern import PseudonymKey, load_or_create_key
 from tallkit.store import InvalidPupilColumnError, Store, open_store
@@ -44,6 +45,7 @@ class FileReport:
     not_participated: int = 0
     notes: list[str] = field(default_factory=list)
     error: str | None = None
+    code: ExitCode = ExitCode.OK  # for a failed file: what kind of failure (input, database, …)
 
 
 @dataclass
@@ -52,7 +54,9 @@ class IngestReport:
 
     @property
     def exit_code(self) -> ExitCode:
-        return ExitCode.INPUT if any(f.status == FAILED for f in self.files) else ExitCode.OK
+        """The most serious failure: a database problem (3) over usage (2) over input (1)."""
+        codes = [f.code for f in self.files if f.status == FAILED]
+        return max(codes, default=ExitCode.OK)
 
 
 # (file, index, number of files, share of this file done 0..1): at the start of each file and,
@@ -119,7 +123,7 @@ def ingest(
     files = collect_files(paths_list)
     stamp = (now or datetime.now()).replace(microsecond=0)
     target = Path(":memory:") if dry_run else settings.db_path
-    known = _known_hashes(settings.db_path) if dry_run else None
+    known, dry_fingerprint = _known_state(settings.db_path) if dry_run else (None, None)
     key_holder: list[PseudonymKey] = []
     reports: list[FileReport] = []
     seen: set[str] = set()
@@ -150,6 +154,7 @@ def ingest(
                     dry_run,
                     explicit,
                     _file_progress(progress, path, index, len(files)),
+                    dry_fingerprint,
                 )
             )
     if reports and all(r.status == SKIPPED for r in reports):
@@ -169,11 +174,13 @@ def _file_progress(
     return lambda share: progress(path, index, total, share)
 
 
-def _known_hashes(db_path: Path) -> set[str]:
+def _known_state(db_path: Path) -> tuple[set[str], str | None]:
+    """For a dry run: the files the real database has read, and its key fingerprint."""
     if not db_path.exists():
-        return set()
+        return set(), None
     with open_store(db_path, read_only=True) as store:
-        return set(store.query("select sha256 from lager.kilde")["sha256"].to_list())
+        hashes = set(store.query("select sha256 from lager.kilde")["sha256"].to_list())
+        return hashes, store.key_fingerprint()
 
 
 def _ingest_one(
@@ -187,10 +194,11 @@ def _ingest_one(
     dry_run: bool,
     explicit: bool,
     progress: Callable[[float], None] | None,
+    dry_fingerprint: str | None = None,
 ) -> FileReport:
     try:
         parsed = formats.read(path, forced_type)
-        key = _key_for(parsed, settings, key_holder)
+        key = _key_for(store, parsed, settings, key_holder, dry_run, dry_fingerprint)
         try:
             result = store.write(
                 parsed,
@@ -207,10 +215,25 @@ def _ingest_one(
             raise exc.at(path) from None
     except formats.UnknownKindError as exc:
         if explicit:
-            return FileReport(path, FAILED, error=exc.message)
+            return FileReport(path, FAILED, error=exc.message, code=exc.exit_code)
         return FileReport(path, SKIPPED, notes=[_NOT_EXPORT])
-    except InputError as exc:
-        return FileReport(path, FAILED, error=exc.message)
+    except TallkitError as exc:
+        message = exc.message if isinstance(exc, InputError) else f"{path}: {exc.message}"
+        return FileReport(path, FAILED, error=message, code=exc.exit_code)
+    except (OSError, MemoryError, RecursionError) as exc:
+        # the file's own verdict; the run goes on with the next file
+        what = "for lite minne" if isinstance(exc, MemoryError) else _os_reason(exc)
+        return FileReport(
+            path, FAILED, error=f"{path}: kan ikke lese filen ({what}).", code=ExitCode.INPUT
+        )
+    except Exception as exc:  # the last line of defence for one file: never end the run
+        return FileReport(
+            path,
+            FAILED,
+            error=f"{path}: uventet feil ({type(exc).__name__}: {quote(exc, 80)}). "
+            "Kjør igjen med --debug og meld gjerne fra.",
+            code=ExitCode.INPUT,
+        )
     return FileReport(
         path,
         CHECKED if dry_run else INGESTED,
@@ -224,23 +247,50 @@ def _ingest_one(
     )
 
 
-def _key_for(parsed: Parsed, settings: Settings, holder: list[PseudonymKey]) -> PseudonymKey | None:
+def _os_reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return "disken er full"
+    return str(getattr(exc, "strerror", None) or type(exc).__name__)
+
+
+def _key_for(
+    store: Store,
+    parsed: Parsed,
+    settings: Settings,
+    holder: list[PseudonymKey],
+    dry_run: bool,
+    dry_fingerprint: str | None,
+) -> PseudonymKey | None:
     if parsed.pupils is None:
         return None
     if not holder:
-        holder.append(load_or_create_key(settings.key_file))
+        # A database that already holds pupils needs *its* key back, never a new one.
+        fingerprint = dry_fingerprint if dry_run else store.key_fingerprint()
+        holder.append(
+            load_or_create_key(settings.key_file, create=fingerprint is None, expected=fingerprint)
+        )
     return holder[0]
 
 
 def _pupil_error(parsed: Parsed, bad: InvalidPupilColumnError) -> InputError:
+    """Name line and column, never the value: in a pupil file it may be a pupil id or a
+    fødselsnummer (a file with swapped columns), and messages end up in cron logs."""
     assert parsed.pupils is not None
+    column_rule = bad.column.removeprefix(FNR_PREFIX)
     line, column, value = first_invalid(parsed.pupils, bad.column)
-    shown = "" if bad.column == "elev_id" else f" «{value}»"
-    what = "mangler" if value == "" else "er ugyldig"
+    if bad.column.startswith(FNR_PREFIX):
+        what = (
+            "inneholder et fødselsnummer (11 siffer), men kolonnen er ikke elev-id-en; "
+            "tallkit lagrer aldri fødselsnummer i klartekst"
+        )
+        hint = "Fjern fødselsnummeret fra kolonnen; ingenting fra filen er lagret."
+    else:
+        what = "mangler" if value == "" else f"er ugyldig (ventet {EXPECTED[column_rule]})"
+        hint = "Rett filen og les den inn på nytt; ingenting fra den er lagret."
     return InputError(
-        f"verdien{shown} {what} ({bad.count} rader har feil i denne kolonnen).",
+        f"verdien {what} ({bad.count} rader har feil i denne kolonnen).",
         file=parsed.pupils.path,
         line=line,
         column=column,
-        hint="Rett filen og les den inn på nytt; ingenting fra den er lagret.",
+        hint=hint,
     )

@@ -8,6 +8,7 @@ meant for other tools, so it is deterministic and free of decoration.
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 from typing import BinaryIO, Final
 
@@ -134,14 +135,51 @@ def write_bytes(data: bytes, fmt: str, destination: Path | None, stdout: BinaryI
         raise OutputError(f"{destination}: kan ikke skrive filen ({exc.strerror}).") from None
 
 
+_MD_ACTIVE = re.compile(r"([`*_\[\]!#~|])")
+_MD_LINE_START = re.compile(r"^(\s*)([-+]|\d{1,9}(?=[.)]))(?=[\s.)]|$)")
+
+
 def md_cell(value: object) -> str:
-    """Markdown text from a file: ``|`` escaped, newlines flattened, null as empty, and ``<``,
-    ``>`` and ``&`` as entities (Markdown viewers render raw HTML)."""
+    """Markdown text from a file or a user, inert: newlines flattened, null as empty, ``<``,
+    ``>`` and ``&`` as entities (Markdown viewers render raw HTML), and every character that
+    starts a link, an image, emphasis, code, a heading or a list escaped."""
     if value is None:
         return ""
     text = f"{value:.10g}" if isinstance(value, float) else str(value)
+    text = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", text).replace("\r", " ").replace("\n", " ")
+    return md_inline(text, line_start=False)  # inside a table cell nothing starts a list
+
+
+def md_inline(text: str, *, line_start: bool = True) -> str:
+    """One line of text made inert in Markdown (see :func:`md_cell`); ``line_start``: the
+    text may begin a line, where «1. », «- » or «+ » would start a list."""
+    text = text.replace("\\", "\\\\")
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    text = _MD_ACTIVE.sub(r"\\\1", text)
+    match = _MD_LINE_START.match(text) if line_start else None
+    if match and re.match(r"[.)]?(\s|$)", text[match.end() :]):
+        # «1. », «- » or «+ » first would start a list
+        end = match.end()
+        if match.group(2) in "-+":
+            text = match.group(1) + "\\" + text[len(match.group(1)) :]
+        else:
+            text = text[:end] + "\\" + text[end:]
+    return text
+
+
+def md_paragraphs(text: str) -> str:
+    """A school's own text in Markdown: paragraphs and lists (``-``, ``*``, ``1.``) kept,
+    everything else inert (no raw HTML, links, images, headings or code)."""
+    lines = []
+    for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", raw).rstrip()
+        item = re.match(r"^\s{0,3}(?:([-*+])|(\d{1,3})[.)])\s+(.*)$", line)
+        if item:
+            marker = "-" if item.group(1) else f"{item.group(2)}."
+            lines.append(f"{marker} {md_inline(item.group(3))}")
+        else:
+            lines.append(md_inline(line.strip()))
+    return "\n".join(lines).strip("\n")
 
 
 def markdown_table(frame: pl.DataFrame) -> str:

@@ -79,21 +79,41 @@ def paragraphs(text: str) -> list[tuple[str, list[str]]]:
     return blocks
 
 
+# A name is at most 255 bytes on every common file system; the longest suffix added to a stem
+# is a chart's (about 25 bytes). 120 bytes also leaves Windows' 260-character paths room for
+# the folder.
+MAX_STEM_BYTES = 120
+
+
 def file_stem(document: Document) -> str:
-    """Sorts by year, kommune and name; æøå kept; nothing Windows refuses in a file name."""
+    """Sorts by year, kommune and name; æøå kept; nothing Windows refuses in a file name; a
+    long name shortened, the orgnr (or kommunenr) always kept so two reports never collide."""
     school = document.header.get("skole")
     if school is not None:
-        raw = f"{document.skoleaar}_{school['kommune']}_{school['navn']}_{school['orgnr']}"
-    else:
-        kommune = document.header["kommune"]
-        raw = f"{document.skoleaar}_{kommune['navn']}_{kommune['kommunenr']}_kommunerapport"
-    return safe_name(raw)
+        head = f"{document.skoleaar}_{str(school['kommune'])[:40]}_"
+        return _bounded(head, str(school["navn"]), f"_{school['orgnr']}")
+    kommune = document.header["kommune"]
+    return _bounded(
+        f"{document.skoleaar}_", str(kommune["navn"]), f"_{kommune['kommunenr']}_kommunerapport"
+    )
+
+
+def _bounded(head: str, name: str, tail: str) -> str:
+    head, name, tail = _safe(head), _safe(name), _safe(tail)
+    budget = max(MAX_STEM_BYTES - len(head.encode()) - len(tail.encode()), 0)
+    cut = name.encode()[:budget].decode("utf-8", errors="ignore")  # never half a character
+    return (head + cut).strip("._") + tail
+
+
+def _safe(text: str) -> str:
+    # letters (æøå too), digits, «-», «_» and «.» only: nothing a shell, a URL, a Markdown
+    # link or Windows reads as syntax («#» would cut a link, «)» end it)
+    return re.sub(r"[^\w.-]+", "_", _UNSAFE.sub("_", text))
 
 
 def safe_name(raw: str) -> str:
     """A file-name stem: æøå kept, nothing Windows refuses, spaces as underscores."""
-    name = _UNSAFE.sub("_", raw)
-    return re.sub(r"\s+", "_", name).strip("._")
+    return _safe(raw).strip("._")
 
 
 def write(
@@ -213,7 +233,7 @@ def write_index(
                 hoppet_over=skipped,
             )
             written.append(
-                _write(folder / f"{_UNSAFE.sub('_', f'{year}_{name}')}_indeks.{fmt}", text)
+                _write(folder / f"{safe_name(f'{year}_{name}'[:60])}_indeks.{fmt}", text)
             )
     except jinja2.TemplateError as exc:
         raise OutputError(f"malfeil: {exc}. Sjekk malene (--maler).") from None

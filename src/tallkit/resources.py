@@ -7,10 +7,11 @@ hatchling). A kommune may point tallkit at its own folder, which then wins file 
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 
-from tallkit.errors import UsageError
+from tallkit.errors import UsageError, quote
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -31,13 +32,15 @@ def resource_dir(name: str) -> Path:
 
 
 def find_query(name: str, override: Path | None = None) -> Path:
-    """Path of ``queries/<name>.sql``, the kommune's own folder first."""
-    filename = name if name.endswith(".sql") else f"{name}.sql"
-    for folder in (override, resource_dir("queries")):
-        if folder is not None and (folder / filename).is_file():
-            return folder / filename
+    """Path of ``queries/<name>.sql``, the kommune's own folder first. A name is a name, not a
+    path: nothing outside the query folders (or in ``intern/``) can be run by name."""
+    stem = name.removesuffix(".sql")
+    if re.fullmatch(r"[A-Za-z0-9_æøåÆØÅ-]{1,80}", stem):
+        for folder in (override, resource_dir("queries")):
+            if folder is not None and (folder / f"{stem}.sql").is_file():
+                return folder / f"{stem}.sql"
     known = ", ".join(sorted(p.stem for p in list_queries(override)))
-    raise UsageError(f"ukjent spørring «{name}». Kjente spørringer: {known}.")
+    raise UsageError(f"ukjent spørring «{quote(name)}». Kjente spørringer: {known}.")
 
 
 def list_queries(override: Path | None = None) -> list[Path]:

@@ -20,10 +20,10 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from tallkit.errors import DatabaseError, InputError, UsageError
+from tallkit.errors import DatabaseError, InputError, TallkitError, UsageError, one_line
 from tallkit.formats.cells import NUMBER_PATTERN
 from tallkit.formats.model import Parsed, PupilLoad
-from tallkit.personvern import PseudonymKey
+from tallkit.personvern import FNR_INSIDE_SQL, FNR_WHOLE_SQL, PseudonymKey, mask_fnr
 from tallkit.resources import read_internal_query
 
 SCHEMA_VERSION = "1"
@@ -33,6 +33,12 @@ SCHEMA_VERSION = "1"
 # «Databasen».
 STORAGE_VERSION = "v1.0.0"
 _KEY_FINGERPRINT = "nokkel_fingeravtrykk"
+# Set when pseudonyms follow standard HMAC (RFC 2104). Before it, keys over 64 bytes were not
+# hashed first; for every shorter key (tallkit makes 32-byte keys) both give the same pseudonyms.
+_HMAC_MARK = "hmac"
+_HMAC_STANDARD = "rfc2104"
+MAX_PUPIL_LINE_BYTES = 64 * 1024  # a pupil row is ~100 bytes; more is no pupil file
+MAX_PUPIL_SCALE_SCORE = 150  # NP's scale: mean 50, SD 10
 _CRASH_HOOK = "TALLKIT_TEST_KRASJ"  # fault injection for the crash-consistency test only
 PUBLIC_VIEWS = (
     "enhet",
@@ -54,20 +60,39 @@ class WriteResult:
 
 
 def _translate(exc: duckdb.Error, db_path: Path) -> DatabaseError:
+    if isinstance(exc, duckdb.InterruptException):
+        raise KeyboardInterrupt from None  # Ctrl-C inside a query: exit 130, old state
     text = str(exc)
-    if "lock" in text.lower():
+    lowered = text.lower()
+    # Order matters: a corrupt *block* must not read as a lock («block» contains «lock»).
+    if "no space left" in lowered or "disk is full" in lowered or "disk full" in lowered:
         return DatabaseError(
-            f"{db_path}: databasen er i bruk av en annen prosess (låst). Vent til den er ferdig, "
-            "eller lukk programmet som har den åpen."
+            f"{db_path}: disken er full; ingenting fra denne filen ble lagret. "
+            "Frigjør plass og prøv igjen."
         )
-    if "not a valid duckdb database" in text.lower():
+    if "not a valid duckdb database" in lowered:
         return DatabaseError(
             f"{db_path}: filen er ikke en gyldig tallkit-database (ødelagt eller feil fil). "
             "Angi riktig fil med --db, eller flytt den bort og les inn på nytt."
         )
+    if any(w in lowered for w in ("corrupt", "checksum", "invalidated", "serialization error")):
+        return DatabaseError(
+            f"{db_path}: databasefilen er ødelagt. Legg tilbake en sikkerhetskopi, eller flytt "
+            "den bort og les inn eksportene på nytt."
+        )
+    if "could not set lock" in lowered or "conflicting lock" in lowered:
+        return DatabaseError(
+            f"{db_path}: databasen er i bruk av en annen prosess (låst). Vent til den er ferdig, "
+            "eller lukk programmet som har den åpen."
+        )
     error = DatabaseError(f"{db_path}: {explain(exc)}")
     error.detail = text.strip() or type(exc).__name__  # type: ignore[attr-defined]
     return error
+
+
+def quote_long(text: str) -> str:
+    """DuckDB's own words, kept short: they may quote values from files."""
+    return one_line(text, 160)
 
 
 _DUCKDB_SAYS = (
@@ -145,6 +170,11 @@ class Store:
         rows = self._run_internal(name, params)
         return rows[0] if rows else None
 
+    def key_fingerprint(self) -> str | None:
+        """The fingerprint of the pseudonym key the stored pupils were made with, if any."""
+        rows = self._run("select verdi from lager.meta where nokkel = $k", {"k": _KEY_FINGERPRINT})
+        return str(rows[0][0]) if rows else None
+
     def known_hash(self, sha256: str) -> int | None:
         rows = self._run("select kilde_id from lager.kilde where sha256 = $sha", {"sha": sha256})
         return int(rows[0][0]) if rows else None
@@ -181,8 +211,9 @@ class Store:
                 {
                     "kilde_id": kilde_id,
                     "sha256": sha256,
-                    "filnavn": path.name,
-                    "sti": str(path),
+                    # provenance, not a leak: a fødselsnummer in a file name is masked
+                    "filnavn": mask_fnr(path.name),
+                    "sti": mask_fnr(str(path)),
                     "type": parsed.kind,
                     "beskrivelse": parsed.description,
                     "rader": result.rows,
@@ -199,6 +230,25 @@ class Store:
                 con.commit()
             else:
                 con.rollback()
+        except RuntimeError as exc:
+            with contextlib.suppress(duckdb.Error):
+                con.rollback()
+            if "interrupted" in str(exc).lower():
+                # DuckDB's answer to Ctrl-C (SIGINT) mid-query: exit 130, the old state
+                raise KeyboardInterrupt from None
+            raise
+        except duckdb.ConstraintException as exc:
+            with contextlib.suppress(duckdb.Error):
+                con.rollback()
+            # a value the file should never have had (a key left empty): the file's error
+            raise InputError(
+                f"filen har en verdi databasen ikke kan ta imot ({_first_line(exc)}).",
+                hint="Last ned eksporten på nytt; ingenting fra filen er lagret.",
+            ) from None
+        except duckdb.Error as exc:
+            with contextlib.suppress(duckdb.Error):
+                con.rollback()
+            raise _translate(exc, self.path) from None
         except BaseException:
             with contextlib.suppress(duckdb.Error):
                 con.rollback()
@@ -253,6 +303,8 @@ class Store:
             "hopp_over": load.header_lines,
             # every column read as text, in file order: validation and casts happen in SQL
             "kolonner": dict.fromkeys(load.column_names, "VARCHAR"),
+            "fnr_hel": FNR_WHOLE_SQL,
+            "maks_linje": MAX_PUPIL_LINE_BYTES,
         }
         try:
             with self._reporting(progress, 0.0, 0.3):
@@ -263,10 +315,16 @@ class Store:
             with self._reporting(progress, 0.3, 0.95):
                 self._run_internal(
                     "elev_last",
-                    {**reader, "kilde_id": kilde_id, "tallmonster": NUMBER_PATTERN},
+                    {
+                        **reader,
+                        "kilde_id": kilde_id,
+                        "tallmonster": NUMBER_PATTERN,
+                        "fnr_del": FNR_INSIDE_SQL,
+                        "maks_skalapoeng": MAX_PUPIL_SCALE_SCORE,
+                    },
                 )
         except duckdb.Error as exc:
-            raise _csv_error(exc, load) from None
+            raise _csv_error(exc, load, self.path) from None
         finally:
             with contextlib.suppress(duckdb.Error):
                 self._run("reset disabled_optimizers")
@@ -301,6 +359,11 @@ class Store:
         if progress is None:
             yield
             return
+        if not hasattr(self.con, "query_progress"):
+            # DuckDB before 1.3 has no query_progress(): report the step's end only
+            yield
+            progress(end)
+            return
         done = threading.Event()
 
         def poll() -> None:
@@ -320,17 +383,30 @@ class Store:
             progress(end)
 
     def _check_key(self, key: PseudonymKey) -> None:
-        rows = self._run("select verdi from lager.meta where nokkel = $k", {"k": _KEY_FINGERPRINT})
-        if not rows:
+        stored = self.key_fingerprint()
+        marked = self._run("select 1 from lager.meta where nokkel = $k", {"k": _HMAC_MARK})
+        if stored is None:
             self._run(
                 "insert into lager.meta values ($k, $v)",
                 {"k": _KEY_FINGERPRINT, "v": key.fingerprint},
             )
-        elif rows[0][0] != key.fingerprint:
+        elif stored != key.fingerprint:
             raise UsageError(
                 f"{self.path}: databasen ble laget med en annen pseudonymnøkkel enn denne. "
                 "Bruk samme nøkkelfil (TALLKIT_NOKKELFIL) som før, ellers kan ikke elever "
                 "følges over år."
+            )
+        elif not marked and key.long:
+            # Same key, but the stored pseudonyms came from the old, non-standard computation:
+            # new files would get other pseudonyms and silently break every pupil's history.
+            raise UsageError(
+                f"{self.path}: elevdataene ble pseudonymisert av en eldre tallkit som regnet "
+                "HMAC annerledes for nøkler over 64 byte. Les elevfilene inn på nytt i en ny "
+                "database (--db), så får alle elever standard HMAC-pseudonymer."
+            )
+        if not marked:
+            self._run(
+                "insert into lager.meta values ($k, $v)", {"k": _HMAC_MARK, "v": _HMAC_STANDARD}
             )
 
 
@@ -346,8 +422,10 @@ class InvalidPupilColumnError(Exception):
 _CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
 
 
-def _csv_error(exc: duckdb.Error, load: PupilLoad) -> InputError:
+def _csv_error(exc: duckdb.Error, load: PupilLoad, db_path: Path) -> TallkitError:
     """DuckDB's CSV errors are long; keep the line and say it in Norwegian."""
+    if not isinstance(exc, duckdb.InvalidInputException | duckdb.ConversionException):
+        return _translate(exc, db_path)  # interrupted, disk full, corrupt: not the file's fault
     text = str(exc)
     match = _CSV_LINE.search(text)
     line = int(match.group(1)) if match else None  # DuckDB counts lines from the file's start
@@ -366,8 +444,14 @@ def _csv_error(exc: duckdb.Error, load: PupilLoad) -> InputError:
             line=line,
             hint="Filen kan være avkortet; eksporter den på nytt.",
         )
-    first = text.strip().splitlines()[0]
-    return InputError(f"kan ikke lese filen som CSV: {first}", line=line)
+    if "maximum line size" in lowered or "line size" in lowered:
+        return InputError(
+            f"en linje er lengre enn {MAX_PUPIL_LINE_BYTES // 1024} KiB.",
+            line=line,
+            hint="Sjekk at filen er en eksport av elevresultater.",
+        )
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    return InputError(f"kan ikke lese filen som CSV: {quote_long(first)}", line=line)
 
 
 @contextlib.contextmanager
@@ -379,23 +463,136 @@ def open_store(path: Path, *, read_only: bool = False, create: bool = False) -> 
                 f"{path}: databasen finnes ikke. Kjør «tallkit ingest MAPPE» først, eller angi --db."
             )
         path.parent.mkdir(parents=True, exist_ok=True)
-    old_umask = os.umask(0o077)  # database and WAL readable by the owner only
+    # Database, WAL and DuckDB's side files (the WAL is made at the first write, the temp
+    # folder when a query spills) readable by the owner only: keep the umask while open.
+    old_umask = os.umask(0o077)
     try:
-        con = duckdb.connect(str(path), read_only=read_only, config=_connect_config(read_only))
-    except duckdb.Error as exc:
-        raise _translate(exc, path) from None
+        try:
+            con = duckdb.connect(str(path), read_only=read_only, config=_connect_config(read_only))
+        except duckdb.Error as exc:
+            raise _translate(exc, path) from None
+        store = Store(con, path, read_only)
+        try:
+            # DuckDB would draw its own bar on the terminal; tallkit reports progress itself.
+            store._run("set enable_progress_bar = true")
+            store._run("set enable_progress_bar_print = false")
+            if not read_only:
+                _ensure_schema(store)
+            elif not _has_schema(store):
+                raise DatabaseError(f"{path}: filen er ingen tallkit-database (mangler tabellene).")
+            yield store
+        except duckdb.Error as exc:
+            raise _translate(exc, path) from None
+        finally:
+            con.close()
     finally:
         os.umask(old_umask)
-    store = Store(con, path, read_only)
+
+
+SURFACE_TABLES = (
+    "enhet",
+    "nasjonale_prover",
+    "grunnskolepoeng",
+    "elevundersokelsen",
+    "kilde",
+    "elevresultat_skole",
+    "ukjente_maal",
+)
+_LOCKDOWN = (
+    "set enable_external_access = false",  # no files, no network: read_*, copy, attach, glob
+    "set autoinstall_known_extensions = false",
+    "set autoload_known_extensions = false",
+    "set allow_community_extensions = false",
+    "set python_enable_replacements = false",  # no Python variables of tallkit as tables
+    "set lock_configuration = true",  # and no «set» can undo any of it
+)
+
+
+class Surface:
+    """What ``tallkit sql`` can reach: a separate in-memory database holding copies of the
+    public views (small groups hidden, no pupil rows), with file system, network, extensions
+    and settings closed. The database file and its internal schema are not in it at all."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, db_path: Path) -> None:
+        self.con = con
+        self.path = db_path
+
+    def query(self, sql: str, params: dict[str, Any] | None = None) -> pl.DataFrame:
+        """Run exactly one SELECT statement and return its rows."""
+        try:
+            statements = self.con.extract_statements(sql)
+        except duckdb.Error as exc:
+            raise _surface_error(exc) from None
+        if len(statements) != 1:
+            raise UsageError(f"tallkit sql kjører én spørring om gangen (fikk {len(statements)}).")
+        kind = statements[0].type
+        if kind != duckdb.StatementType.SELECT:
+            raise UsageError(
+                f"tallkit sql kan bare lese (SELECT); «{kind.name.lower()}» er ikke tillatt. "
+                "Trenger du mer, åpne databasefilen med DuckDB selv."
+            )
+        try:
+            relation = self.con.sql(sql, params=params or None)
+            frame: pl.DataFrame = relation.pl() if relation is not None else pl.DataFrame()
+        except duckdb.InterruptException:
+            raise KeyboardInterrupt from None
+        except duckdb.PermissionException:
+            raise DatabaseError(
+                "tallkit sql kan bare lese de offentlige visningene: filer, nettverk og "
+                "utvidelser er stengt. Åpne databasefilen med DuckDB selv for mer."
+            ) from None
+        except duckdb.CatalogException as exc:
+            text = str(exc)
+            if "lager" in text or re.search(r"\belevresultat\b", text):
+                raise DatabaseError(
+                    "tallkit sql har ikke elevrader eller de interne tabellene (lager); bruk "
+                    "visningen elevresultat_skole, analysekommandoene, eller DuckDB selv."
+                ) from None
+            raise _surface_error(exc) from None
+        except duckdb.Error as exc:
+            raise _surface_error(exc) from None
+        return frame
+
+
+def _surface_error(exc: duckdb.Error) -> DatabaseError:
+    """One Norwegian line, naming the views «tallkit sql» has; DuckDB's words under --debug."""
+    text = explain(exc).replace(", ".join(PUBLIC_VIEWS), ", ".join(SURFACE_TABLES))
+    error = DatabaseError(text)
+    error.detail = str(exc).strip() or type(exc).__name__  # type: ignore[attr-defined]
+    return error
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return quote_long(text.splitlines()[0] if text else type(exc).__name__)
+
+
+@contextlib.contextmanager
+def open_surface(path: Path, min_group: int, query_text: str) -> Iterator[Surface]:
+    """The contained surface for one ``tallkit sql`` query. Only the views the query names
+    are copied (a name it does not mention cannot be reached from it anyway)."""
+    wanted = [
+        name
+        for name in SURFACE_TABLES
+        if re.search(rf"\b{name}\b", query_text, flags=re.IGNORECASE)
+    ]
+    con = duckdb.connect(":memory:")
     try:
-        # DuckDB would draw its own bar on the terminal; tallkit reports progress itself.
-        store._run("set enable_progress_bar = true")
-        store._run("set enable_progress_bar_print = false")
-        if not read_only:
-            _ensure_schema(store)
-        elif not _has_schema(store):
-            raise DatabaseError(f"{path}: filen er ingen tallkit-database (mangler tabellene).")
-        yield store
+        with open_store(path, read_only=True) as store:
+            for name in wanted:
+                text = read_internal_query(f"flate_{name}")
+                params = {"minste_gruppe": min_group} if "$minste_gruppe" in text else None
+                try:
+                    table = store.con.sql(text, params=params).to_arrow_table()
+                except duckdb.CatalogException:
+                    raise DatabaseError(
+                        f"{path}: databasen mangler visningen «{name}» (laget av en eldre "
+                        "tallkit). Kjør «tallkit ingest» med en fil for å oppdatere den."
+                    ) from None
+                con.from_arrow(table).create(name)
+        for setting in _LOCKDOWN:
+            con.execute(setting)
+        yield Surface(con, path)
     finally:
         con.close()
 

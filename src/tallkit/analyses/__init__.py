@@ -70,17 +70,61 @@ def group_rows(
     return found
 
 
-_PLANS: weakref.WeakKeyDictionary[Store, dict[int, skjerming.Plan]] = weakref.WeakKeyDictionary()
+_RUN_CACHE: weakref.WeakKeyDictionary[Store, dict[Any, Any]] = weakref.WeakKeyDictionary()
 
 
-def suppression_plan(store: Store, min_group: int) -> skjerming.Plan:
-    """The one suppression plan for every pupil-data number (``tallkit.skjerming``), made from
-    all pupil data whatever the filters, once per open store."""
-    plans = _PLANS.setdefault(store, {})
-    if min_group not in plans:
-        results = run_query(store, "skjerming", {})
-        plans[min_group] = skjerming.plan(skjerming.candidates(results), min_group)
-    return plans[min_group]
+def suppression_plan(store: Store, min_group: int, kommune: str | None = None) -> skjerming.Plan:
+    """The suppression plan for every pupil-data number (``tallkit.skjerming``), made per group
+    of kommuner that share pupils from all of that group's pupil data, whatever the filters:
+    each group's plan depends only on its own pupils, so every part decides the same way.
+    ``kommune`` limits the work to the group holding it (one school's report should not pay
+    for the country); None makes every group's plan. Cached per open store."""
+    cache = _RUN_CACHE.setdefault(store, {})
+    if "groups" not in cache:
+        cache["groups"] = _kommune_groups(run_query(store, "skjerming_kommuner", {}))
+    groups: dict[str, tuple[str, ...]] = cache["groups"]
+    wanted = {groups[kommune]} if kommune in groups else set(groups.values())
+    hidden: set[skjerming.Key] = set()
+    for group in sorted(wanted):
+        key = (min_group, group)
+        if key not in cache:
+            results = run_query(store, "skjerming", {"kommuner": list(group)})
+            cache[key] = skjerming.plan(skjerming.candidates(results), min_group)
+        hidden |= cache[key].hidden
+    return skjerming.Plan(frozenset(hidden))
+
+
+def scope_kommune(store: Store, filters: Filters) -> str | None:
+    """The one kommune a filtered run is about (for :func:`suppression_plan`), else None."""
+    if filters.kommune is not None:
+        return filters.kommune
+    if filters.skole is not None:
+        found = store.query(
+            "select kommunenr from enhet where enhet_id = $skole", {"skole": filters.skole}
+        )
+        return str(found["kommunenr"][0]) if found.height and found["kommunenr"][0] else None
+    return None
+
+
+def _kommune_groups(links: pl.DataFrame) -> dict[str, tuple[str, ...]]:
+    """kommunenr -> the sorted group of kommuner joined to it by shared pupils (union–find)."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for kommuner in links["kommuner"].to_list():
+        first = find(kommuner[0])
+        for other in kommuner[1:]:
+            parent[find(other)] = first
+    members: dict[str, list[str]] = {}
+    for k in parent:
+        members.setdefault(find(k), []).append(k)
+    return {k: tuple(sorted(group)) for group in members.values() for k in group}
 
 
 def group_compared(
@@ -265,14 +309,30 @@ def _against_nation(
     return Difference(diff, math.sqrt(var.total + nation_var), nation, school["antall"] - 1)
 
 
+def memo(store: Store, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
+    """One result per open store and key: a run that asks several analyses for the same
+    whole-country comparison (the Læringsspeil: tests, profile, funnel) computes it once."""
+    cache = _RUN_CACHE.setdefault(store, {})
+    if key not in cache:
+        cache[key] = make()
+    return cache[key]
+
+
 def compared_schools(store: Store, filters: Filters, min_group: int) -> list[Compared]:
-    """:func:`compare_cell` over every cell of :func:`school_rows`."""
+    """:func:`compare_cell` over every cell of :func:`school_rows` (``skole`` is not part of
+    the selection: a school is compared with every school of its kommune)."""
     unc = uncertainty(store, filters)
-    out: list[Compared] = []
-    cells = ("skoleaar", "trinn", "prove", "kommunenr")
-    for schools in group_rows(school_rows(store, filters, min_group), cells).values():
-        out.extend(compare_cell(schools, unc))
-    return out
+
+    def make() -> list[Compared]:
+        out: list[Compared] = []
+        cells = ("skoleaar", "trinn", "prove", "kommunenr")
+        for schools in group_rows(school_rows(store, filters, min_group), cells).values():
+            out.extend(compare_cell(schools, unc))
+        return out
+
+    key = ("compared", *filters.params("aar", "trinn", "prove", "kommune", "pool_years").values())
+    result: list[Compared] = memo(store, (*key, min_group, id(unc)), make)
+    return result
 
 
 def school_rows(store: Store, filters: Filters, min_group: int) -> list[dict[str, Any]]:

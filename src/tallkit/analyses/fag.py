@@ -25,6 +25,7 @@ from tallkit.analyses import (
     group_compared,
     group_rows,
     run_query,
+    scope_kommune,
     suppression_plan,
     uncertainty,
 )
@@ -305,7 +306,9 @@ def links(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
             }
         )
     # suppression across tables (skjerming.py)
-    out = skjerming.sammenheng_rows(out, suppression_plan(store, min_group))
+    out = skjerming.sammenheng_rows(
+        out, suppression_plan(store, min_group, scope_kommune(store, filters))
+    )
     return frame_of(out, LINK_SCHEMA)
 
 

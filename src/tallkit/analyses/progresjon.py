@@ -31,7 +31,9 @@ from tallkit.analyses import (
     Uncertainty,
     frame_of,
     group_rows,
+    memo,
     run_query,
+    scope_kommune,
     suppression_plan,
     uncertainty,
 )
@@ -231,7 +233,12 @@ def _pairs(store: Store, filters: Filters) -> pl.DataFrame:
     change is in scale points; for 5 -> 8 (different scales) it is the change in position against
     the kommune's pupils on each test.
     """
-    pairs = run_query(store, "progresjon_elever", filters.params("aar", "prove", "kommune"))
+    params = filters.params("aar", "prove", "kommune")
+    pairs: pl.DataFrame = memo(
+        store,
+        ("pairs", *params.values()),
+        lambda: run_query(store, "progresjon_elever", params),
+    )
     if pairs.is_empty():
         return pairs
     from_five = pl.col("fra_trinn") == 5
@@ -398,7 +405,9 @@ def paired(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
         cluster = _pool(by_school[(*key[:4], total["kommunenr"], key[4])])
         out.extend(_paired_rows(total, groups.get(key, []), cluster, model, min_group))
     # suppression across tables (skjerming.py)
-    out = skjerming.elever_rows(out, suppression_plan(store, min_group), SUPPRESSED)
+    out = skjerming.elever_rows(
+        out, suppression_plan(store, min_group, scope_kommune(store, filters)), SUPPRESSED
+    )
     return frame_of(out, PAIRED_SCHEMA)
 
 
@@ -473,7 +482,9 @@ def value_added(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
         model = _model(models, first["kommunenr"], first["fra_trinn"])
         out.extend(_value_added_cell(first, schools, model, min_group, filters.skole))
     # suppression across tables (skjerming.py)
-    out = skjerming.verdiskaping_rows(out, suppression_plan(store, min_group))
+    out = skjerming.verdiskaping_rows(
+        out, suppression_plan(store, min_group, scope_kommune(store, filters))
+    )
     return frame_of(out, VALUE_ADDED_SCHEMA)
 
 

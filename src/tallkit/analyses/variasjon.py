@@ -27,6 +27,7 @@ from tallkit.analyses import (
     group_rows,
     pupil_sd,
     run_query,
+    scope_kommune,
     suppression_plan,
 )
 from tallkit.formats.cells import OK, SUPPRESSED
@@ -279,7 +280,9 @@ def within_schools(store: Store, filters: Filters, min_group: int) -> pl.DataFra
     """Per school, year, trinn and test: one row for all pupils, one per group (class)."""
     out: list[dict[str, Any]] = []
     keys = ("skoleaar", "trinn", "prove", "enhet_id")
-    plan = suppression_plan(store, min_group)  # suppression across tables (skjerming.py)
+    plan = suppression_plan(
+        store, min_group, scope_kommune(store, filters)
+    )  # suppression across tables (skjerming.py)
     for groups in group_rows(_group_summaries(store, filters), keys).values():
         rows = _one_school_groups(groups, min_group)
         out.extend(skjerming.grupper_rows(rows, plan, SUPPRESSED))

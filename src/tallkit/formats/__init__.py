@@ -15,13 +15,24 @@ from typing import Any, Final
 
 import polars as pl
 
-from tallkit.errors import InputError, UsageError
-from tallkit.formats import eksportapi, elev, rapport, skala, skoleporten, statistikkbank
+from tallkit.errors import InputError, UsageError, quote
+from tallkit.formats import (
+    eksportapi,
+    elev,
+    plausibility,
+    rapport,
+    skala,
+    skoleporten,
+    statistikkbank,
+)
 from tallkit.formats.model import MEASURE_KEY, Parsed
 from tallkit.formats.text import decode, read_table
 
 KINDS: Final = ("auto", "np", "gsp", "eu", "elev", "skala")
 _PREFIX_BYTES: Final = 64 * 1024
+# Aggregate exports are read whole into memory: the largest real one (every school in the
+# country, several years) is a few MB. Pupil files are streamed by DuckDB and have no cap.
+MAX_EXPORT_BYTES: Final = 256 * 1024 * 1024
 EXPECTED: Final = (
     "Forventet en eksport fra Udirs statistikkbank (nasjonale prøver, grunnskolepoeng), en "
     "Skoleporten-nedlasting, en tabell fra Udirs Eksport API (Elevundersøkelsen), "
@@ -45,7 +56,8 @@ def read(path: Path, forced: str = "auto") -> Parsed:
     try:
         parsed = _read(path)
         _check_forced(parsed, forced)
-        parsed.measures = _collapse_duplicates(parsed.measures)
+        parsed.measures = plausibility.settle_states(_collapse_duplicates(parsed.measures))
+        plausibility.check(parsed)
     except UnknownKindError as exc:
         raise UnknownKindError(
             exc.bare_message, file=path, line=exc.line, column=exc.column, hint=exc.hint
@@ -54,6 +66,14 @@ def read(path: Path, forced: str = "auto") -> Parsed:
         raise exc.at(path) from None
     except OSError as exc:
         raise InputError(f"kan ikke lese filen ({exc.strerror}).", file=path) from None
+    except (pl.exceptions.PolarsError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        # A value of a type or size no export has (a trinn of 10^12, a list where a label
+        # belongs): the file's error, said as such; --debug shows the cause.
+        raise InputError(
+            f"filen har en verdi eller et oppsett ingen eksport har ({type(exc).__name__}).",
+            file=path,
+            hint="Last ned eksporten på nytt, uendret.",
+        ) from exc
     parsed.exported = export_stamp(path.name)
     return parsed
 
@@ -106,6 +126,11 @@ def _read_any(path: Path) -> Parsed:
     if not prefix.strip(b"\x00\r\n\t \xef\xbb\xbf\xff\xfe"):
         raise InputError("filen er tom.", hint="Last ned eksporten på nytt.")
     if prefix.lstrip(b"\xef\xbb\xbf \r\n\t")[:1] in (b"[", b"{"):
+        if path.stat().st_size > MAX_EXPORT_BYTES:
+            raise InputError(
+                f"JSON-filen er over {MAX_EXPORT_BYTES // (1024 * 1024)} MiB.",
+                hint="Sjekk at det er riktig fil.",
+            )
         return _read_json(path)
     sample = _decode_prefix(prefix, complete=len(prefix) < _PREFIX_BYTES)
     lines = sample.text.splitlines()
@@ -115,7 +140,7 @@ def _read_any(path: Path) -> Parsed:
         else (lines[0] if lines else "")
     )
     header = _split_header(header_text)
-    if elev.layout_of(header) is not None:
+    if elev.layout_of(header) is not None:  # streamed by DuckDB: any size
         encoding = {"UTF-8": "utf-8", "ISO-8859-1": "latin-1"}.get(sample.encoding, "utf-16")
         try:
             load = elev.plan_load(path, sample.text, encoding)
@@ -128,11 +153,19 @@ def _read_any(path: Path) -> Parsed:
         if load.fnr_columns:
             parsed.notes.append(
                 "ADVARSEL: filen inneholder fødselsnummer (kolonne "
-                + ", ".join(f"«{c}»" for c in load.fnr_columns)
+                + ", ".join(f"«{quote(c)}»" for c in load.fnr_columns)
                 + "). Den er en personopplysningsfil: oppbevar og slett den etter kommunens "
-                "rutiner. tallkit lagrer bare pseudonymer."
+                "rutiner. tallkit lagrer bare pseudonymer av elev-id-en; andre kolonner med "
+                "fødselsnummer blir avvist eller (brukes de ikke) aldri lest inn."
             )
         return parsed
+    size = path.stat().st_size
+    if size > MAX_EXPORT_BYTES:
+        raise InputError(
+            f"filen er {size // (1024 * 1024)} MiB; en eksport fra Udir er noen få MiB "
+            f"(grensen er {MAX_EXPORT_BYTES // (1024 * 1024)} MiB).",
+            hint="Sjekk at det er riktig fil.",
+        )
     if skala.matches(lines[:3]):
         text = decode(path.read_bytes()).text
         return Parsed(
@@ -159,6 +192,8 @@ def _read_json(path: Path) -> Parsed:
     text = decode(path.read_bytes(), allow_latin1=False).text
     try:
         data: Any = json.loads(text)
+    except RecursionError:
+        raise InputError("JSON-filen er for dypt nøstet til å være en eksport.") from None
     except json.JSONDecodeError as exc:
         raise InputError(
             f"ugyldig JSON ({exc.msg}, tegn {exc.colno}).",

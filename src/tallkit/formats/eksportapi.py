@@ -11,7 +11,7 @@ from typing import Any, Final
 
 import polars as pl
 
-from tallkit.errors import InputError
+from tallkit.errors import InputError, quote
 from tallkit.formats import vocab
 from tallkit.formats.cells import with_cells
 from tallkit.formats.model import LEVELS, MEASURE_SCHEMA, NAME_KEY_PREFIX, UNIT_SCHEMA, Parsed
@@ -71,7 +71,7 @@ def parse(records: list[dict[str, Any]], description: str) -> Parsed:
     long, bad = with_cells(long, "raw")
     if bad is not None:
         raise InputError(
-            f"post {bad['linje']}: «{bad['raw']}» er ikke et tall eller «*».",
+            f"post {bad['linje']}: «{quote(bad['raw'])}» er ikke et tall eller «*».",
             column=str(bad["kolonne"]),
         )
     long = long.with_columns(
@@ -143,7 +143,7 @@ def _record_dims(r: dict[str, Any], participation: bool) -> tuple[object, ...]:
     post = int(r["linje"])
     year = vocab.school_year(r.get("Skoleaarnavn") or "")
     if year is None:
-        raise InputError(f"post {post}: ukjent skoleår «{r.get('Skoleaarnavn')}».")
+        raise InputError(f"post {post}: ukjent skoleår «{quote(r.get('Skoleaarnavn'))}».")
     level_text = (r.get("EnhetNivaa") or "").strip()
     level = LEVELS.get(int(level_text)) if level_text.isdigit() else None
     name = (r.get("EnhetNavn") or "").strip()
@@ -166,7 +166,7 @@ def _record_dims(r: dict[str, Any], participation: bool) -> tuple[object, ...]:
     if trinn is None:
         trinn = vocab.trinn_number(r.get("Trinnnavn") or "")
         if trinn is None:
-            raise InputError(f"post {post}: ukjent trinn «{trinn_text}».")
+            raise InputError(f"post {post}: ukjent trinn «{quote(trinn_text)}».")
     if participation:
         code, label, question = vocab.EU_PARTICIPATION, "Deltakelse", ""
     else:

@@ -124,29 +124,59 @@ def _canonical_names(header: list[str], layout: str) -> list[str]:
 
 
 def _fnr_columns(header: list[str], sample: list[list[str]]) -> list[str]:
+    """Columns whose name or values say fødselsnummer (in any spacing), in a sample. Only for
+    the warning: the load itself checks every row of every stored column."""
     found = []
     for position, column in enumerate(header):
         values = [
             row[position].strip() for row in sample if position < len(row) and row[position].strip()
         ]
-        hits = sum(is_fodselsnummer(v) for v in values)
-        if fold(column) in _FNR_NAMES or (values and hits >= 0.8 * len(values)):
+        hits = sum(is_fodselsnummer(re.sub(r"[ .\-\u00a0]", "", v)) for v in values)
+        if fold(column) in _FNR_NAMES or hits:
             found.append(column)
     return found
 
 
-# The same rules as the «feil» column in queries/intern/elev_*.sql: used only after the database
-# has found an invalid value, to name the first line that has it.
+# The same rules as the «feil» column in queries/intern/elev_last.sql: used only after the
+# database has found an invalid value, to name the first line that has it. «fnr:<column>» is a
+# fødselsnummer where no pupil id belongs.
+FNR_PREFIX: Final = "fnr:"
+_FNR_INSIDE: Final = re.compile(r"(?<![0-9])[0-9]{6}[ .\-\u00a0]?[0-9]{5}(?![0-9])")
+MAX_SCALE_SCORE: Final = 150  # as MAX_PUPIL_SCALE_SCORE in the store
 _RULES: Final[dict[str, Callable[[str], bool]]] = {
-    "elev_id": lambda v: v != "",
-    "orgnr": lambda v: v != "",
-    "deltatt": lambda v: v != "",
+    "elev_id": lambda v: 0 < len(v) <= 64,
+    "orgnr": lambda v: re.fullmatch(r"[0-9]{9}", v) is not None,
+    "kommunenr": lambda v: v == "" or re.fullmatch(r"[0-9]{4}", v) is not None,
+    "avgiverskole": lambda v: v == "" or re.fullmatch(r"[0-9]{9}", v) is not None,
+    "gruppe": lambda v: len(v) <= 40 and re.search(r"[\x00-\x1f\x7f]", v) is None,
+    "deltatt": lambda v: re.fullmatch(r"[A-Z0-9]{1,3}", v.upper()) is not None,
     "aargang": lambda v: re.fullmatch(r"20\d\d(0[1-9]|1[0-2])", v) is not None,
     "prove": lambda v: re.fullmatch(r"NP(ENG|LES|REG)(05|08|09)", v.upper()) is not None,
-    "skalapoeng": lambda v: v in ("", ".") or re.fullmatch(NUMBER_PATTERN, v) is not None,
+    "skalapoeng": lambda v: v in ("", ".") or _plausible_score(v),
     "mestringsnivaa": lambda v: v in ("", ".") or re.fullmatch(r"[1-5]", v) is not None,
     "skoleaar": lambda v: _valid_school_year(v),
 }
+# What a valid value looks like, for the message (the value itself is never shown).
+EXPECTED: Final = {
+    "elev_id": "en elev-id på høyst 64 tegn",
+    "orgnr": "et organisasjonsnummer på 9 siffer",
+    "kommunenr": "et kommunenummer på 4 siffer",
+    "avgiverskole": "et organisasjonsnummer på 9 siffer",
+    "gruppe": "et gruppenavn på høyst 40 tegn",
+    "deltatt": "en kode som D, I eller F",
+    "aargang": "år og måned som 202409",
+    "prove": "en prøvekode som NPLES08",
+    "skalapoeng": f"et tall fra 0 til {MAX_SCALE_SCORE}",
+    "mestringsnivaa": "1–3 på 5. trinn, 1–5 på 8. og 9. trinn",
+    "skoleaar": "et skoleår som 2025-26",
+}
+
+
+def _plausible_score(value: str) -> bool:
+    if re.fullmatch(NUMBER_PATTERN, value) is None or value.startswith("-"):
+        return False
+    number = float(re.sub(r"[ \u00a0\u202f\u2009]", "", value).replace(",", "."))
+    return 0 <= number <= MAX_SCALE_SCORE
 
 
 def _valid_school_year(value: str) -> bool:
@@ -158,17 +188,32 @@ def _valid_school_year(value: str) -> bool:
 
 def first_invalid(load: PupilLoad, column: str) -> tuple[int | None, str, str]:
     """(line, file column name, value) of the first row breaking ``column``'s rule."""
-    position = load.column_names.index(column)
+    name = column.removeprefix(FNR_PREFIX)
+    position = load.column_names.index(name)
     encoding = {"latin-1": "latin-1", "utf-8": "utf-8-sig"}.get(load.encoding, "utf-16")
-    rule = _RULES[column]
-    with load.path.open(encoding=encoding, newline="") as handle:
-        for _ in range(load.header_lines - 1):
-            handle.readline()
-        reader = csv.reader(handle, delimiter=load.delimiter)
-        header = next(reader)
-        name = header[position].strip() if position < len(header) else column
-        for row in reader:
-            value = row[position].strip() if position < len(row) else ""
-            if not rule(value):
-                return load.header_lines + reader.line_num - 1, name, value
-    return None, column, ""
+    if column.startswith(FNR_PREFIX):
+        rule: Callable[[str], bool] = lambda v: _FNR_INSIDE.search(v) is None  # noqa: E731
+    else:
+        rule = _RULES[column]
+    level = load.column_names.index("mestringsnivaa") if column == "mestringsnivaa" else None
+    test = load.column_names.index("prove") if "prove" in load.column_names else None
+    try:
+        with load.path.open(encoding=encoding, newline="") as handle:
+            for _ in range(load.header_lines - 1):
+                handle.readline()
+            reader = csv.reader(handle, delimiter=load.delimiter)
+            header = next(reader)
+            shown = header[position].strip() if position < len(header) else name
+            for row in reader:
+                value = row[position].strip() if position < len(row) else ""
+                ok = rule(value)
+                if ok and level is not None and test is not None and test < len(row):
+                    # 5. trinn has three mastery levels, 8. and 9. trinn five
+                    ok = value in ("", ".") or not (
+                        row[test].strip().endswith("05") and value not in ("1", "2", "3")
+                    )
+                if not ok:
+                    return load.header_lines + reader.line_num - 1, shown, value
+    except (csv.Error, UnicodeDecodeError, OSError):
+        pass  # the database has found the error; naming the line is a courtesy
+    return None, name, ""

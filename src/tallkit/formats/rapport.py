@@ -13,7 +13,7 @@ from typing import Any, Final
 
 import polars as pl
 
-from tallkit.errors import InputError
+from tallkit.errors import InputError, quote
 from tallkit.formats import vocab
 from tallkit.formats.cells import with_cells
 from tallkit.formats.model import MEASURE_SCHEMA, NAME_KEY_PREFIX, UNIT_SCHEMA, Parsed
@@ -43,19 +43,30 @@ def parse_page(data: dict[str, Any], description: str) -> Parsed:
     )
     parsed = Parsed(kind="rapportside", description=description, tables={"udir_tekst": frame})
     parsed.notes.append(
-        f"rapportbeskrivelse «{page.get('navn', '')}»: ingen tall, {frame.height} tekster lagret."
+        f"rapportbeskrivelse «{quote(page.get('navn', ''))}»: ingen tall, {frame.height} tekster lagret."
     )
     return parsed
+
+
+MAX_COLUMNS = 10_000  # the widest real report table has a few hundred
+MAX_CELLS = 5_000_000
 
 
 def parse_table(data: dict[str, Any], description: str) -> Parsed:
     metadata = data.get("metadata") or {}
     rows = data.get("rows") or []
+    if not isinstance(metadata, dict) or not isinstance(rows, list):
+        raise InputError("rapporttabellen har et uventet oppsett (metadata/rows).")
     leaves = _flatten_columns(metadata.get("columns") or [])
     if not rows or not leaves:
         parsed = Parsed(kind="np", description=description)
         parsed.notes.append("rapporttabellen er tom (ingen rader); ingenting å lese inn.")
         return parsed
+    if len(rows) * len(leaves) > MAX_CELLS:
+        raise InputError(
+            f"rapporttabellen har mer enn {MAX_CELLS} celler.",
+            hint="Del opp eksporten, eller last den ned på nytt.",
+        )
     hierarchy = [str(h).casefold() for h in metadata.get("rowHierarchy") or []]
     if hierarchy and hierarchy[0] == "indikator":
         return _parse_eu_table(rows, leaves, description)
@@ -68,9 +79,21 @@ def _flatten_columns(levels: list[list[dict[str, Any]]]) -> list[list[str]]:
         return []
     expanded: list[list[str]] = []
     for level in levels:
+        if not isinstance(level, list):
+            raise InputError("rapporttabellens kolonnehode har et uventet oppsett.")
         names: list[str] = []
         for entry in level:
-            names.extend([str(entry.get("name", ""))] * int(entry.get("columnCount", 1)))
+            count = entry.get("columnCount", 1) if isinstance(entry, dict) else None
+            # a declared size is checked before anything is built from it: an 873-byte file
+            # must not ask for millions of columns
+            if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+                raise InputError("rapporttabellens kolonnehode har et ugyldig columnCount.")
+            if len(names) + count > MAX_COLUMNS:
+                raise InputError(
+                    f"rapporttabellen oppgir mer enn {MAX_COLUMNS} kolonner.",
+                    hint="Er dette en eksport fra statistikkportalen? Last den ned på nytt.",
+                )
+            names.extend([str(entry.get("name", ""))] * count)
         expanded.append(names)
     width = max(len(names) for names in expanded)
     paths: list[list[str]] = [[] for _ in range(width)]
@@ -198,7 +221,7 @@ def _finish(
 ) -> Parsed:
     frame, bad = with_cells(frame.with_columns(domene=pl.lit(domain)), "raw")
     if bad is not None:
-        raise InputError(f"rad {bad['linje']}: «{bad['raw']}» er ikke et tall eller «*».")
+        raise InputError(f"rad {bad['linje']}: «{quote(bad['raw'])}» er ikke et tall eller «*».")
     if "delemne" not in frame.columns:
         frame = frame.with_columns(delemne=pl.lit(""))
     unit_frame = pl.DataFrame(units, schema=UNIT_SCHEMA, orient="row").unique(

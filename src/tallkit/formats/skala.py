@@ -11,7 +11,7 @@ from typing import Final
 
 import polars as pl
 
-from tallkit.errors import InputError
+from tallkit.errors import InputError, quote
 from tallkit.formats import vocab
 from tallkit.formats.cells import parse_cell
 
@@ -48,7 +48,7 @@ def parse(text: str) -> pl.DataFrame:
         test = _TEST.match(fields[1])
         if year is None or test is None:
             bad, column = (fields[0], "Skoleår") if year is None else (fields[1], "Prøvekode")
-            raise InputError(f"ukjent verdi «{bad}».", line=number, column=column)
+            raise InputError(f"ukjent verdi «{quote(bad)}».", line=number, column=column)
         numbers = []
         for name, raw in zip(
             ("gammel_snitt", "gammel_sd", "ny_snitt", "ny_sd"), fields[2:], strict=True
@@ -56,7 +56,9 @@ def parse(text: str) -> pl.DataFrame:
             try:
                 value, status = parse_cell(raw)
             except ValueError:
-                raise InputError(f"«{raw}» er ikke et tall.", line=number, column=name) from None
+                raise InputError(
+                    f"«{quote(raw)}» er ikke et tall.", line=number, column=name
+                ) from None
             if status != "ok":
                 raise InputError("parameteren mangler.", line=number, column=name)
             numbers.append(value)

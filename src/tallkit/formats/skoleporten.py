@@ -11,7 +11,7 @@ from typing import Final
 
 import polars as pl
 
-from tallkit.errors import InputError
+from tallkit.errors import InputError, quote
 from tallkit.formats import vocab
 from tallkit.formats.cells import with_cells
 from tallkit.formats.model import MEASURE_SCHEMA, NAME_KEY_PREFIX, Parsed
@@ -54,7 +54,9 @@ def parse(table: Table, description: str) -> Parsed:
     long, bad = with_cells(pl.concat([frame, dims], how="horizontal"), "Verdi")
     if bad is not None:
         raise InputError(
-            f"«{bad['Verdi']}» er ikke et tall eller «.».", line=int(bad["linje"]), column="Verdi"
+            f"«{quote(bad['Verdi'])}» er ikke et tall eller «.».",
+            line=int(bad["linje"]),
+            column="Verdi",
         )
     names = long["Enhetsnavn"].str.strip_chars()
     measures = long.with_columns(
@@ -99,23 +101,27 @@ def _dimensions(record: dict[str, object]) -> tuple[object, ...]:
     line = int(str(record["linje"]))
     year = vocab.school_year(str(record["Periode"]))
     if year is None:
-        raise InputError(f"ukjent periode «{record['Periode']}».", line=line, column="Periode")
+        raise InputError(
+            f"ukjent periode «{quote(record['Periode'])}».", line=line, column="Periode"
+        )
     trinn = vocab.trinn_number(str(record["Trinn"]))
     if trinn is None:
-        raise InputError(f"ukjent trinn «{record['Trinn']}».", line=line, column="Trinn")
+        raise InputError(f"ukjent trinn «{quote(record['Trinn'])}».", line=line, column="Trinn")
     indicator = _INDICATOR.match(str(record["Indikator/delskår"]).strip())
     if indicator is None:
         raise InputError(
-            f"ukjent indikator «{record['Indikator/delskår']}».",
+            f"ukjent indikator «{quote(record['Indikator/delskår'])}».",
             line=line,
             column="Indikator/delskår",
         )
     gender = vocab.GENDERS.get(str(record["Kjønn"]).strip().casefold())
     if gender is None:
-        raise InputError(f"ukjent kjønn «{record['Kjønn']}».", line=line, column="Kjønn")
+        raise InputError(f"ukjent kjønn «{quote(record['Kjønn'])}».", line=line, column="Kjønn")
     owner = vocab.OWNERSHIPS.get(str(record["Eierform"]).strip().casefold())
     if owner is None:
-        raise InputError(f"ukjent eierform «{record['Eierform']}».", line=line, column="Eierform")
+        raise InputError(
+            f"ukjent eierform «{quote(record['Eierform'])}».", line=line, column="Eierform"
+        )
     unit = str(record["Måleenhet"]).strip()
     measure = _MEASURES.get(unit.casefold(), unit)
     if indicator["feeder"] and measure == "skalapoeng":

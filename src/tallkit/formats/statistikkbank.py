@@ -10,7 +10,7 @@ from typing import Final
 
 import polars as pl
 
-from tallkit.errors import InputError
+from tallkit.errors import InputError, quote
 from tallkit.formats import vocab
 from tallkit.formats.cells import with_cells
 from tallkit.formats.model import LEVELS, MEASURE_SCHEMA, UNIT_SCHEMA, Parsed
@@ -68,7 +68,7 @@ def parse(table: Table, description: str) -> Parsed:
     long, bad = with_cells(long, "raw")
     if bad is not None:
         raise InputError(
-            f"«{bad['raw'].strip()}» er ikke et tall, «*» eller tomt.",
+            f"«{quote(bad['raw'].strip())}» er ikke et tall, «*» eller tomt.",
             line=int(bad["linje"]),
             column=str(bad["kolonne"]),
             hint="Tall skal ha desimalkomma; rett cellen eller last ned på nytt.",
@@ -97,7 +97,9 @@ def _check_header(header: list[str]) -> None:
     seen: set[str] = set()
     for column in header:
         if column in seen:
-            raise InputError(f"kolonnen «{column}» finnes to ganger i overskriften.", line=1)
+            raise InputError(
+                f"kolonnen «{quote(column, 100)}» finnes to ganger i overskriften.", line=1
+            )
         seen.add(column)
     if len(header) == len(UNIT_COLUMNS):
         raise InputError(
@@ -117,7 +119,7 @@ def _domain(path: vocab.HeaderPath) -> str:
     if path.emne in vocab.TESTS.values():
         if path.trinn is None:
             raise InputError(
-                f"kolonnen «{path.column}» mangler trinn.",
+                f"kolonnen «{quote(path.column, 100)}» mangler trinn.",
                 line=1,
                 column=path.column,
                 hint="Eksporter med trinn synlig i kolonnene.",
@@ -133,7 +135,7 @@ def _units(frame: pl.DataFrame) -> pl.DataFrame:
     bad = frame.filter(level.is_null() | ~level.is_in(list(LEVELS)))
     if bad.height:
         raise InputError(
-            f"ugyldig EnhetNivaa «{bad['EnhetNivaa'][0]}» (ventet 1–4).",
+            f"ugyldig EnhetNivaa «{quote(bad['EnhetNivaa'][0])}» (ventet 1–4).",
             line=int(bad["linje"][0]),
             column="EnhetNivaa",
         )

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Final, cast
 
-from tallkit.errors import InputError
+from tallkit.errors import InputError, quote
 
 TESTS: Final = {"engelsk": "engelsk", "lesing": "lesing", "regning": "regning"}
 TEST_CODES: Final = {"NPENG": "engelsk", "NPLES": "lesing", "NPREG": "regning"}
@@ -169,7 +169,9 @@ def parse_header(column: str) -> HeaderPath:
         if kind is None:
             break
         if kind[0] in found:
-            raise InputError(f"kolonnen «{column}» har to deler av samme slag ({kind[0]}).")
+            raise InputError(
+                f"kolonnen «{quote(column, 100)}» har to deler av samme slag ({kind[0]})."
+            )
         found[kind[0]] = kind[1]
         index += 1
     rest = ".".join(segments[index:]).strip()
@@ -177,7 +179,7 @@ def parse_header(column: str) -> HeaderPath:
     if not rest or later_known or "year" not in found:
         unknown = segments[index] if index < len(segments) else column
         raise InputError(
-            f"ukjent del «{unknown}» i kolonneoverskriften «{column}».",
+            f"ukjent del «{quote(unknown)}» i kolonneoverskriften «{quote(column, 100)}».",
             column=column,
             hint="Forventet skoleår.prøve.trinn.eierform.kjønn.mål som i Udirs eksport.",
         )

@@ -110,7 +110,9 @@ def build(
     all_indicators = [r for r in inputs.rows("indicators", orgnr) if r["skoleaar"] <= year]
     newest = newest_indicators(all_indicators, year)
     np_rows = [r for r in newest if r["kilde"] == "nasjonale_prover" and r["skoleaar"] == year]
-    suppressed = (not tests and bool(np_rows)) or (not tests and not trend)
+    # Udir published rows for the year but none with a number: suppressed (a school without
+    # national tests at all, e.g. only 1.–4. trinn, is not «skjermet»)
+    suppressed = not tests and bool(np_rows)
     kind = school_kind({r["trinn"] for r in np_rows + trend + tests if r["trinn"] <= 10})
     profile = [r for r in inputs.rows("profile", orgnr) if r["skoleaar"] == year]
     cohort = [r for r in inputs.rows("cohort", orgnr) if r["til_aar"] == year]

@@ -12,10 +12,10 @@ import math
 from typing import Final
 
 from tallkit import stats
+from tallkit.analyses.fag import LOWER_IS_BETTER
 from tallkit.reports.words import Words
 
-# Higher is better for every indicator except bullying (a share of pupils bullied).
-LOWER_IS_BETTER: Final = frozenset({"EUIndeks_1398"})
+__all__ = ["LOWER_IS_BETTER", "direction", "sureness", "trend_change", "verdict", "z_score"]
 CLEAR_Z: Final = 3.0  # «tydelig»: the difference is at least three SEs from zero
 
 
