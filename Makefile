@@ -20,7 +20,7 @@ bench:
 	$(PY) bench/analyses.py
 	$(PY) bench/speil.py
 
-snapshots:  # regenerate the golden Læringsspeil files; read the diff before committing
+snapshots:  # regenerate the golden Læringsspeil and kommune report files; read the diff before committing
 	TALLKIT_OPPDATER_GULL=1 $(PY) -m pytest -q tests/test_golden.py
 
 sample-data:

@@ -11,6 +11,7 @@ combination that singles out fewer than ``minste_gruppe`` pupils. Print the coun
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -81,3 +82,27 @@ def test_a_part_decides_the_same_whatever_it_is_asked_for(
             filtered = _shown(run(part, aar=aar, skole=skole, settings=small), value)
             expected = everything.filter((pl.col(year) == aar) & (pl.col(unit) == skole))
             assert filtered.equals(expected.select(filtered.columns)), (aar, skole)
+
+
+@pytest.mark.parametrize("minimum", [10, 15, 25])
+def test_the_indexed_plan_equals_the_full_rescan(sample: Settings, minimum: int) -> None:
+    """The suppression plan re-checks only the cells a hidden row reveals (fast on a national
+    database); it must hide exactly what re-checking every cell after every hide hides."""
+    from tallkit import skjerming
+    from tallkit.analyses import run_query
+    from tallkit.store import open_store
+
+    with open_store(sample.db_path, read_only=True) as store:
+        sets = skjerming.candidates(run_query(store, "skjerming", {"kommuner": None}))
+    fast = skjerming.plan(sets, minimum)
+    original = skjerming._hide
+
+    def full_rescan(key: Any, shown: Any, by_key: Any, cells: Any, dependents: Any = None) -> Any:
+        return original(key, shown, by_key, cells, None)
+
+    skjerming._hide = full_rescan  # type: ignore[assignment]
+    try:
+        slow = skjerming.plan(sets, minimum)
+    finally:
+        skjerming._hide = original
+    assert fast.hidden and fast == slow

@@ -84,3 +84,25 @@ def test_report_opens_offline_with_charts_and_prints_to_pdf(
     ), boxes[:3]
     pages = len(re.findall(rb"/Type\s*/Page[^s]", raw))
     assert 1 <= pages <= 6, pages
+
+
+def test_kommune_report_opens_offline_with_charts_and_prints_to_a4(
+    sample: Settings, tmp_path: Path
+) -> None:
+    report = api.rapport("9901", formats=["html"], ut=tmp_path, dato="2026-11-23", settings=sample)
+    page = next(p for p in report.written if p.suffix == ".html")
+    shown = _chromium(tmp_path / "profil1", "--dump-dom", page.as_uri())
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    assert "Fjordvik" in shown.stdout and "Nordby ungdomsskole" in shown.stdout
+    assert shown.stdout.count("<svg") >= 10  # trends and the named funnels
+    assert _console(shown.stderr) == []
+    pdf = tmp_path / "rapport.pdf"
+    printed = _chromium(
+        tmp_path / "profil2", f"--print-to-pdf={pdf}", "--no-pdf-header-footer", page.as_uri()
+    )
+    assert printed.returncode == 0 and pdf.read_bytes()[:5] == b"%PDF-"
+    raw = pdf.read_bytes()
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]", raw)
+    assert boxes and all(
+        abs(float(w) - 595.3) < 1.5 and abs(float(h) - 841.9) < 1.5 for w, h in boxes
+    ), boxes[:3]

@@ -159,6 +159,7 @@ def test_every_command_and_view_is_in_the_readme() -> None:
         "ingest",
         "konfig",
         "progresjon",
+        "rapport",
         "skoler",
         "speil",
         "sql",

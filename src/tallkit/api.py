@@ -586,6 +586,11 @@ def speil(
             independent_pupils=resolved.independent_pupils,
         )
         inputs = _speil_inputs(store, resolved, shared, schools, year, kommune, only, own_kommune)
+        kommune_inputs = (
+            _kommune_inputs(store, resolved, shared, inputs, [kommune])
+            if alle and kommune is not None
+            else None
+        )
     env = render.environment(template_dir)
     stamp = dato or date.today().isoformat()
     written: list[Path] = []
@@ -622,10 +627,36 @@ def speil(
         files = render.write(document, Path(ut), wanted_formats, date=stamp, env=env)
         written.extend(files)
         reports = [f.name for f in files if f.suffix in (".md", ".html")]
-        entries.append({"navn": school["navn"], "kommune": school["kommune"], "filer": reports})
+        entries.append(
+            {
+                "navn": school["navn"],
+                "orgnr": school["orgnr"],
+                "kommune": school["kommune"],
+                "filer": reports,
+            }
+        )
     if progress is not None:
         progress(len(rows), len(rows))
-    if alle:
+    if alle and kommune is not None and kommune_inputs is not None:
+        # the dialogue pack: the kommune report, linking every school's report, replaces the
+        # bare index page
+        links = {e["orgnr"]: e["filer"] for e in entries}
+        written.extend(
+            _write_kommune_reports(
+                kommune_inputs,
+                [kommune],
+                year,
+                resolved,
+                words,
+                env,
+                Path(ut),
+                tuple(f for f in wanted_formats if f != "xlsx"),
+                stamp,
+                active=frozenset(selection["orgnr"].to_list()),
+                links=links,
+            )
+        )
+    elif alle:
         written.extend(
             render.write_index(
                 entries,
@@ -639,6 +670,203 @@ def speil(
             )
         )
     return SpeilReport(written, skipped, year)
+
+
+@dataclass
+class RapportReport:
+    """What ``rapport`` wrote, for which kommuner and year."""
+
+    written: list[Path]
+    kommuner: list[str]
+    year: str
+
+
+def resolve_kommune(text: str, store: Any) -> str:
+    """A kommunenr from a number or a (unique part of a) name, case-insensitive and trimmed."""
+    wanted = text.strip()
+    known = store.query(
+        "select enhet_id, navn from enhet where nivaa = 'kommune' order by enhet_id"
+    )
+    numbers = known["enhet_id"].to_list()
+    if wanted in numbers:
+        return wanted
+    names = known["navn"].str.to_lowercase()
+    for found in (
+        known.filter(names == wanted.lower()),
+        known.filter(names.str.contains(wanted.lower(), literal=True)),
+    ):
+        if found.height == 1:
+            return str(found["enhet_id"][0])
+        if found.height > 1:
+            listed = "; ".join(
+                f"{r['navn']} ({r['enhet_id']})" for r in found.head(10).iter_rows(named=True)
+            )
+            raise UsageError(f"«{wanted}» passer på flere kommuner: {listed}. Bruk kommunenummer.")
+    listed = ", ".join(f"{r['enhet_id']} {r['navn']}" for r in known.head(20).iter_rows(named=True))
+    raise UsageError(f"fant ingen kommune «{wanted}». Kommuner i databasen: {listed or 'ingen'}.")
+
+
+def rapport(
+    kommune: str | None = None,
+    *,
+    alle: bool = False,
+    aar: str | None = None,
+    formats: Iterable[str] = ("md", "html", "json"),
+    ut: Path | str = Path("kommunerapport"),
+    vurdering: Path | str | None = None,
+    anonym: bool | None = None,
+    maler: Path | str | None = None,
+    dato: str | None = None,
+    settings: Settings | None = None,
+    db: Path | str | None = None,
+) -> RapportReport:
+    """Write the school owner's kommune report (README: «For skoleeier»): Markdown, HTML, JSON
+    and/or an xlsx appendix with every table.
+
+    ``kommune`` is a kommunenr or a name (or ``[kommune] nummer`` from tallkit.toml); ``alle``
+    writes one report per kommune in one run. ``aar`` is the national tests' year (default: the
+    newest); the other indicators come from their newest year up to it. ``vurdering`` is the
+    administration's own text (Markdown or TOML, kept as written). ``anonym`` (default:
+    ``[rapport] anonym``) replaces the school names with letters for a public version.
+    Comparison kommuner come from ``[sammenligning]`` in tallkit.toml.
+
+    Example::
+
+        tallkit.rapport("Fjordvik", ut="rapport", dato="2026-11-24")
+    """
+    from datetime import date
+
+    from tallkit import render
+    from tallkit.analyses import Filters, build_uncertainty
+    from tallkit.reports import vurdering as assessments
+    from tallkit.reports import words as report_words
+
+    resolved = _settings(settings, db)
+    wanted_formats = tuple(dict.fromkeys(formats))
+    unknown = [f for f in wanted_formats if f not in render.FORMATS]
+    if unknown:
+        raise UsageError(f"ukjent format «{unknown[0]}». Gyldige: {', '.join(render.FORMATS)}.")
+    if kommune is None and not alle:
+        kommune = resolved.kommunenr
+    if kommune is None and not alle:
+        raise UsageError("angi --kommune NR eller NAVN (eller [kommune] nummer i tallkit.toml).")
+    own = assessments.read(Path(vurdering)) if vurdering is not None else None
+    template_dir = Path(maler) if maler is not None else resolved.templates_dir
+    words = report_words.load(template_dir)
+    with open_store(resolved.db_path, read_only=True) as store:
+        number = None if alle else resolve_kommune(str(kommune), store)
+        years = _np_years(store, number)
+        if aar is not None and aar not in years:
+            raise UsageError(
+                f"ingen nasjonale prøver for skoleåret «{aar}». Skoleår i databasen: "
+                f"{', '.join(years) or 'ingen'}."
+            )
+        year = aar or (years[-1] if years else None)
+        if year is None:
+            raise UsageError("fant ingen år med nasjonale prøver. Les inn eksporter først.")
+        schools = store.query(_query("skoler", resolved), {"kommune": number})
+        shared = Filters(
+            uncertainty_model=build_uncertainty(store, number, settings=resolved),
+            independent_pupils=resolved.independent_pupils,
+        )
+        inputs = _speil_inputs(store, resolved, shared, schools, year, number, None, number)
+        if alle:
+            kommuner = sorted(
+                str(k)
+                for k in store.query(
+                    "select distinct e.enhet_id from enhet as e join nasjonale_prover as n "
+                    "using (enhet_id) where e.nivaa = 'kommune' and n.skoleaar = $aar",
+                    {"aar": year},
+                )["enhet_id"].to_list()
+            )
+        else:
+            assert number is not None
+            kommuner = [number]
+        kommune_inputs = _kommune_inputs(store, resolved, shared, inputs, kommuner)
+        active = frozenset(_active_schools(store, year))
+    env = render.environment(template_dir)
+    stamp = dato or date.today().isoformat()
+    written = _write_kommune_reports(
+        kommune_inputs,
+        kommuner,
+        year,
+        resolved,
+        words,
+        env,
+        Path(ut),
+        wanted_formats,
+        stamp,
+        active=active,
+        anonymous=resolved.anonymous if anonym is None else anonym,
+        assessment=own,
+    )
+    return RapportReport(written, kommuner, year)
+
+
+def _kommune_inputs(
+    store: Any, resolved: Settings, shared: Any, inputs: Any, kommuner: list[str]
+) -> Any:
+    """What the kommune report needs besides the Læringsspeil's inputs: Udir's kommune rows
+    (own, comparison kommuner and their former numbers) and the variation over the years."""
+    from dataclasses import replace
+
+    from tallkit.analyses import fag as fag_analysis
+    from tallkit.analyses import variasjon as variation
+    from tallkit.reports.kommune import KommuneInputs
+    from tallkit.sammenligning import FORMER
+
+    one = kommuner[0] if len(kommuner) == 1 else None
+    wanted = [*kommuner, *resolved.comparison]
+    wanted += [old for k in resolved.comparison for old in FORMER.get(k, ())]
+    names = store.query("select enhet_id, navn from enhet where nivaa = 'kommune'")
+    return KommuneInputs(
+        schools=inputs,
+        kommuner=fag_analysis.kommune_indicators(store, shared, wanted, resolved.min_group),
+        spread=variation.spread(store, replace(shared, kommune=one), resolved.min_group),
+        decomposition=variation.decomposition(
+            store, replace(shared, kommune=one), resolved.min_group
+        ),
+        names={str(r["enhet_id"]): str(r["navn"]) for r in names.iter_rows(named=True)},
+    )
+
+
+def _write_kommune_reports(
+    kommune_inputs: Any,
+    kommuner: list[str],
+    year: str,
+    resolved: Settings,
+    words: Any,
+    env: Any,
+    folder: Path,
+    formats: tuple[str, ...],
+    stamp: str,
+    *,
+    active: frozenset[str] | None = None,
+    anonymous: bool = False,
+    assessment: Any = None,
+    links: dict[str, list[str]] | None = None,
+) -> list[Path]:
+    from tallkit import render
+    from tallkit.reports import kommune as kommune_report
+
+    written: list[Path] = []
+    kommune_inputs.schools.split()
+    for number in kommuner:
+        document = kommune_report.build(
+            kommune_inputs,
+            number,
+            year,
+            min_group=resolved.min_group,
+            words=words,
+            comparison=resolved.comparison,
+            anonymous=anonymous,
+            assessment=assessment,
+            standards=resolved.standards,
+            active=active,
+            links=links,
+        )
+        written.extend(render.write(document, folder, formats, date=stamp, env=env))
+    return written
 
 
 def _query(name: str, settings: Settings) -> str:

@@ -15,6 +15,9 @@ class SeriesBreak:
     domain: str  # np | eu | gsp | enhet
     first_year: str  # the first school year of the new series
     text: str  # plain Norwegian, shown in reports
+    # the unit levels whose series it breaks (unit reforms): the 2024 county split gave the
+    # fylker new numbers and areas but left every kommune's area as it was
+    levels: tuple[str, ...] = ("skole", "kommune", "fylke", "land")
 
 
 BREAKS: Final = (
@@ -38,7 +41,7 @@ BREAKS: Final = (
         "standpunkt).",
     ),
     SeriesBreak("enhet", "2020-21", "Kommune- og fylkesreformen 2020 ga nye nummer og grenser."),
-    SeriesBreak("enhet", "2024-25", "Fylkesdelingen 2024 ga nye fylkesnummer."),
+    SeriesBreak("enhet", "2024-25", "Fylkesdelingen 2024 ga nye fylkesnummer.", ("fylke",)),
 )
 
 

@@ -364,6 +364,7 @@ def trend_svg(
     *,
     y_range: tuple[float, float] | None = None,
     require_school: bool = True,
+    unit_label: str = "Skolen",
 ) -> str | None:
     """The school's result per year with its 95 % band, the kommune as a solid grey line and
     the nation dashed, series breaks marked (the lines restart after one), a legend and the title.
@@ -371,7 +372,8 @@ def trend_svg(
     ``y_range`` gives the value axis (one per trinn, from :func:`shared_range`); a value outside
     it widens it. Returns ``None`` when there is nothing to draw — with ``require_school`` (the
     default) also when the school has no result at all; without it, a suppressed school's chart
-    shows the kommune and the nation alone.
+    shows the kommune and the nation alone. ``unit_label`` names the unit drawn with the band
+    (the kommune report draws the kommune itself).
     """
     if not points:
         return None
@@ -390,7 +392,7 @@ def trend_svg(
     parts = _open(title, HEIGHT)
     legend: list[tuple[str, str]] = []
     if has_school:
-        legend.append(("dot", "Skolen"))
+        legend.append(("dot", unit_label))
     if has_band:
         legend.append(("band", "95 % usikkerhet"))
     if has_kommune:
@@ -525,6 +527,8 @@ class FunnelPoint:
     high998: float
     is_school: bool
     verdict: str | None = None
+    # the school owner's funnel: every school drawn with its verdict and this short label
+    label: str | None = None
 
 
 def funnel_svg(
@@ -540,6 +544,8 @@ def funnel_svg(
     (▲ over, ▼ under, ◆ no sure difference). ``verdict_label`` replaces the legend's words for
     the verdict, so the chart can say exactly what the report says.
     """
+    if len(points) >= 2 and not any(p.is_school for p in points) and all(p.label for p in points):
+        return _owner_funnel(title, reference, points)
     if len(points) < 2 or not any(p.is_school for p in points):
         return None
     ordered = sorted(points, key=lambda p: (p.n, p.value, not p.is_school))
@@ -607,6 +613,73 @@ def funnel_svg(
             extra=' font-weight="bold"' + halo,
         )
     )
+    ticks, _ = _ticks(0.0, float(n_hi))
+    for tick in ticks:
+        parts.append(
+            _text(x(tick), bottom + 15, format_number(tick), size=_SMALL_SIZE, anchor="middle")
+        )
+    parts.append(_text((left + right) / 2, bottom + 32, "Elever (n)", anchor="middle", fill=_MUTED))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _owner_funnel(title: str, reference: float, points: list[FunnelPoint]) -> str:
+    """Every school of the kommune with its verdict marker and its label (the school owner's
+    funnel): the same limits as the Læringsspeil's, no school singled out."""
+    ordered = sorted(points, key=lambda p: (p.n, p.value, p.label or ""))
+    values = [v for p in ordered for v in (p.value, p.low998, p.high998)] + [reference]
+    lo, hi = shared_range(values, pad=1.0)
+    n_step = _step(max(p.n for p in ordered) * 1.05, 6)
+    n_hi = math.ceil(max(p.n for p in ordered) * 1.05 / n_step) * n_step
+    parts = _open(title, FUNNEL_HEIGHT)
+    legend = [
+        ("marker:over", VERDICTS["over"][2]),
+        ("marker:under", VERDICTS["under"][2]),
+        ("marker:ikke_sikker", VERDICTS["ikke_sikker"][2]),
+        ("line", "Kommunen"),
+        ("limit95", "95 %-grense"),
+        ("limit998", "99,8 %-grense"),
+    ]
+    legend_parts, below = _legend(legend, _RIGHT, 38)
+    parts.extend(legend_parts)
+    left, right = _LEFT, WIDTH - _RIGHT
+    top, bottom = below + 2, FUNNEL_HEIGHT - 40
+    y = _Axis(lo, hi, bottom, top)
+    x = _Axis(0.0, float(n_hi), left, right)
+    _value_axis(parts, y, left, right)
+    groups = _by_n(ordered)
+    upper95 = _step_points(groups, 1, x)
+    lower95 = _step_points(groups, 0, x)
+    fill = " ".join(f"{_num(a)},{_num(y(b))}" for a, b in upper95 + lower95[::-1])
+    parts.append(f'<polygon points="{fill}" fill="{_FUNNEL_FILL}"/>')
+    parts.append(_frame(left, top, right, bottom))
+    for side, dash in ((0, _DASH_95), (1, _DASH_95), (2, _DASH_998), (3, _DASH_998)):
+        coords = " ".join(f"{_num(a)},{_num(y(b))}" for a, b in _step_points(groups, side, x))
+        parts.append(
+            f'<polyline points="{coords}" fill="none" stroke="{_LINES}" stroke-width="1.5" '
+            f'stroke-dasharray="{dash}"/>'
+        )
+    ref_y = y(reference)
+    parts.append(
+        f'<line x1="{_num(left)}" x2="{_num(right)}" y1="{_num(ref_y)}" y2="{_num(ref_y)}" '
+        f'stroke="{_KOMMUNE}" stroke-width="{_KOMMUNE_WIDTH}"/>'
+    )
+    halo = ' stroke="#fff" stroke-width="3" paint-order="stroke"'
+    parts.append(_text(left + 4, ref_y - 5, "Kommunen", size=_SMALL_SIZE, extra=halo))
+    for p in ordered:
+        px, py = x(p.n), y(p.value)
+        parts.append(_marker(p.verdict, px, py, 6, ' class="skole"'))
+        on_left = px > (left + right) / 2
+        parts.append(
+            _text(
+                px - 9 if on_left else px + 9,
+                py + 4,
+                p.label or "",
+                size=_SMALL_SIZE,
+                anchor="end" if on_left else "start",
+                extra=halo,
+            )
+        )
     ticks, _ = _ticks(0.0, float(n_hi))
     for tick in ticks:
         parts.append(

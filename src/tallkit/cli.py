@@ -741,6 +741,83 @@ def speil(
         )
 
 
+@app.command()
+def rapport(
+    kommune: Annotated[
+        str | None,
+        typer.Option(
+            "--kommune",
+            help="Kommunenummer eller navn. Standard: [kommune] nummer i tallkit.toml.",
+        ),
+    ] = None,
+    alle: Annotated[bool, typer.Option("--alle", help="Én rapport per kommune.")] = False,
+    aar: Annotated[
+        str | None, typer.Option("--aar", help="Skoleår. Standard: siste år med tall.")
+    ] = None,
+    format_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="md, html, json og/eller xlsx (alle tabellene); kan gjentas (standard: md, "
+            "html og json).",
+        ),
+    ] = None,
+    ut: Annotated[Path, typer.Option("--ut", "-o", help="Mappen filene skrives til.")] = Path(
+        "kommunerapport"
+    ),
+    vurdering: Annotated[
+        Path | None,
+        typer.Option(
+            "--vurdering",
+            help="Administrasjonens egen tekst (.md eller .toml), tas med som den er.",
+        ),
+    ] = None,
+    anonym: Annotated[
+        bool | None,
+        typer.Option(
+            "--anonym/--med-navn",
+            help="Skolene med bokstaver i stedet for navn (offentlig utgave). Standard: "
+            "[rapport] anonym i tallkit.toml, ellers med navn.",
+        ),
+    ] = None,
+    maler: Annotated[
+        Path | None, typer.Option("--maler", help="Egen malmappe (overstyrer fil for fil).")
+    ] = None,
+    dato: Annotated[
+        str | None, typer.Option("--dato", help="Datoen som skrives i rapporten (for like filer).")
+    ] = None,
+) -> None:
+    """Kommunerapport for skoleeier: nøkkeltall, utvikling, skolene, variasjon og spørsmål.
+
+    Kommunens tall mot landet og sammenligningskommunene ([sammenligning] i tallkit.toml),
+    alle skolene med de samme vurderingene som i hver skoles læringsspeil, og administrasjonens
+    egen tekst fra --vurdering. --anonym gir en utgave uten skolenavn.
+
+    Eksempel: tallkit rapport --kommune 4203 --format html --format xlsx --ut rapport/
+    """
+    from tallkit import api
+
+    report = api.rapport(
+        kommune,
+        alle=alle,
+        aar=aar,
+        formats=format_ or ["md", "html", "json"],
+        ut=ut,
+        vurdering=vurdering,
+        anonym=anonym,
+        maler=maler,
+        dato=dato,
+        settings=_state.settings(),
+    )
+    if not _state.quiet:
+        files = [p for p in report.written if p.suffix != ".svg"]
+        _err(
+            f"{len(files)} filer skrevet til {ut} ({report.year}, "
+            f"{len(report.kommuner)} {'kommune' if len(report.kommuner) == 1 else 'kommuner'})."
+        )
+
+
 def _query_list(settings: Settings) -> pl.DataFrame:
     from tallkit import api
 

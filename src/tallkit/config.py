@@ -26,7 +26,8 @@ _SCHEMA: dict[str, Any] = {
     "db": str,
     "kommune": {"nummer": (str, int)},
     "personvern": {"minste_gruppe": int, "nokkelfil": str},
-    "rapport": {"maler": str, "sporringer": str},
+    "rapport": {"maler": str, "sporringer": str, "anonym": bool},
+    "sammenligning": {"kommuner": list, "gruppe": str},
     "usikkerhet": {
         "klasse_icc": (int, float),
         "gruppestorrelse": (int, float),
@@ -43,7 +44,7 @@ _SCHEMA: dict[str, Any] = {
         }
     ],
 }
-_TYPE_NAMES = {str: "tekst", int: "heltall", float: "tall", bool: "sann/usann"}
+_TYPE_NAMES = {str: "tekst", int: "heltall", float: "tall", bool: "sann/usann", list: "liste"}
 DEFAULT_MIN_GROUP = 10  # Udir's own threshold; PRODUCT.md §6
 
 
@@ -74,6 +75,10 @@ class Settings:
     class_icc: float = 0.05
     group_size: float = 20.0
     independent_pupils: bool = False
+    # [sammenligning]: comparison kommuner for the kommune report (numbers, groups expanded)
+    comparison: tuple[str, ...] = ()
+    # [rapport] anonym: the kommune report without school names (a public version)
+    anonymous: bool = False
     # where each setting came from: field name -> «standard», «FIL», «TALLKIT_DB», «--db»
     sources: dict[str, str] = field(default_factory=dict, compare=False)
 
@@ -164,7 +169,9 @@ def _describe(value: Any) -> str:
 
 
 def _example(kind: type) -> str:
-    return {str: '"tekst"', int: "10", float: "50.0", bool: "true"}.get(kind, "...")
+    return {str: '"tekst"', int: "10", float: "50.0", bool: "true", list: '["4204"]'}.get(
+        kind, "..."
+    )
 
 
 def _apply_toml(settings: Settings, path: Path) -> Settings:
@@ -205,6 +212,13 @@ def _apply_toml(settings: Settings, path: Path) -> Settings:
         if not isinstance(uncertainty["uavhengige_elever"], bool):
             raise UsageError(f"{path}: [usikkerhet] uavhengige_elever må være true eller false.")
         changes["independent_pupils"] = uncertainty["uavhengige_elever"]
+    if "anonym" in report:
+        if not isinstance(report["anonym"], bool):
+            raise UsageError(f"{path}: [rapport] anonym må være true eller false.")
+        changes["anonymous"] = report["anonym"]
+    comparison = data.get("sammenligning", {})
+    if comparison:
+        changes["comparison"] = _comparison(comparison, path)
     standards = data.get("standard", [])
     changes["standards"] = tuple(standards)
     sources = dict(settings.sources)
@@ -240,6 +254,8 @@ def describe(settings: Settings) -> list[dict[str, str]]:
         ("personvern.nokkelfil", settings.key_file, "key_file"),
         ("rapport.maler", settings.templates_dir, "templates_dir"),
         ("rapport.sporringer", settings.queries_dir, "queries_dir"),
+        ("rapport.anonym", settings.anonymous, "anonymous"),
+        ("sammenligning", ", ".join(settings.comparison), "comparison"),
         ("standard", len(settings.standards), "standards"),
         ("usikkerhet.klasse_icc", settings.class_icc, "class_icc"),
         ("usikkerhet.gruppestorrelse", settings.group_size, "group_size"),
@@ -261,6 +277,32 @@ def _number(value: object, low: float, high: float, key: str, path: Path) -> flo
     if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
         raise UsageError(f"{path}: [usikkerhet] {key} må være et tall fra {low:g} til {high:g}.")
     return float(value)
+
+
+def _comparison(section: object, path: Path) -> tuple[str, ...]:
+    from tallkit.sammenligning import GROUPS, expand
+
+    if not isinstance(section, dict):
+        raise UsageError(f"{path}: [sammenligning] må være en tabell.")
+    unknown = sorted(set(section) - {"kommuner", "gruppe"})
+    if unknown:
+        raise UsageError(
+            f"{path}: ukjent nøkkel «{unknown[0]}» i [sammenligning]. Gyldige: kommuner, gruppe."
+        )
+    entries = section.get("kommuner", [])
+    group = section.get("gruppe")
+    if not isinstance(entries, list) or (group is not None and not isinstance(group, str)):
+        raise UsageError(
+            f'{path}: [sammenligning] kommuner må være en liste (["4204", "ASSS"]) og gruppe '
+            "en tekst."
+        )
+    try:
+        return expand([str(e) for e in entries], group)
+    except KeyError as exc:
+        raise UsageError(
+            f"{path}: [sammenligning] «{exc.args[0]}» er verken et kommunenummer (fire sifre) "
+            f"eller en kjent gruppe ({', '.join(GROUPS)})."
+        ) from None
 
 
 def _min_group(value: object, where: str) -> int:

@@ -19,7 +19,7 @@ from tallkit.output import md_cell
 from tallkit.reports.document import Document
 from tallkit.resources import resource_dir
 
-FORMATS = ("md", "html", "json")
+FORMATS = ("md", "html", "json", "xlsx")
 TEMPLATES = {"laeringsspeil": "laeringsspeil", "kommunerapport": "kommunerapport"}
 _UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]+')
 
@@ -149,11 +149,64 @@ def write(
             payload = {**document.to_json(), "laget": date}
             text = json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
             written.append(_write(folder / f"{stem}.json", text))
+        if "xlsx" in formats:
+            path = folder / f"{stem}.xlsx"
+            path.write_bytes(appendix(document, date))
+            written.append(path)
     except jinja2.TemplateError as exc:
         raise OutputError(f"malfeil: {exc}. Sjekk malene (--maler).") from None
     except OSError as exc:
         raise OutputError(f"{folder}: kan ikke skrive ({exc.strerror}).") from None
     return written
+
+
+def appendix(document: Document, date: str) -> bytes:
+    """Every table of the report as its own sheet (the xlsx appendix): the headers as the
+    report prints them, numbers as numbers where a column holds only numbers."""
+    import datetime as dt
+
+    import polars as pl
+
+    from tallkit.xlsx import workbook_bytes
+
+    sheets: list[tuple[str, pl.DataFrame]] = []
+    for section in document.sections:
+        for block in section.blocks:
+            for table in block.tables:
+                name = " – ".join(t for t in (section.title, block.title, table.title) if t)
+                sheets.append((name, _frame(table)))
+    if not sheets:
+        sheets.append(("Ingen tabeller", pl.DataFrame({"merknad": ["Ingen tall."]})))
+    try:
+        created = dt.date.fromisoformat(date)
+    except ValueError:
+        created = None
+    return workbook_bytes(sheets, created=created)
+
+
+def _frame(table: Any) -> Any:
+    import polars as pl
+
+    columns: dict[str, pl.Series] = {}
+    taken: set[str] = set()
+    for key, label in table.columns:
+        header = label or key
+        while header in taken:
+            header += " "
+        taken.add(header)
+        values = [row.get(key) for row in table.rows]
+        present = [v for v in values if v is not None]
+        if present and all(isinstance(v, int) and not isinstance(v, bool) for v in present):
+            columns[header] = pl.Series(header, values, dtype=pl.Int64)
+        elif present and all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in present
+        ):
+            columns[header] = pl.Series(header, values, dtype=pl.Float64)
+        else:
+            columns[header] = pl.Series(
+                header, [None if v is None else str(v) for v in values], dtype=pl.String
+            )
+    return pl.DataFrame(list(columns.values()))
 
 
 def write_index(

@@ -78,6 +78,15 @@ def plan(sets: Sequence[Candidate], minimum: int) -> Plan:
     by_key = {c.key: c for c in sets}
     shown = {c.key for c in sets if c.pupils >= minimum and not c.depends}
     cells = [c for c in sets if c.depends]
+    # each row -> the cells it reveals: a hide re-checks only those cells (rechecking every cell
+    # at every hide was quadratic, minutes on a national database). Exact as long as no cell
+    # depends on another cell's total; otherwise every cell is re-checked as before.
+    nested = {c.key for c in cells} & {d for c in cells for d in c.depends}
+    dependents: dict[Key, list[Candidate]] | None = None if nested else defaultdict(list)
+    if dependents is not None:
+        for cell in cells:
+            for d in cell.depends:
+                dependents[d].append(cell)
     for cell in cells:
         if any(d in shown for d in cell.depends):
             shown.add(cell.key)
@@ -98,7 +107,7 @@ def plan(sets: Sequence[Candidate], minimum: int) -> Plan:
         if victim is None:
             pending.discard(index)
             continue
-        for key in _hide(victim, shown, by_key, cells):
+        for key in _hide(victim, shown, by_key, cells, dependents):
             pending |= touches[key]  # a hide can leave a piece too small where the set was
     return Plan(frozenset(by_key) - frozenset(shown))
 
@@ -156,12 +165,26 @@ def _too_small(
 
 
 def _hide(
-    key: Key, shown: set[Key], by_key: dict[Key, Candidate], cells: list[Candidate]
+    key: Key,
+    shown: set[Key],
+    by_key: dict[Key, Candidate],
+    cells: list[Candidate],
+    dependents: dict[Key, list[Candidate]] | None = None,
 ) -> list[Key]:
     """Hide ``key``, the rows revealing it if it is a cell total, and every cell total none
     of whose rows is shown any more. Returns what was hidden."""
     gone = [key, *(d for d in by_key[key].depends if d in shown)]
     shown.difference_update(gone)
+    if dependents is not None:
+        # only the cells a hidden row reveals can lose their last shown row
+        seen: set[Key] = set()
+        affected = []
+        for g in list(gone):
+            for cell in dependents.get(g, ()):
+                if cell.key not in seen:
+                    seen.add(cell.key)
+                    affected.append(cell)
+        cells = affected
     for cell in cells:
         if cell.key in shown and not any(d in shown for d in cell.depends):
             shown.discard(cell.key)

@@ -560,7 +560,11 @@ def trend(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
             if previous is not None:
                 # a school keeps its number through kommune and fylke reforms
                 domain_breaks = breaks_between("np", previous, row["skoleaar"])
-                crossed = [b for b in domain_breaks if b.domain == "np" or row["nivaa"] != "skole"]
+                crossed = [
+                    b
+                    for b in domain_breaks
+                    if b.domain == "np" or (row["nivaa"] != "skole" and row["nivaa"] in b.levels)
+                ]
             if crossed:
                 series += 1
             previous = row["skoleaar"]

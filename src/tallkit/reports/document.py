@@ -137,6 +137,8 @@ class Document:
     suppressed: bool = False
     preliminary: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    # the kommune report in a «speil --alle» folder: each school's report files (not in JSON)
+    links: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The machine-readable twin (README: «JSON-tvillingen»)."""

@@ -140,7 +140,7 @@ def build(
     if not suppressed and not [m for m in chosen if m.retning != "ingen_sikker_forskjell"]:
         intro.append(words.text("hovedbilde", "intro_ingenting", aar=year))
 
-    comparisons = _comparisons(newest, tests, year, words)
+    comparisons = school_comparisons(inputs, orgnr, year, words)
     progression = _progression(cohort, paired, value_added, words)
     national = _national_tests(
         trend, kommune_trend, _level_blocks(inputs, orgnr, kommunenr, year, levels, min_group)
@@ -187,6 +187,14 @@ def build(
         suppressed=suppressed,
         preliminary=orgnr in inputs.preliminary,
     )
+
+
+def school_comparisons(inputs: Inputs, orgnr: str, year: str, words: Words) -> list[Comparison]:
+    """The school's verdicts (JSON ``sammenligninger``): one function for its Læringsspeil and
+    for the kommune report's grid, so the two cannot disagree."""
+    tests = [r for r in inputs.rows("tests", orgnr) if r["skoleaar"] == year]
+    indicators = [r for r in inputs.rows("indicators", orgnr) if r["skoleaar"] <= year]
+    return _comparisons(newest_indicators(indicators, year), tests, year, words)
 
 
 def newest_indicators(rows: list[dict[str, Any]], year: str) -> list[dict[str, Any]]:
