@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 
@@ -238,3 +239,17 @@ def test_library_functions_are_not_shadowed_by_submodules() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "True"
+
+
+def test_a_database_from_an_older_tallkit_says_how_to_update_its_views(
+    settings: Settings, tmp_path: Path
+) -> None:
+    api.ingest([NP_5_2025], settings=settings)
+    con = duckdb.connect(str(settings.db_path))
+    con.execute("drop view elevresultat_skole")  # as a database made before the view existed
+    con.close()
+    result = run_cli("--db", str(settings.db_path), "skoler")
+    assert result.code == 3 and result.stderr.count("\n") == 1
+    assert "eldre tallkit" in result.stderr and "tallkit ingest" in result.stderr
+    api.ingest([NP_5_2025], settings=settings)  # the same file again: views recreated
+    assert run_cli("--db", str(settings.db_path), "skoler").code == 0

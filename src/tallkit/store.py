@@ -480,6 +480,8 @@ def open_store(path: Path, *, read_only: bool = False, create: bool = False) -> 
                 _ensure_schema(store)
             elif not _has_schema(store):
                 raise DatabaseError(f"{path}: filen er ingen tallkit-database (mangler tabellene).")
+            else:
+                _check_views(store)
             yield store
         except duckdb.Error as exc:
             raise _translate(exc, path) from None
@@ -604,6 +606,21 @@ def open_surface(path: Path, min_group: int, query_text: str) -> Iterator[Surfac
 def _connect_config(read_only: bool) -> dict[str, Any]:
     """Connection options: an explicit storage version for the files this connection creates."""
     return {} if read_only else {"storage_compatibility_version": STORAGE_VERSION}
+
+
+def _check_views(store: Store) -> None:
+    """A database made by an older tallkit lacks views this version reads; a write open
+    (any ingest) recreates them, a read-only open can only say so."""
+    rows = store._run(
+        "select table_name from information_schema.tables where table_schema = 'main'"
+    )
+    missing = sorted(set(SURFACE_TABLES) - {r[0] for r in rows})
+    if missing:
+        raise DatabaseError(
+            f"{store.path}: databasen er laget av en eldre tallkit og mangler visningen "
+            f"«{missing[0]}». Kjør «tallkit ingest» med en av filene på nytt; det oppdaterer "
+            "visningene uten å endre tallene."
+        )
 
 
 def _has_schema(store: Store) -> bool:
