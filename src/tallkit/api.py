@@ -567,14 +567,7 @@ def speil(
         years = _np_years(
             store, kommune or _kommune_of(schools, chosen[0] if len(chosen) == 1 else None)
         )
-        if aar is not None and aar not in years:
-            raise UsageError(
-                f"ingen nasjonale prøver for skoleåret «{aar}». Skoleår i databasen: "
-                f"{', '.join(years) or 'ingen'}."
-            )
-        year = aar or (years[-1] if years else None)
-        if year is None:
-            raise UsageError("fant ingen år med nasjonale prøver. Les inn eksporter først.")
+        year = _report_year(years, aar)
         active = _active_schools(store, year)
         selection = schools.filter(pl.col("orgnr").is_in(active) | pl.col("orgnr").is_in(chosen))
         if vurderingsmal:
@@ -756,14 +749,7 @@ def rapport(
     with open_store(resolved.db_path, read_only=True) as store:
         number = None if alle else resolve_kommune(str(kommune), store)
         years = _np_years(store, number)
-        if aar is not None and aar not in years:
-            raise UsageError(
-                f"ingen nasjonale prøver for skoleåret «{aar}». Skoleår i databasen: "
-                f"{', '.join(years) or 'ingen'}."
-            )
-        year = aar or (years[-1] if years else None)
-        if year is None:
-            raise UsageError("fant ingen år med nasjonale prøver. Les inn eksporter først.")
+        year = _report_year(years, aar)
         schools = store.query(_query("skoler", resolved), {"kommune": number})
         shared = Filters(
             uncertainty_model=build_uncertainty(store, number, settings=resolved),
@@ -867,6 +853,19 @@ def _write_kommune_reports(
         )
         written.extend(render.write(document, folder, formats, date=stamp, env=env))
     return written
+
+
+def _report_year(years: list[str], aar: str | None) -> str:
+    """The national tests' year a report is for: ``aar`` if the database has it, else the
+    newest; a year without national tests is a usage error that lists what exists."""
+    if aar is not None and aar not in years:
+        raise UsageError(
+            f"ingen nasjonale prøver for skoleåret «{aar}». Skoleår i databasen: "
+            f"{', '.join(years) or 'ingen'}."
+        )
+    if not years:
+        raise UsageError("fant ingen år med nasjonale prøver. Les inn eksporter først.")
+    return aar or years[-1]
 
 
 def _query(name: str, settings: Settings) -> str:

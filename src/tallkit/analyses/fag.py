@@ -29,7 +29,7 @@ from tallkit.analyses import (
     suppression_plan,
     uncertainty,
 )
-from tallkit.analyses.usikkerhet import NO_GROUP, class_model_from
+from tallkit.analyses.usikkerhet import NO_GROUP, class_model_from, group_summaries
 from tallkit.formats.cells import MISSING, OK, SUPPRESSED
 from tallkit.store import Store
 
@@ -247,18 +247,10 @@ def _pupil_profile_variances(
     if not rows:
         return {}
     unc = uncertainty(store, filters)
-    summaries: dict[tuple[str | None, int, str], list[stats.GroupSummary]] = {}
-    for r in rows:
-        if r["gruppe"] != NO_GROUP:
-            summaries.setdefault((r["kommunenr"], r["trinn"], r["prove"]), []).append(
-                stats.GroupSummary(
-                    f"{r['enhet_id']}|{r['skoleaar']}",
-                    r["gruppe"],
-                    r["antall"],
-                    r["snitt"],
-                    r["kvadratsum"],
-                )
-            )
+    summaries = {
+        key: group_summaries(members)
+        for key, members in group_rows(rows, ("kommunenr", "trinn", "prove")).items()
+    }
     out: dict[tuple[str, int, str, str], float] = {}
     for (year, trinn, school, test), groups in group_rows(
         rows, ("skoleaar", "trinn", "enhet_id", "prove")

@@ -44,6 +44,7 @@ from tallkit.analyses.usikkerhet import (
     SOURCE_DEFAULT,
     SOURCE_OWN,
     class_model_from,
+    group_summaries,
 )
 from tallkit.brudd import SeriesBreak, breaks_between
 from tallkit.formats.cells import MISSING, OK, SUPPRESSED
@@ -314,17 +315,7 @@ def _gain_models(
         return {}
 
     def summaries(rows: list[dict[str, Any]]) -> list[stats.GroupSummary]:
-        return [
-            stats.GroupSummary(
-                f"{r['skole']}|{r['til_aar']}|{r['prove']}",
-                r["klynge"],
-                r["antall"],
-                r["snitt"],
-                r["kvadratsum"],
-            )
-            for r in rows
-            if r["klynge"] != NO_GROUP
-        ]
+        return group_summaries(rows, ("skole", "til_aar", "prove"), "klynge")
 
     models: dict[tuple[str | None, int], ClassModel] = {}
     for (trinn,), rows in group_rows(classes, ("fra_trinn",)).items():

@@ -148,17 +148,19 @@ class Uncertainty:
         return Variance(base * deff, rounding, label)
 
 
-def _group_summaries(rows: Iterable[dict[str, Any]]) -> list[stats.GroupSummary]:
+def group_summaries(
+    rows: Iterable[dict[str, Any]],
+    block: tuple[str, ...] = ("enhet_id", "skoleaar"),
+    group: str = "gruppe",
+) -> list[stats.GroupSummary]:
+    """Rows of (n, mean, sum of squares) per group as :class:`stats.GroupSummary`, the block
+    (what the groups are compared within) made of ``block``'s columns; unknown groups left out."""
     return [
         stats.GroupSummary(
-            f"{r['enhet_id']}|{r['skoleaar']}",
-            r["gruppe"],
-            r["antall"],
-            r["snitt"],
-            r["kvadratsum"],
+            "|".join(str(r[k]) for k in block), r[group], r["antall"], r["snitt"], r["kvadratsum"]
         )
         for r in rows
-        if r["gruppe"] != NO_GROUP
+        if r[group] != NO_GROUP
     ]
 
 
@@ -201,12 +203,12 @@ def build(store: Store, kommune: str | None, *, settings: Settings | None = None
     own = {
         key: found
         for key, members in by_cell.items()
-        if (found := class_model_from(_group_summaries(members), SOURCE_OWN, MIN_DF_OWN))
+        if (found := class_model_from(group_summaries(members), SOURCE_OWN, MIN_DF_OWN))
     }
     everyone = {
         key: found
         for key, members in by_test.items()
-        if (found := class_model_from(_group_summaries(members), SOURCE_ALL))
+        if (found := class_model_from(group_summaries(members), SOURCE_ALL))
     }
     return Uncertainty(
         own=own,
