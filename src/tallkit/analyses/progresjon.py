@@ -224,63 +224,54 @@ def cohort(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
 
 
 _CELL: Final = ["til_aar", "fra_trinn", "til_trinn", "prove", "kommunenr"]
+_CLASS_KEYS: Final = [*_CELL, "skole", "klynge"]
 
 
-def _pairs(store: Store, filters: Filters) -> pl.DataFrame:
-    """Pupil pairs with the school and class they count for, and their change (``endring``).
+def _classes(store: Store, filters: Filters) -> list[dict[str, Any]]:
+    """Pupil pairs summed per class (``queries/progresjon_klasser.sql``): n, mean change
+    (``snitt``), its sum of squares, level moves and the variance of the earlier score, per
+    cell, school the pairs count for (``skole``) and class (``klynge``).
 
     8 -> 9 is counted at the school the pupils are in, clustered by their 9. trinn class;
     5 -> 8 at the school they came from, clustered by their 5. trinn class. For 8 -> 9 the
     change is in scale points; for 5 -> 8 (different scales) it is the change in position against
-    the kommune's pupils on each test.
+    the kommune's pupils on each test. Summed in SQL and shared by ``elever`` and
+    ``verdiskaping`` (one query per run), so no pupil pair is shipped to Python.
     """
     params = filters.params("aar", "prove", "kommune")
-    pairs: pl.DataFrame = memo(
+    classes: list[dict[str, Any]] = memo(
         store,
-        ("pairs", *params.values()),
-        lambda: run_query(store, "progresjon_elever", params),
+        ("pair_classes", *params.values()),
+        lambda: _sorted(run_query(store, "progresjon_klasser", params).to_dicts(), _CLASS_KEYS),
     )
-    if pairs.is_empty():
-        return pairs
-    from_five = pl.col("fra_trinn") == 5
-    return pairs.with_columns(
-        skole=pl.when(from_five).then(pl.col("fra_skole")).otherwise(pl.col("enhet_id")),
-        klynge=pl.when(from_five).then(pl.col("fra_gruppe")).otherwise(pl.col("gruppe")),
-        gruppe=pl.when(from_five).then(pl.lit("alle")).otherwise(pl.col("gruppe")),
-        endring=pl.when(pl.col("fra_trinn") == 8)
-        .then(pl.col("til_poeng") - pl.col("fra_poeng"))
-        .otherwise(
-            (
-                pl.col("til_poeng")
-                - pl.col("til_poeng").mean().over("til_aar", "prove", "til_trinn", "kommunenr")
-            )
-            - (
-                pl.col("fra_poeng")
-                - pl.col("fra_poeng").mean().over("fra_aar", "prove", "fra_trinn", "kommunenr")
-            )
-        ),
-        retning=pl.when(pl.col("fra_trinn") == 8)
-        .then((pl.col("til_nivaa") - pl.col("fra_nivaa")).sign())
-        .otherwise(None),
-    )
+    return classes
 
 
-def _summaries(pairs: pl.DataFrame, keys: list[str]) -> list[dict[str, Any]]:
-    """n, mean and sum of squares of the change (and level moves) per ``keys``."""
-    return (
-        pairs.group_by(keys)
-        .agg(
-            antall=pl.len(),
-            snitt=pl.col("endring").mean(),
-            kvadratsum=((pl.col("endring") - pl.col("endring").mean()) ** 2).sum(),
-            opp=(pl.col("retning") > 0).sum(),
-            samme=(pl.col("retning") == 0).sum(),
-            ned=(pl.col("retning") < 0).sum(),
-            med_niva=pl.col("retning").is_not_null().sum(),
+def _sorted(rows: list[dict[str, Any]], keys: list[str]) -> list[dict[str, Any]]:
+    """Rows in the order polars sorts them by ``keys`` (nulls first)."""
+    return sorted(rows, key=lambda r: tuple((r[k] is not None, r[k] or 0) for k in keys))
+
+
+def _summaries(classes: list[dict[str, Any]], keys: list[str]) -> list[dict[str, Any]]:
+    """n, mean and sum of squares of the change (and level moves) per ``keys``, pooled from the
+    classes, sorted by ``keys``."""
+    out = []
+    for members in group_rows(_sorted(classes, keys), keys).values():
+        pooled = _pool(members)
+        first = members[0]
+        out.append(
+            {k: first[k] for k in keys}
+            | {
+                "antall": pooled.n,
+                "snitt": pooled.mean,
+                "kvadratsum": pooled.ss,
+                "opp": sum(c["opp"] for c in members),
+                "samme": sum(c["samme"] for c in members),
+                "ned": sum(c["ned"] for c in members),
+                "med_niva": sum(c["med_niva"] for c in members),
+            }
         )
-        .sort(keys)
-        .to_dicts()
-    )
+    return out
 
 
 @dataclass(frozen=True)
@@ -351,21 +342,6 @@ def _model(
     return models.get((kommune, trinn)) or models.get((None, trinn)) or INDEPENDENT
 
 
-def _classes(pairs: pl.DataFrame) -> list[dict[str, Any]]:
-    keys = [*_CELL, "skole", "klynge"]
-    found = (
-        pairs.group_by(keys)
-        .agg(
-            antall=pl.len(),
-            snitt=pl.col("endring").mean(),
-            kvadratsum=((pl.col("endring") - pl.col("endring").mean()) ** 2).sum(),
-            fra_varians=pl.col("fra_poeng").var().fill_null(0.0),
-        )
-        .sort(keys)
-    )
-    return found.to_dicts()
-
-
 def paired(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
     """Mean paired change per school (gruppe ``alle``) and group, with level transitions.
 
@@ -373,20 +349,19 @@ def paired(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
     position against the pupils' own kommune mean on each test, since the scales differ. The
     interval carries the class component: pupils of one class share that year's class effect.
     """
-    pairs = _pairs(store, filters)
-    if pairs.is_empty():
+    classes = _classes(store, filters)
+    if not classes:
         return frame_of([], PAIRED_SCHEMA)
     unc = uncertainty(store, filters)
-    classes = _classes(pairs)
     models = _gain_models(classes, unc)
     by_school = group_rows(classes, [*_CELL, "skole"])
     keys = ["til_aar", "fra_trinn", "til_trinn", "prove", "skole"]
     schools = {
         tuple(r[k] for k in keys): {**r, "gruppe": "alle"}
-        for r in _summaries(pairs, [*keys, "kommunenr"])
+        for r in _summaries(classes, [*keys, "kommunenr"])
     }
     groups = group_rows(
-        [r for r in _summaries(pairs, [*keys, "gruppe"]) if r["gruppe"] != "alle"], keys
+        [r for r in _summaries(classes, [*keys, "gruppe"]) if r["gruppe"] != "alle"], keys
     )
     out: list[dict[str, Any]] = []
     for key, total in schools.items():
@@ -458,11 +433,10 @@ def value_added(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
     rest) and its variance uses the rest's own pupils; both carry the class component. A school
     that is the whole kommune has nothing to be compared with and gets no row.
     """
-    pairs = _pairs(store, filters)
-    if pairs.is_empty():
+    classes = _classes(store, filters)
+    if not classes:
         return frame_of([], VALUE_ADDED_SCHEMA)
     unc = uncertainty(store, filters)
-    classes = _classes(pairs)
     models = _gain_models(classes, unc)
     out = []
     for cell_rows in group_rows(classes, _CELL).values():
