@@ -204,13 +204,29 @@ def group_components(groups: Sequence[GroupSummary]) -> GroupComponents | None:
         df_between += len(members) - 1
         n_total += n_b
     n_groups = sum(len(m) for m in blocks.values())
-    df_within = n_total - n_groups
+    return components_from_sums(
+        n_total, n_groups, len(blocks), ss_between, ss_within, sum_ng2_over_nb
+    )
+
+
+def components_from_sums(
+    pupils: int,
+    groups: int,
+    blocks: int,
+    ss_between: float,
+    ss_within: float,
+    sum_ng2_over_nb: float,
+) -> GroupComponents | None:
+    """:func:`group_components` from its sums (e.g. taken in SQL): pupils, groups, blocks, the
+    sums of squares between groups within blocks and within groups, and Σ_blocks Σn_g²/n_b."""
+    df_between = groups - blocks
+    df_within = pupils - groups
     if df_between < 1 or df_within < 1:
         return None
     ms_between, ms_within = ss_between / df_between, ss_within / df_within
-    k1 = (n_total - sum_ng2_over_nb) / df_between
+    k1 = (pupils - sum_ng2_over_nb) / df_between
     var_groups = max(0.0, (ms_between - ms_within) / k1)
-    return GroupComponents(var_groups, ms_within, n_groups, len(blocks))
+    return GroupComponents(var_groups, ms_within, groups, blocks)
 
 
 def part_whole_difference_se(

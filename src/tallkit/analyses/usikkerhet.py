@@ -182,6 +182,21 @@ def class_model_from(
     return ClassModel(parts.icc, typical, source)
 
 
+def _model_from_sums(row: dict[str, Any], source: str, min_df: int) -> ClassModel | None:
+    """:func:`class_model_from` for one row of ``queries/klassemodell.sql``."""
+    parts = stats.components_from_sums(
+        row["elever"],
+        row["grupper"],
+        row["blokker"],
+        row["ss_mellom"],
+        row["ss_innen"],
+        row["sum_n2_per_blokk"],
+    )
+    if parts is None or parts.groups - parts.blocks < min_df:
+        return None
+    return ClassModel(parts.icc, row["n2"] / row["elever"], source)
+
+
 def build(store: Store, kommune: str | None, *, settings: Settings | None = None) -> Uncertainty:
     """The class models from the pupil data in ``store`` (all years pooled per kommune), with
     the defaults and the independent-pupils switch of ``settings`` (``[usikkerhet]``)."""
@@ -192,24 +207,19 @@ def build(store: Store, kommune: str | None, *, settings: Settings | None = None
         return Uncertainty(independent=True)
     from tallkit.analyses import run_query  # the package imports this module
 
-    params = {"aar": None, "trinn": None, "prove": None, "kommune": None, "skole": None}
-    rows = run_query(store, "variasjon_grupper", params).to_dicts()
-    by_cell: dict[tuple[str, int, str], list[dict[str, Any]]] = {}
-    by_test: dict[tuple[int, str], list[dict[str, Any]]] = {}
-    for row in rows:
-        by_test.setdefault((row["trinn"], row["prove"]), []).append(row)
-        if row["kommunenr"] is not None and kommune in (None, row["kommunenr"]):
-            by_cell.setdefault((row["kommunenr"], row["trinn"], row["prove"]), []).append(row)
-    own = {
-        key: found
-        for key, members in by_cell.items()
-        if (found := class_model_from(group_summaries(members), SOURCE_OWN, MIN_DF_OWN))
-    }
-    everyone = {
-        key: found
-        for key, members in by_test.items()
-        if (found := class_model_from(group_summaries(members), SOURCE_ALL))
-    }
+    # the ANOVA sums per kommune and over all pupil data, summed in SQL (one aggregate pass
+    # instead of every class of the country in Python)
+    own: dict[tuple[str, int, str], ClassModel] = {}
+    everyone: dict[tuple[int, str], ClassModel] = {}
+    for row in run_query(store, "klassemodell", {"kommune": kommune}).iter_rows(named=True):
+        if row["alle"]:
+            found = _model_from_sums(row, SOURCE_ALL, 1)
+            if found is not None:
+                everyone[(row["trinn"], row["prove"])] = found
+        else:
+            found = _model_from_sums(row, SOURCE_OWN, MIN_DF_OWN)
+            if found is not None:
+                own[(row["kommunenr"], row["trinn"], row["prove"])] = found
     return Uncertainty(
         own=own,
         everyone=everyone,
