@@ -182,7 +182,7 @@ def class_model_from(
     return ClassModel(parts.icc, typical, source)
 
 
-def _model_from_sums(row: dict[str, Any], source: str, min_df: int) -> ClassModel | None:
+def model_from_sums(row: dict[str, Any], source: str, min_df: int) -> ClassModel | None:
     """:func:`class_model_from` for one row of ``queries/klassemodell.sql``."""
     parts = stats.components_from_sums(
         row["elever"],
@@ -213,11 +213,11 @@ def build(store: Store, kommune: str | None, *, settings: Settings | None = None
     everyone: dict[tuple[int, str], ClassModel] = {}
     for row in run_query(store, "klassemodell", {"kommune": kommune}).iter_rows(named=True):
         if row["alle"]:
-            found = _model_from_sums(row, SOURCE_ALL, 1)
+            found = model_from_sums(row, SOURCE_ALL, 1)
             if found is not None:
                 everyone[(row["trinn"], row["prove"])] = found
         else:
-            found = _model_from_sums(row, SOURCE_OWN, MIN_DF_OWN)
+            found = model_from_sums(row, SOURCE_OWN, MIN_DF_OWN)
             if found is not None:
                 own[(row["kommunenr"], row["trinn"], row["prove"])] = found
     return Uncertainty(
