@@ -39,6 +39,7 @@ grupper as (
     select enhet_id, skoleaar, trinn, prove, gruppe, count(*) as n
     from elevresultat
     where deltatt_status = 'D' and skalapoeng is not null and gruppe is not null
+        and enhet_id in (select enhet_id from skoler)
     group by all
 ),
 gruppestorrelse as (
@@ -60,6 +61,7 @@ elever as (
             as double), 0)) end as elev_sd
     from elevresultat
     where deltatt_status = 'D' and skalapoeng is not null
+        and enhet_id in (select enhet_id from skoler)
     group by all
 )
 select s.*, k.kommune_snitt, k.kommune_usikkerhet, k.kommune_antall,

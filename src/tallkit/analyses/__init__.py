@@ -32,6 +32,9 @@ class Filters:
     kommune: str | None = None
     skole: str | None = None
     pool_years: int = 1  # --slaa-sammen: pool 2-3 years per school (small schools)
+    # only this kommune's rows, while references taken over the whole selection (the funnel's
+    # τ²) stay as they are: the Læringsspeil's funnel for one school (None: every row)
+    rows_kommune: str | None = None
     independent_pupils: bool = False  # --uavhengige-elever: Udir's own intervals
     # built once per run and shared by every analysis of it (see :func:`uncertainty`)
     uncertainty_model: Uncertainty | None = None
@@ -333,6 +336,25 @@ def compared_schools(store: Store, filters: Filters, min_group: int) -> list[Com
     key = ("compared", *filters.params("aar", "trinn", "prove", "kommune", "pool_years").values())
     result: list[Compared] = memo(store, (*key, min_group, id(unc)), make)
     return result
+
+
+def compared_in_scope(store: Store, filters: Filters, min_group: int) -> list[Compared]:
+    """:func:`compared_schools` for the kommune a run is about: with ``filters.skole`` (and no
+    --kommune) only the school's kommune is read. Every comparison is made within one kommune,
+    so its rows are those of the whole run; the whole run is reused when it is already made."""
+    kommune = filters.rows_kommune
+    if filters.skole is not None and filters.kommune is None:
+        kommune = scope_kommune(store, filters)
+    if kommune is None or filters.kommune is not None:
+        return compared_schools(store, filters, min_group)
+    unc = uncertainty(store, filters)
+    key = ("compared", *filters.params("aar", "trinn", "prove", "kommune", "pool_years").values())
+    whole: list[Compared] | None = _RUN_CACHE.setdefault(store, {}).get(
+        (*key, min_group, id(unc))
+    )
+    if whole is not None:
+        return [c for c in whole if c.row["kommunenr"] == kommune]
+    return compared_schools(store, replace(filters, kommune=kommune), min_group)
 
 
 def school_rows(store: Store, filters: Filters, min_group: int) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ from tallkit.analyses import (
     Analysis,
     Compared,
     Filters,
-    compared_schools,
+    compared_in_scope,
     frame_of,
     group_compared,
     group_rows,
@@ -132,7 +132,7 @@ def by_test(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
 def _compared(store: Store, filters: Filters, min_group: int) -> list[Compared]:
     return [
         c
-        for c in compared_schools(store, filters, min_group)
+        for c in compared_in_scope(store, filters, min_group)
         if filters.skole in (None, c.row["enhet_id"])
     ]
 

@@ -133,10 +133,14 @@ _CELL: Final = ("skoleaar", "trinn", "prove", "kommunenr")
 def between_schools(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
     """One row per school, year, trinn and test (published results, all pupils)."""
     compared = compared_schools(store, filters, min_group)
-    tau2 = _overdispersion(compared)
+    tau2 = _overdispersion(compared)  # over every school of the selection
     out: list[dict[str, Any]] = []
     for cell in group_compared(compared, _CELL).values():
         first = cell[0].row
+        if filters.rows_kommune not in (None, first["kommunenr"]) or (
+            filters.skole is not None and all(c.row["enhet_id"] != filters.skole for c in cell)
+        ):
+            continue  # not asked for: no shrinkage or ranks to compute
         key = (first["skoleaar"], first["trinn"], first["prove"])
         # compared with every school of its kommune, shown for the one asked about
         out.extend(
