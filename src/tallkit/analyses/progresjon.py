@@ -43,7 +43,8 @@ from tallkit.analyses.usikkerhet import (
     SOURCE_ALL,
     SOURCE_DEFAULT,
     SOURCE_OWN,
-    model_from_sums,
+    class_model_from,
+    group_summaries,
 )
 from tallkit.brudd import SeriesBreak, breaks_between
 from tallkit.formats.cells import MISSING, OK, SUPPRESSED
@@ -226,10 +227,11 @@ _CELL: Final = ["til_aar", "fra_trinn", "til_trinn", "prove", "kommunenr"]
 _CLASS_KEYS: Final = [*_CELL, "skole", "klynge"]
 
 
-def _classes(store: Store, filters: Filters) -> pl.DataFrame:
+def _classes(store: Store, filters: Filters) -> list[dict[str, Any]]:
     """Pupil pairs summed per class (``queries/progresjon_klasser.sql``): n, mean change
     (``snitt``), its sum of squares, level moves and the variance of the earlier score, per
-    cell, school the pairs count for (``skole``) and class (``klynge``).
+    cell, school the pairs count for (``skole``) and class (``klynge``), in the order of
+    :data:`_CLASS_KEYS` (nulls first).
 
     8 -> 9 is counted at the school the pupils are in, clustered by their 9. trinn class;
     5 -> 8 at the school they came from, clustered by their 5. trinn class. For 8 -> 9 the
@@ -238,71 +240,40 @@ def _classes(store: Store, filters: Filters) -> pl.DataFrame:
     ``verdiskaping`` (one query per run), so no pupil pair is shipped to Python.
     """
     params = filters.params("aar", "prove", "kommune")
-    classes: pl.DataFrame = memo(
+    classes: list[dict[str, Any]] = memo(
         store,
         ("pair_classes", *params.values()),
-        lambda: run_query(store, "progresjon_klasser", params).sort(_CLASS_KEYS),
+        lambda: run_query(store, "progresjon_klasser", params).sort(_CLASS_KEYS).to_dicts(),
     )
     return classes
 
 
-def _pooled_mean(keys: list[str]) -> pl.Expr:
-    n = pl.col("antall")
-    return (n * pl.col("snitt")).sum().over(keys) / n.sum().over(keys)
+def _nulls_first(key: tuple[Any, ...]) -> tuple[tuple[bool, Any], ...]:
+    """A sort key that orders like polars (nulls first)."""
+    return tuple((v is not None, v if v is not None else 0) for v in key)
 
 
-def _summaries(classes: pl.DataFrame, keys: list[str]) -> list[dict[str, Any]]:
+def _summaries(classes: list[dict[str, Any]], keys: list[str]) -> list[dict[str, Any]]:
     """n, mean and sum of squares of the change (and level moves) per ``keys``, pooled from the
-    classes (as :func:`_pool`), sorted by ``keys``."""
-    n = pl.col("antall")
-    return (
-        classes.with_columns(_mean=_pooled_mean(keys))
-        .group_by(keys)
-        .agg(
-            antall=n.sum(),
-            snitt=pl.col("_mean").first(),
-            kvadratsum=(pl.col("kvadratsum") + n * (pl.col("snitt") - pl.col("_mean")) ** 2).sum(),
-            opp=pl.col("opp").sum(),
-            samme=pl.col("samme").sum(),
-            ned=pl.col("ned").sum(),
-            med_niva=pl.col("med_niva").sum(),
-        )
-        .sort(keys)
-        .to_dicts()
-    )
-
-
-def _anova_sums(classes: pl.DataFrame, cell: list[str]) -> list[dict[str, Any]]:
-    """The sums of :func:`tallkit.stats.group_components` per ``cell``, for classes nested in
-    blocks of school × year × test (the columns of ``queries/klassemodell.sql``)."""
-    block = [*cell, "skole", "til_aar", "prove"]
-    n = pl.col("antall")
-    blocks = (
-        classes.filter(pl.col("klynge") != NO_GROUP)
-        .with_columns(_mean=_pooled_mean(block))
-        .group_by(block)
-        .agg(
-            n_blokk=n.sum(),
-            grupper=pl.len(),
-            n2=(n * n).sum(),
-            ss_mellom=(n * (pl.col("snitt") - pl.col("_mean")) ** 2).sum(),
-            ss_innen=pl.col("kvadratsum").sum(),
-        )
-    )
-    return (
-        blocks.group_by(cell)
-        .agg(
-            elever=pl.col("n_blokk").sum(),
-            grupper=pl.col("grupper").sum(),
-            blokker=pl.len(),
-            ss_mellom=pl.col("ss_mellom").sum(),
-            ss_innen=pl.col("ss_innen").sum(),
-            sum_n2_per_blokk=(pl.col("n2") / pl.col("n_blokk")).sum(),
-            n2=pl.col("n2").sum(),
-        )
-        .sort(cell)
-        .to_dicts()
-    )
+    classes (:func:`_pool`: exactly rounded sums, so any order gives the same bytes), sorted by
+    ``keys``."""
+    found = group_rows(classes, keys)
+    out = []
+    for key in sorted(found, key=_nulls_first):
+        members = found[key]
+        pooled = _pool(members)
+        row = dict(zip(keys, key, strict=True))
+        row |= {
+            "antall": pooled.n,
+            "snitt": pooled.mean,
+            "kvadratsum": pooled.ss,
+            "opp": sum(c["opp"] for c in members),
+            "samme": sum(c["samme"] for c in members),
+            "ned": sum(c["ned"] for c in members),
+            "med_niva": sum(c["med_niva"] for c in members),
+        }
+        out.append(row)
+    return out
 
 
 @dataclass(frozen=True)
@@ -328,7 +299,7 @@ def _pool(classes: list[dict[str, Any]]) -> _Cluster:
 
 
 def _gain_models(
-    store: Store, filters: Filters, classes: pl.DataFrame, unc: Uncertainty
+    store: Store, filters: Filters, classes: list[dict[str, Any]], unc: Uncertainty
 ) -> dict[tuple[str | None, int], ClassModel]:
     """The class share of the change's variance per kommune and transition (all years and tests
     pooled; blocks = school × year × test), else over the whole database, else derived from the
@@ -344,16 +315,15 @@ def _gain_models(
 
 
 def _make_gain_models(
-    classes: pl.DataFrame, unc: Uncertainty
+    classes: list[dict[str, Any]], unc: Uncertainty
 ) -> dict[tuple[str | None, int], ClassModel]:
+    def summaries(rows: list[dict[str, Any]]) -> list[stats.GroupSummary]:
+        return group_summaries(rows, ("skole", "til_aar", "prove"), "klynge")
+
     models: dict[tuple[str | None, int], ClassModel] = {}
-    everyone_sums = {r["fra_trinn"]: r for r in _anova_sums(classes, ["fra_trinn"])}
-    own_sums = _anova_sums(classes, ["fra_trinn", "kommunenr"])
-    for (trinn,) in classes.select("fra_trinn").unique().sort("fra_trinn").iter_rows():
-        found = everyone_sums.get(trinn)
-        everyone = model_from_sums(found, SOURCE_ALL, 1) if found else None
+    for (trinn,), rows in group_rows(classes, ("fra_trinn",)).items():
+        everyone = class_model_from(summaries(rows), SOURCE_ALL)
         if everyone is None:
-            rows = classes.filter(pl.col("fra_trinn") == trinn).to_dicts()
             pooled = _pool(rows)
             # 2·ρ·σ²(score) of class variance in a change of variance σ²(change)
             change_var = pooled.variance
@@ -364,10 +334,9 @@ def _make_gain_models(
             )
             everyone = ClassModel(share, unc.default_group_size, SOURCE_DEFAULT)
         models[(None, trinn)] = everyone
-        for row in own_sums:
-            if row["fra_trinn"] == trinn:
-                own = model_from_sums(row, SOURCE_OWN, MIN_DF_OWN)
-                models[(row["kommunenr"], trinn)] = own or everyone
+        for (kommune,), own in group_rows(rows, ("kommunenr",)).items():
+            found = class_model_from(summaries(own), SOURCE_OWN, MIN_DF_OWN)
+            models[(kommune, trinn)] = found or everyone
     return models
 
 
@@ -393,14 +362,14 @@ def paired(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
     interval carries the class component: pupils of one class share that year's class effect.
     """
     classes = _classes(store, filters)
-    if classes.is_empty():
+    if not classes:
         return frame_of([], PAIRED_SCHEMA)
     unc = uncertainty(store, filters)
     models = _gain_models(store, filters, classes, unc)
     if filters.skole is not None:
         # the models above use every class; the rows only the school's own
-        classes = classes.filter(pl.col("skole") == filters.skole)
-    by_school = group_rows(classes.to_dicts(), [*_CELL, "skole"])
+        classes = [c for c in classes if c["skole"] == filters.skole]
+    by_school = group_rows(classes, [*_CELL, "skole"])
     keys = ["til_aar", "fra_trinn", "til_trinn", "prove", "skole"]
     schools = {
         tuple(r[k] for k in keys): {**r, "gruppe": "alle"}
@@ -480,16 +449,16 @@ def value_added(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
     that is the whole kommune has nothing to be compared with and gets no row.
     """
     classes = _classes(store, filters)
-    if classes.is_empty():
+    if not classes:
         return frame_of([], VALUE_ADDED_SCHEMA)
     unc = uncertainty(store, filters)
     models = _gain_models(store, filters, classes, unc)
     if filters.skole is not None:
         # a school is compared with every school of its cells, shown alone
-        cells = classes.filter(pl.col("skole") == filters.skole).select(_CELL).unique()
-        classes = classes.join(cells, on=_CELL, how="semi", nulls_equal=True, maintain_order="left")
+        cells = {tuple(c[k] for k in _CELL) for c in classes if c["skole"] == filters.skole}
+        classes = [c for c in classes if tuple(c[k] for k in _CELL) in cells]
     out = []
-    for cell_rows in group_rows(classes.to_dicts(), _CELL).values():
+    for cell_rows in group_rows(classes, _CELL).values():
         schools = {
             school: _pool(rows) for (school,), rows in group_rows(cell_rows, ("skole",)).items()
         }
