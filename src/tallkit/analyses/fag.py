@@ -242,7 +242,11 @@ def _pupil_profile_variances(
     """
     if filters.pool_years > 1:
         return {}
-    params = filters.params("aar", "trinn", "kommune", "skole")
+    # the class model is the kommune's: read the school's kommune, not the school alone
+    kommune = filters.kommune if filters.skole is None else scope_kommune(store, filters)
+    params = filters.params("aar", "trinn") | {"kommune": kommune, "skole": None}
+    if kommune is None and filters.skole is not None:
+        params["skole"] = filters.skole  # a school without a kommune: its own pupils
     rows = run_query(store, "fag_profil_elever", params).to_dicts()
     if not rows:
         return {}
@@ -255,6 +259,8 @@ def _pupil_profile_variances(
     for (year, trinn, school, test), groups in group_rows(
         rows, ("skoleaar", "trinn", "enhet_id", "prove")
     ).items():
+        if filters.skole not in (None, school):
+            continue
         n = sum(g["antall"] for g in groups)
         if n < max(min_group, 2):
             continue
