@@ -9,15 +9,50 @@
 --   position against the kommune's pupils on each test, so the mean is taken against the cell's
 --   mean. Sums are exact (DECIMAL): byte-identical output however DuckDB's threads add them
 --   up. Read by «tallkit progresjon --del elever/verdiskaping»; no pupil row leaves this query.
--- params: $aar $prove $kommune (each may be null for all; $aar is the end year)
+--   $skole keeps whole kommuner: those where the school's pupils are counted (its own, and
+--   for 5 -> 8 every kommune its pupils moved on to), so each kommune's classes are complete.
+-- params: $aar $prove $kommune $skole (each may be null for all; $aar is the end year)
 -- beskrivelse: Elevpar for progresjon summert per klasse: endring, nivåflytting og spredning (elevdata; brukes av «tallkit progresjon»).
--- parametre: $aar $prove $kommune (tom = alle; $aar er sluttåret)
+-- parametre: $aar $prove $kommune $skole (tom = alle; $aar er sluttåret; $skole gir hele
+--   kommunene der skolens elever telles)
 with r as (
     select
         elev, enhet_id, gruppe, skoleaar, cast(substr(skoleaar, 1, 4) as integer) as start_aar,
         trinn, prove, cast(skalapoeng as decimal(18, 4)) as poeng, mestringsnivaa, avgiverskole
     from elevresultat
     where deltatt_status = 'D' and skalapoeng is not null
+),
+skolens_kommuner as (
+    -- a superset is harmless: every kommune kept is kept whole
+    select e.kommunenr
+    from elevresultat as t
+    join enhet as e using (enhet_id)
+    where t.trinn in (8, 9) and (t.enhet_id = $skole or t.avgiverskole = $skole)
+    union
+    select e.kommunenr
+    from elevresultat as f
+    join elevresultat as t on t.elev = f.elev and t.trinn = 8
+    join enhet as e on e.enhet_id = t.enhet_id
+    where f.enhet_id = $skole and f.trinn = 5
+),
+slutt as (
+    -- the end of each pair, selected before the join (filters on the joined rows would not
+    -- reach the scan)
+    select *
+    from r
+    where trinn in (8, 9)
+        and (cast($aar as varchar) is null or skoleaar = $aar)
+        and (cast($prove as varchar) is null or prove = $prove)
+        and (
+            cast($skole as varchar) is null
+            or list_contains(
+                (
+                    select list(enhet_id) from enhet
+                    where kommunenr in (select kommunenr from skolens_kommuner)
+                ),
+                enhet_id
+            )
+        )
 ),
 overganger as (
     select 8 as fra_trinn, 9 as til_trinn, 1 as aar_mellom
@@ -38,13 +73,11 @@ par as (
         case when o.fra_trinn = 8 then sign(t.mestringsnivaa - f.mestringsnivaa) end as retning
     from overganger as o
     join r as f on f.trinn = o.fra_trinn
-    join r as t
+    join slutt as t
         on t.elev = f.elev and t.prove = f.prove and t.trinn = o.til_trinn
         and t.start_aar = f.start_aar + o.aar_mellom
     left join enhet as e on e.enhet_id = t.enhet_id
     where (o.fra_trinn = 5 or t.prove in ('lesing', 'regning'))
-        and (cast($aar as varchar) is null or t.skoleaar = $aar)
-        and (cast($prove as varchar) is null or t.prove = $prove)
         and (cast($kommune as varchar) is null or e.kommunenr = $kommune)
 ),
 klasser as (

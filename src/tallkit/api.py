@@ -949,7 +949,7 @@ def _speil_inputs(
         # the same whole selection as the tests (one comparison, computed once), so a school's
         # funnel is the same alone or in a run of every school
         variation=variation.between_schools(
-            store, replace(shared, aar=year, kommune=kommune), minimum
+            store, replace(shared, aar=year, kommune=kommune, rows_kommune=own_kommune), minimum
         ).filter(pl.col("kommunenr") == own_kommune)
         if own_kommune is not None
         else variation.between_schools(store, replace(shared, aar=year, kommune=kommune), minimum),

@@ -349,9 +349,7 @@ def compared_in_scope(store: Store, filters: Filters, min_group: int) -> list[Co
         return compared_schools(store, filters, min_group)
     unc = uncertainty(store, filters)
     key = ("compared", *filters.params("aar", "trinn", "prove", "kommune", "pool_years").values())
-    whole: list[Compared] | None = _RUN_CACHE.setdefault(store, {}).get(
-        (*key, min_group, id(unc))
-    )
+    whole: list[Compared] | None = _RUN_CACHE.setdefault(store, {}).get((*key, min_group, id(unc)))
     if whole is not None:
         return [c for c in whole if c.row["kommunenr"] == kommune]
     return compared_schools(store, replace(filters, kommune=kommune), min_group)

@@ -227,7 +227,7 @@ _CELL: Final = ["til_aar", "fra_trinn", "til_trinn", "prove", "kommunenr"]
 _CLASS_KEYS: Final = [*_CELL, "skole", "klynge"]
 
 
-def _classes(store: Store, filters: Filters) -> list[dict[str, Any]]:
+def _classes(store: Store, filters: Filters, *, scoped: bool = True) -> list[dict[str, Any]]:
     """Pupil pairs summed per class (``queries/progresjon_klasser.sql``): n, mean change
     (``snitt``), its sum of squares, level moves and the variance of the earlier score, per
     cell, school the pairs count for (``skole``) and class (``klynge``), in the order of
@@ -237,9 +237,13 @@ def _classes(store: Store, filters: Filters) -> list[dict[str, Any]]:
     5 -> 8 at the school they came from, clustered by their 5. trinn class. For 8 -> 9 the
     change is in scale points; for 5 -> 8 (different scales) it is the change in position against
     the kommune's pupils on each test. Summed in SQL and shared by ``elever`` and
-    ``verdiskaping`` (one query per run), so no pupil pair is shipped to Python.
+    ``verdiskaping`` (one query per run), so no pupil pair is shipped to Python. With
+    ``filters.skole`` (``scoped``) only the kommuner where the school's pupils are counted are
+    read, each whole.
     """
-    params = filters.params("aar", "prove", "kommune")
+    params = filters.params("aar", "prove", "kommune") | {"skole": None}
+    if scoped and filters.skole is not None and filters.kommune is None:
+        params["skole"] = filters.skole  # whole kommuner: those the school's pupils count in
     classes: list[dict[str, Any]] = memo(
         store,
         ("pair_classes", *params.values()),
@@ -307,20 +311,31 @@ def _gain_models(
     run: ``elever`` and ``verdiskaping`` share them."""
     if unc.independent:
         return {}
-    key = ("gain_models", *filters.params("aar", "prove", "kommune").values(), id(unc))
-    models: dict[tuple[str | None, int], ClassModel] = memo(
-        store, key, lambda: _make_gain_models(classes, unc)
-    )
+    key = ("gain_models", *filters.params("aar", "prove", "kommune", "skole").values(), id(unc))
+
+    def make() -> dict[tuple[str | None, int], ClassModel]:
+        models, complete = _make_gain_models(classes, unc)
+        if not complete and filters.skole is not None and filters.kommune is None:
+            # a kommune without enough classes of its own takes the model of all pupil data:
+            # that needs every kommune's classes (as the whole run has them)
+            models, _ = _make_gain_models(_classes(store, filters, scoped=False), unc)
+        return models
+
+    models: dict[tuple[str | None, int], ClassModel] = memo(store, key, make)
     return models
 
 
 def _make_gain_models(
     classes: list[dict[str, Any]], unc: Uncertainty
-) -> dict[tuple[str | None, int], ClassModel]:
+) -> tuple[dict[tuple[str | None, int], ClassModel], bool]:
+    """The models from ``classes``, and whether every kommune had enough classes of its own
+    (else the model over all of ``classes`` stands in for it)."""
+
     def summaries(rows: list[dict[str, Any]]) -> list[stats.GroupSummary]:
         return group_summaries(rows, ("skole", "til_aar", "prove"), "klynge")
 
     models: dict[tuple[str | None, int], ClassModel] = {}
+    complete = True
     for (trinn,), rows in group_rows(classes, ("fra_trinn",)).items():
         everyone = class_model_from(summaries(rows), SOURCE_ALL)
         if everyone is None:
@@ -337,7 +352,8 @@ def _make_gain_models(
         for (kommune,), own in group_rows(rows, ("kommunenr",)).items():
             found = class_model_from(summaries(own), SOURCE_OWN, MIN_DF_OWN)
             models[(kommune, trinn)] = found or everyone
-    return models
+            complete = complete and found is not None
+    return models, complete
 
 
 def _score_variance(rows: list[dict[str, Any]]) -> float:
