@@ -11,6 +11,17 @@ with skoler as (
         and (cast($kommune as varchar) is null or kommunenr = $kommune)
         and (cast($skole as varchar) is null or enhet_id = $skole)
 ),
+utvalg as (
+    -- the units a filtered run reads: its schools, their kommuner and the nation (null: all)
+    select case when cast($kommune as varchar) is not null or cast($skole as varchar) is not null
+        then (
+            select list(distinct x) from (
+                select enhet_id as x from skoler
+                union all select kommunenr from skoler
+                union all select 'I'
+            )
+        ) end as enheter
+),
 alle as (
     select
         'nasjonale_prover' as kilde, enhet_id, skoleaar, trinn, prove as indikator_kode,
@@ -18,18 +29,21 @@ alle as (
         antall, status
     from nasjonale_prover
     where kjonn = 'alle' and eierform = 'alle'
+        and coalesce(list_contains((select enheter from utvalg), enhet_id), true)
     union all
     select
         'elevundersokelsen', enhet_id, skoleaar, trinn, indikator_kode, indikator, verdi,
         null, standardavvik, antall, status
     from elevundersokelsen
     where sporsmal_kode is null and kjonn = 'alle' and eierform = 'alle'
+        and coalesce(list_contains((select enheter from utvalg), enhet_id), true)
     union all
     select
         'grunnskolepoeng', enhet_id, skoleaar, 10, 'grunnskolepoeng', 'grunnskolepoeng', poeng,
         null, null, antall, status
     from grunnskolepoeng
     where kjonn = 'alle' and eierform = 'alle'
+        and coalesce(list_contains((select enheter from utvalg), enhet_id), true)
 )
 select
     s.enhet_id,

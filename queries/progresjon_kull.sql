@@ -3,9 +3,9 @@
 --   scale, lesing and regning) and 5. trinn year Y -> 8. trinn year Y+3 at the same unit (1-10
 --   schools, kommuner; another scale, so only the position against the nation is comparable).
 --   Schools and kommuner, all pupils; both ends must be published.
--- params: $aar $prove $kommune (each may be null for all; $aar is the end year)
+-- params: $aar $prove $kommune $skole (each may be null for all; $aar is the end year)
 -- beskrivelse: Samme kull i publiserte tall: 8. trinn år Y mot 9. trinn år Y+1, og 5. trinn år Y mot 8. trinn år Y+3.
--- parametre: $aar $prove $kommune (tom = alle; $aar er sluttåret)
+-- parametre: $aar $prove $kommune $skole (tom = alle; $aar er sluttåret)
 with np as (
     select
         n.enhet_id, e.navn, e.nivaa, coalesce(e.kommunenr, n.enhet_id) as kommunenr,
@@ -50,4 +50,5 @@ where t.nivaa <> 'land'
     and (cast($aar as varchar) is null or t.skoleaar = $aar)
     and (cast($prove as varchar) is null or t.prove = $prove)
     and (cast($kommune as varchar) is null or t.kommunenr = $kommune)
+    and (cast($skole as varchar) is null or t.enhet_id = $skole)
 order by t.skoleaar, o.fra_trinn, t.prove, t.nivaa, t.kommunenr, t.enhet_id;

@@ -155,7 +155,7 @@ def cohort(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
     Each end's variance includes the class component and Udir's rounding; the two ends are
     taken as independent, which is cautious (mostly the same pupils: their own level cancels).
     """
-    frame = run_query(store, "progresjon_kull", filters.params("aar", "prove", "kommune"))
+    frame = run_query(store, "progresjon_kull", filters.params("aar", "prove", "kommune", "skole"))
     frame = frame.filter((pl.col("fra_antall") >= min_group) & (pl.col("til_antall") >= min_group))
     unc = uncertainty(store, filters)
     out = []
