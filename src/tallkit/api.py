@@ -352,10 +352,9 @@ def _run_analysis(
     **filter_args: Any,
 ) -> pl.DataFrame:
     """Resolve the school, build the filters and run one part of an analysis read-only."""
-    from dataclasses import replace
     from importlib import import_module
 
-    from tallkit.analyses import Filters, build_uncertainty
+    from tallkit.analyses import Filters
 
     parts = import_module(f"tallkit.analyses.{module}").PARTS
     if part not in parts:
@@ -367,11 +366,11 @@ def _run_analysis(
     orgnr = resolve_school(skole, settings=resolved) if skole is not None else None
     with open_store(resolved.db_path, read_only=True) as store:
         independent = filter_args.pop("independent_pupils", False) or resolved.independent_pupils
-        model = build_uncertainty(store, filter_args.get("kommune"), settings=resolved)
+        # the class models are built by the parts that need them (analyses.uncertainty)
         filters = Filters(
             skole=orgnr,
             independent_pupils=independent,
-            uncertainty_model=replace(model, independent=independent),
+            uncertainty_settings=resolved,
             **filter_args,
         )
         result: pl.DataFrame = parts[part](store, filters, resolved.min_group)

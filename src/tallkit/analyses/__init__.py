@@ -15,6 +15,7 @@ from tallkit import skjerming, stats
 from tallkit.analyses.usikkerhet import NATIONAL_SD, ClassModel, Uncertainty, Variance
 from tallkit.analyses.usikkerhet import build as build_uncertainty
 from tallkit.brudd import breaks_between
+from tallkit.config import Settings
 from tallkit.errors import UsageError
 from tallkit.resources import find_query
 from tallkit.store import Store
@@ -38,17 +39,42 @@ class Filters:
     independent_pupils: bool = False  # --uavhengige-elever: Udir's own intervals
     # built once per run and shared by every analysis of it (see :func:`uncertainty`)
     uncertainty_model: Uncertainty | None = None
+    # without a model: the settings ([usikkerhet]) to build it with, when a part needs it
+    uncertainty_settings: Settings | None = None
 
     def params(self, *names: str) -> dict[str, Any]:
         return {name: getattr(self, name) for name in names}
 
 
 def uncertainty(store: Store, filters: Filters) -> Uncertainty:
-    """The class models for this run: the one the caller built, else from the store."""
+    """The class models for this run: the one the caller built, else from the store (once per
+    open store: only the parts that need the models pay for them)."""
     if filters.uncertainty_model is not None:
         return filters.uncertainty_model
-    built = build_uncertainty(store, filters.kommune)
-    return replace(built, independent=True) if filters.independent_pupils else built
+    settings = filters.uncertainty_settings
+
+    def make() -> Uncertainty:
+        built = build_uncertainty(store, filters.kommune, settings=settings)
+        return replace(built, independent=True) if filters.independent_pupils else built
+
+    key = ("uncertainty", filters.kommune, filters.independent_pupils, id(settings))
+    result: Uncertainty = memo(store, key, make)
+    return result
+
+
+def uncertainty_defaults(filters: Filters) -> Uncertainty:
+    """The run's independent-pupils switch and default class share without the models from the
+    pupil data (for parts that estimate their own, such as the paired change)."""
+    if filters.uncertainty_model is not None:
+        return filters.uncertainty_model
+    settings = filters.uncertainty_settings
+    if settings is None:
+        return Uncertainty(independent=filters.independent_pupils)
+    return Uncertainty(
+        independent=filters.independent_pupils or settings.independent_pupils,
+        default_icc=settings.class_icc,
+        default_group_size=settings.group_size,
+    )
 
 
 Analysis = Callable[[Store, Filters, int], pl.DataFrame]  # (store, filters, minimum group size)

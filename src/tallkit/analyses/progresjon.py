@@ -36,6 +36,7 @@ from tallkit.analyses import (
     scope_kommune,
     suppression_plan,
     uncertainty,
+    uncertainty_defaults,
 )
 from tallkit.analyses.usikkerhet import (
     MIN_DF_OWN,
@@ -311,7 +312,8 @@ def _gain_models(
     run: ``elever`` and ``verdiskaping`` share them."""
     if unc.independent:
         return {}
-    key = ("gain_models", *filters.params("aar", "prove", "kommune", "skole").values(), id(unc))
+    params = filters.params("aar", "prove", "kommune", "skole").values()
+    key = ("gain_models", *params, unc.default_icc, unc.default_group_size)
 
     def make() -> dict[tuple[str | None, int], ClassModel]:
         models, complete = _make_gain_models(classes, unc)
@@ -380,7 +382,7 @@ def paired(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
     classes = _classes(store, filters)
     if not classes:
         return frame_of([], PAIRED_SCHEMA)
-    unc = uncertainty(store, filters)
+    unc = uncertainty_defaults(filters)  # the gain models are estimated here
     models = _gain_models(store, filters, classes, unc)
     if filters.skole is not None:
         # the models above use every class; the rows only the school's own
@@ -467,7 +469,7 @@ def value_added(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
     classes = _classes(store, filters)
     if not classes:
         return frame_of([], VALUE_ADDED_SCHEMA)
-    unc = uncertainty(store, filters)
+    unc = uncertainty_defaults(filters)  # the gain models are estimated here
     models = _gain_models(store, filters, classes, unc)
     if filters.skole is not None:
         # a school is compared with every school of its cells, shown alone
