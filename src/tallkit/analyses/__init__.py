@@ -7,6 +7,7 @@ import math
 import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 import polars as pl
@@ -195,7 +196,7 @@ class Difference:
     # estimated from its own few pupils; t(n − 1) keeps small schools' intervals honest.
     df: int | None = None
 
-    @property
+    @cached_property
     def quantile(self) -> float:
         return stats.Z95 if self.df is None or self.df < 1 else stats.t_quantile(0.975, self.df)
 
@@ -269,6 +270,7 @@ def compare_cell(schools: list[dict[str, Any]], unc: Uncertainty) -> list[Compar
     ]
     published_kommune = first["kommune_snitt"] is not None and bool(first["kommune_antall"])
     total = float(sum(s["antall"] for s in schools))
+    nations: dict[tuple[Any, ...], float] = {}  # the nation's variance, the same for the cell
     out = []
     for index, (school, var) in enumerate(zip(schools, variances, strict=True)):
         rest_var = part_rounding = outside_rounding = weight = 0.0
@@ -296,44 +298,57 @@ def compare_cell(schools: list[dict[str, Any]], unc: Uncertainty) -> list[Compar
             reference = math.fsum(s["antall"] * s["skalapoeng"] for s in schools) / total
         else:
             source = "ingen andre skoler i kommunen: bare sammenlignet med landet"
-        compared = Compared(
-            school,
-            var,
-            model,
-            None,
-            source,
-            weight,
-            rest_var,
-            part_rounding,
-            outside_rounding,
-            _against_nation(school, var, model, sigma, unc),
-        )
+        diff = None
         if reference is not None:
-            diff = Difference(
-                school["skalapoeng"] - reference,
-                compared.kommune_se(var.sampling),
-                reference,
-                school["antall"] - 1,
+            # Compared.kommune_se, before the object exists (one construction per school)
+            se = stats.part_whole_difference_se(
+                var.sampling + part_rounding, rest_var, weight, outside_rounding
             )
-            compared = replace(compared, kommune=diff)
-        out.append(compared)
+            diff = Difference(school["skalapoeng"] - reference, se, reference, school["antall"] - 1)
+        out.append(
+            Compared(
+                school,
+                var,
+                model,
+                diff,
+                source,
+                weight,
+                rest_var,
+                part_rounding,
+                outside_rounding,
+                _against_nation(school, var, model, sigma, unc, nations),
+            )
+        )
     return out
 
 
 def _against_nation(
-    school: dict[str, Any], var: Variance, model: ClassModel, sigma: float, unc: Uncertainty
+    school: dict[str, Any],
+    var: Variance,
+    model: ClassModel,
+    sigma: float,
+    unc: Uncertainty,
+    known: dict[tuple[Any, ...], float],
 ) -> Difference | None:
     nation = school["land_snitt"]
     if nation is None:
         return None
-    rounding = unc.rounding(school["land_avrunding"])
-    if school["land_usikkerhet"] is None and not school["land_antall"]:
-        # tens of thousands of pupils: without Udir's figure only the rounding is worth counting
-        nation_var = rounding
-    else:
-        nation_var = unc.published(
-            model, rounding, school["land_usikkerhet"], school["land_antall"] or 1, pupil_sd=sigma
-        ).total
+    key = (school["land_avrunding"], school["land_usikkerhet"], school["land_antall"])
+    nation_var = known.get(key)
+    if nation_var is None:
+        rounding = unc.rounding(school["land_avrunding"])
+        if school["land_usikkerhet"] is None and not school["land_antall"]:
+            # tens of thousands of pupils: without Udir's figure only the rounding counts
+            nation_var = rounding
+        else:
+            nation_var = unc.published(
+                model,
+                rounding,
+                school["land_usikkerhet"],
+                school["land_antall"] or 1,
+                pupil_sd=sigma,
+            ).total
+        known[key] = nation_var
     diff = school["skalapoeng"] - nation
     return Difference(diff, math.sqrt(var.total + nation_var), nation, school["antall"] - 1)
 
