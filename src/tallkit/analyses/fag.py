@@ -29,7 +29,7 @@ from tallkit.analyses import (
     suppression_plan,
     uncertainty,
 )
-from tallkit.analyses.usikkerhet import NO_GROUP, class_model_from, group_summaries
+from tallkit.analyses.usikkerhet import NO_GROUP, ClassModel, class_model_from, group_summaries
 from tallkit.formats.cells import MISSING, OK, SUPPRESSED
 from tallkit.store import Store
 
@@ -251,10 +251,22 @@ def _pupil_profile_variances(
     if not rows:
         return {}
     unc = uncertainty(store, filters)
-    summaries = {
-        key: group_summaries(members)
-        for key, members in group_rows(rows, ("kommunenr", "trinn", "prove")).items()
-    }
+    by_test = group_rows(rows, ("kommunenr", "trinn", "prove"))
+    models: dict[tuple[Any, ...], ClassModel] = {}  # one per kommune, trinn and test
+
+    def model_of(kommune: str | None, trinn: int, test: str) -> ClassModel:
+        key = (kommune, trinn, test)
+        if key not in models:
+            found = (
+                None
+                if unc.independent
+                else class_model_from(
+                    group_summaries(by_test.get(key, [])), "klasser: kommunens elevdata"
+                )
+            )
+            models[key] = found or unc.model(kommune, trinn, test)
+        return models[key]
+
     out: dict[tuple[str, int, str, str], float] = {}
     for (year, trinn, school, test), groups in group_rows(
         rows, ("skoleaar", "trinn", "enhet_id", "prove")
@@ -266,15 +278,7 @@ def _pupil_profile_variances(
             continue
         mean = math.fsum(g["antall"] * g["snitt"] for g in groups) / n
         ss = math.fsum(g["kvadratsum"] + g["antall"] * (g["snitt"] - mean) ** 2 for g in groups)
-        kommune = groups[0]["kommunenr"]
-        model = (
-            None
-            if unc.independent
-            else class_model_from(
-                summaries.get((kommune, trinn, test), []), "klasser: kommunens elevdata"
-            )
-        )
-        model = model or unc.model(kommune, trinn, test)
+        model = model_of(groups[0]["kommunenr"], trinn, test)
         sizes = [g["antall"] for g in groups if g["gruppe"] != NO_GROUP]
         group_size = stats.effective_group_size(sizes) if sizes else None
         out[(year, trinn, school, test)] = ss / (n - 1) / n * model.design_effect(n, group_size)
