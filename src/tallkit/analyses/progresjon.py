@@ -319,8 +319,11 @@ def _gain_models(
         models, complete = _make_gain_models(classes, unc)
         if not complete and filters.skole is not None and filters.kommune is None:
             # a kommune without enough classes of its own takes the model of all pupil data:
-            # that needs every kommune's classes (as the whole run has them)
-            models, _ = _make_gain_models(_classes(store, filters, scoped=False), unc)
+            # that needs every kommune's classes (as the whole run has them), but only the
+            # school's kommuner's own models
+            wanted = {c["kommunenr"] for c in classes}
+            everyone = _classes(store, filters, scoped=False)
+            models, _ = _make_gain_models(everyone, unc, wanted)
         return models
 
     models: dict[tuple[str | None, int], ClassModel] = memo(store, key, make)
@@ -328,10 +331,10 @@ def _gain_models(
 
 
 def _make_gain_models(
-    classes: list[dict[str, Any]], unc: Uncertainty
+    classes: list[dict[str, Any]], unc: Uncertainty, kommuner: set[str | None] | None = None
 ) -> tuple[dict[tuple[str | None, int], ClassModel], bool]:
-    """The models from ``classes``, and whether every kommune had enough classes of its own
-    (else the model over all of ``classes`` stands in for it)."""
+    """The models from ``classes`` (own models for ``kommuner``, None: all), and whether every
+    kommune had enough classes of its own (else the model over all of ``classes`` stands in)."""
 
     def summaries(rows: list[dict[str, Any]]) -> list[stats.GroupSummary]:
         return group_summaries(rows, ("skole", "til_aar", "prove"), "klynge")
@@ -352,6 +355,8 @@ def _make_gain_models(
             everyone = ClassModel(share, unc.default_group_size, SOURCE_DEFAULT)
         models[(None, trinn)] = everyone
         for (kommune,), own in group_rows(rows, ("kommunenr",)).items():
+            if kommuner is not None and kommune not in kommuner:
+                continue
             found = class_model_from(summaries(own), SOURCE_OWN, MIN_DF_OWN)
             models[(kommune, trinn)] = found or everyone
             complete = complete and found is not None
