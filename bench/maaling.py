@@ -195,5 +195,10 @@ def write_rows(path: Path | None, rows: list[dict[str, Any]]) -> None:
         path.write_text(json.dumps(rows, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+def count(n: int) -> str:
+    """3011 -> «3 011» with a no-break space (bokmål; a wrapped row name keeps it whole)."""
+    return f"{n:,}".replace(",", "\u00a0")
+
+
 def log(text: str) -> None:
     print(text, file=sys.stderr, flush=True)

@@ -86,7 +86,9 @@ def measure(repeats: int) -> list[dict[str, object]]:
         minimal_argv = [sys.executable, "-c", MINIMAL_CODE, str(queries), "status"]
         minimal_argv += ["--db", str(db)]
         tallkit, minimal = maaling.Series(), maaling.Series()
-        maaling.alternate([(tallkit, tallkit_argv, cwd), (minimal, minimal_argv, cwd)], env, repeats)
+        maaling.alternate(
+            [(tallkit, tallkit_argv, cwd), (minimal, minimal_argv, cwd)], env, repeats
+        )
     cpu_t, cpu_m = tallkit.median("cpu"), minimal.median("cpu")
     wall_t, wall_m = tallkit.median("seconds"), minimal.median("seconds")
     maaling.log(
