@@ -501,7 +501,10 @@ def eu_export(rng: np.random.Generator, world: World) -> bytes:
                 rng, world, test, 0.02, 0.15
             ).items():
                 sd = 0.7 + rng.normal(0.0, 0.05)
-                values[(school, year, trinn, code)] = (n, mean + level, sd)
+                # the index is on a 1-5 scale (tallkit refuses anything else); at the default
+                # size no school reaches the ends, so clipping leaves those files unchanged
+                value = min(5.0, max(1.0, mean + level))
+                values[(school, year, trinn, code)] = (n, value, sd)
     table = pooled(world, values)
     records = [
         _eu_record(unit, year, trinn, code, table[key])
