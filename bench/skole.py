@@ -231,7 +231,7 @@ def measure(pupil_rows: int, repeats: int) -> list[dict[str, Any]]:
     same = (
         f"samme rapport ({files} filer)"
         if not differ
-        else f"rapportene er ulike: {', '.join(differ[:3])}"
+        else f"rapportene er ulike i {len(differ)} av {files} filer (den første: {differ[0]})"
     )
     wall_n, wall_k, wall_v = (s.median("seconds") for s in (nat, kom, views))
     maaling.log(

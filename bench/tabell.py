@@ -271,7 +271,7 @@ def machine() -> dict[str, Any]:
 
 
 def heading(about: dict[str, Any]) -> str:
-    mode = "rask prøve (små størrelser, én kjøring)" if about["rask"] else "full kjøring"
+    mode = "rask prøve, små størrelser og én kjøring" if about["rask"] else "full kjøring"
     return (
         f"tallkit ytelse, issue 12 ({mode}), {about['tidspunkt']}: {about['kjerner']} kjerner, "
         f"last {decimal(about['last_foer'], 1)} før og {decimal(about['last_etter'], 1)} etter. "
