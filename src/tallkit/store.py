@@ -39,6 +39,9 @@ _HMAC_MARK = "hmac"
 _HMAC_STANDARD = "rfc2104"
 MAX_PUPIL_LINE_BYTES = 64 * 1024  # a pupil row is ~100 bytes; more is no pupil file
 MAX_PUPIL_SCALE_SCORE = 150  # NP's scale: mean 50, SD 10
+# DuckDB's memory while loading pupils, beyond the pseudonym table: CSV buffers, a row group
+# being compressed per thread, the checks' aggregates (which may spill, being pseudonymised).
+_PUPIL_WORKING_MEMORY = 256 * 2**20
 _CRASH_HOOK = "TALLKIT_TEST_KRASJ"  # fault injection for the crash-consistency test only
 PUBLIC_VIEWS = (
     "enhet",
@@ -295,7 +298,6 @@ class Store:
         progress: Callable[[float], None] | None,
     ) -> WriteResult:
         self._check_key(key)
-        inner, outer = key.pads()
         reader: dict[str, Any] = {
             "sti": str(load.path),
             "skilletegn": load.delimiter,
@@ -307,11 +309,38 @@ class Store:
             "maks_linje": MAX_PUPIL_LINE_BYTES,
         }
         try:
+            return self._load_pupils(load, kilde_id, reader, key, progress)
+        finally:
+            with contextlib.suppress(duckdb.Error):
+                self._run("reset memory_limit")
+                self._run("reset max_temp_directory_size")
+
+    def _load_pupils(
+        self,
+        load: PupilLoad,
+        kilde_id: int,
+        reader: dict[str, Any],
+        key: PseudonymKey,
+        progress: Callable[[float], None] | None,
+    ) -> WriteResult:
+        inner, outer = key.pads()
+        try:
+            # Raw pupil ids (perhaps fødselsnummer) live in the pseudonym table and the join's
+            # hash table until elev_last is done: DuckDB must never spill them to its temp
+            # files on disk. Without room it stops with «out of memory» instead.
+            self._run("set max_temp_directory_size = '0B'")
             with self._reporting(progress, 0.0, 0.3):
                 self._run_internal("elev_pseudonymer", {**reader, "indre": inner, "ytre": outer})
             # DuckDB cannot estimate a CSV's size and builds the join's hash table on the file
             # (+500 MiB for 2.25M rows); as written, the small pseudonym table is the build side.
             self._run("set disabled_optimizers = 'join_order,build_side_probe_side'")
+            # With the default limit (80 % of RAM) DuckDB keeps every block the insert wrote
+            # (and buffers whole batches) in memory, so peak memory grew with the file: 465 MiB
+            # at 2.25M rows, 886 MiB at 9M. A limit makes it drop written blocks (they are in
+            # the database file already) and flush sooner. What must stay in memory is the
+            # pseudonym table and the join's hash table on it (about three times the table),
+            # so the limit is that plus a fixed working budget.
+            self._run("set memory_limit = $grense", {"grense": f"{self._pupil_memory_limit()}B"})
             with self._reporting(progress, 0.3, 0.95):
                 self._run_internal(
                     "elev_last",
@@ -323,17 +352,32 @@ class Store:
                         "maks_skalapoeng": MAX_PUPIL_SCALE_SCORE,
                     },
                 )
+        except duckdb.OutOfMemoryException:
+            raise MemoryError from None  # ingest says «for lite minne» for this file
         except duckdb.Error as exc:
             raise _csv_error(exc, load, self.path) from None
         finally:
             with contextlib.suppress(duckdb.Error):
                 self._run("reset disabled_optimizers")
                 self._run("drop table if exists pseudonymer")
+                # From here on only pseudonyms: the checks below may spill to disk on a large
+                # file (as DuckDB's own read would) instead of holding every key in memory.
+                self._run("reset max_temp_directory_size")
+        return self._check_pupils(kilde_id)
+
+    def _pupil_memory_limit(self) -> int:
+        """Bytes DuckDB may use while loading pupils: the pseudonym table three times over
+        (table, and the join's hash table on it) plus a fixed working budget."""
+        rows = self._run("select coalesce(sum(memory_usage_bytes), 0) from duckdb_memory()")
+        return 3 * int(rows[0][0]) + _PUPIL_WORKING_MEMORY
+
+    def _check_pupils(self, kilde_id: int) -> WriteResult:
         source = {"kilde_id": kilde_id}
         bad = self._first("elev_feil", source)
         if bad is not None:
             raise InvalidPupilColumnError(str(bad[0]), int(bad[1]))
-        dup = self._first("elev_duplikater", source)
+        maybe = self._first("elev_duplikater_mulige", source)
+        dup = self._first("elev_duplikater", source) if maybe is not None and maybe[0] else None
         if dup is not None and int(dup[0]):
             raise InputError(
                 f"{int(dup[0])} elever har mer enn ett resultat på samme prøve og skoleår.",
