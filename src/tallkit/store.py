@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import secrets
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -39,9 +40,9 @@ _HMAC_MARK = "hmac"
 _HMAC_STANDARD = "rfc2104"
 MAX_PUPIL_LINE_BYTES = 64 * 1024  # a pupil row is ~100 bytes; more is no pupil file
 MAX_PUPIL_SCALE_SCORE = 150  # NP's scale: mean 50, SD 10
-# DuckDB's memory while loading pupils, beyond the pseudonym table: CSV buffers, a row group
-# being compressed per thread, the checks' aggregates (which may spill, being pseudonymised).
-_PUPIL_WORKING_MEMORY = 256 * 2**20
+# DuckDB's memory while loading pupils, beyond the pseudonym table: CSV buffers, row groups
+# being compressed, batches waiting for their turn; past it DuckDB evicts or spills.
+_PUPIL_WORKING_MEMORY = 160 * 2**20
 _CRASH_HOOK = "TALLKIT_TEST_KRASJ"  # fault injection for the crash-consistency test only
 PUBLIC_VIEWS = (
     "enhet",
@@ -324,28 +325,35 @@ class Store:
         progress: Callable[[float], None] | None,
     ) -> WriteResult:
         inner, outer = key.pads()
+        # Per load, never stored: the pseudonym table is keyed by md5(salt || id), not the id.
+        salt = {"salt": secrets.token_hex(16)}
         try:
-            # Raw pupil ids (perhaps fødselsnummer) live in the pseudonym table and the join's
-            # hash table until elev_last is done: DuckDB must never spill them to its temp
-            # files on disk. Without room it stops with «out of memory» instead.
+            # Reading the distinct raw ids (perhaps fødselsnummer) is the one step with raw ids
+            # in DuckDB's own buffers: it must never spill them to its temp files on disk.
+            # Without room it stops with «out of memory» instead (ingest: «for lite minne»).
             self._run("set max_temp_directory_size = '0B'")
             with self._reporting(progress, 0.0, 0.3):
-                self._run_internal("elev_pseudonymer", {**reader, "indre": inner, "ytre": outer})
+                self._run_internal(
+                    "elev_pseudonymer", {**reader, **salt, "indre": inner, "ytre": outer}
+                )
+            self._run("reset max_temp_directory_size")
             # DuckDB cannot estimate a CSV's size and builds the join's hash table on the file
             # (+500 MiB for 2.25M rows); as written, the small pseudonym table is the build side.
             self._run("set disabled_optimizers = 'join_order,build_side_probe_side'")
-            # With the default limit (80 % of RAM) DuckDB keeps every block the insert wrote
-            # (and buffers whole batches) in memory, so peak memory grew with the file: 465 MiB
-            # at 2.25M rows, 886 MiB at 9M. A limit makes it drop written blocks (they are in
-            # the database file already) and flush sooner. What must stay in memory is the
-            # pseudonym table and the join's hash table on it (about three times the table),
-            # so the limit is that plus a fixed working budget.
+            # With the default limit (80 % of RAM) DuckDB keeps the blocks the insert wrote and
+            # its batches in memory, so peak memory grew with the file: 465 MiB at 2.25M rows,
+            # 886 MiB at 9M. Under a limit it drops written blocks (they are in the database
+            # file) and flushes or spills sooner (nothing here holds a raw id). The pseudonym
+            # table and the join's hash table on it grow with the pupils; the limit leaves room
+            # for about that (measured at 9M rows: limit 3× table + 256 MiB gave a peak of
+            # 699 MiB; 1× + 128 MiB 425 MiB but 15 % more CPU, spilling the hash table).
             self._run("set memory_limit = $grense", {"grense": f"{self._pupil_memory_limit()}B"})
             with self._reporting(progress, 0.3, 0.95):
                 self._run_internal(
                     "elev_last",
                     {
                         **reader,
+                        **salt,
                         "kilde_id": kilde_id,
                         "tallmonster": NUMBER_PATTERN,
                         "fnr_del": FNR_INSIDE_SQL,
@@ -360,16 +368,14 @@ class Store:
             with contextlib.suppress(duckdb.Error):
                 self._run("reset disabled_optimizers")
                 self._run("drop table if exists pseudonymer")
-                # From here on only pseudonyms: the checks below may spill to disk on a large
-                # file (as DuckDB's own read would) instead of holding every key in memory.
-                self._run("reset max_temp_directory_size")
         return self._check_pupils(kilde_id)
 
     def _pupil_memory_limit(self) -> int:
-        """Bytes DuckDB may use while loading pupils: the pseudonym table three times over
-        (table, and the join's hash table on it) plus a fixed working budget."""
+        """Bytes DuckDB may use while loading pupils: what it holds now (the pseudonym table)
+        twice over, for the table and most of the join's hash table on it, plus a fixed
+        working budget."""
         rows = self._run("select coalesce(sum(memory_usage_bytes), 0) from duckdb_memory()")
-        return 3 * int(rows[0][0]) + _PUPIL_WORKING_MEMORY
+        return 2 * int(rows[0][0]) + _PUPIL_WORKING_MEMORY
 
     def _check_pupils(self, kilde_id: int) -> WriteResult:
         source = {"kilde_id": kilde_id}
