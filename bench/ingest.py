@@ -534,6 +534,16 @@ def _clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def _tallkit_env(**extra: str) -> dict[str, str]:
+    """As :func:`_clean_env`, with this checkout's ``src`` first on the path: the measured
+    tallkit is the code beside this script, not whatever the venv's editable install points
+    at (another worktree), nor a relative PYTHONPATH that the work dir breaks."""
+    env = _clean_env(**extra)
+    src = str(BENCH_DIR.parent / "src")
+    env["PYTHONPATH"] = os.pathsep.join([src, *filter(None, [env.get("PYTHONPATH")])])
+    return env
+
+
 def run_baseline(csv: Path, workdir: Path) -> tuple[ChildRun, Path]:
     db = workdir / "baseline.duckdb"
     run = run_child(
@@ -551,7 +561,7 @@ def run_tallkit(csv: Path, workdir: Path) -> tuple[ChildRun, Path]:
     key.chmod(0o600)
     argv = [sys.executable, "-c", TALLKIT_CODE, "--db", str(db), "--stille", "ingest", str(csv)]
     # cwd is the empty work dir, so no stray tallkit.toml is picked up.
-    run = run_child(argv, env=_clean_env(TALLKIT_NOKKELFIL=str(key)), cwd=workdir)
+    run = run_child(argv, env=_tallkit_env(TALLKIT_NOKKELFIL=str(key)), cwd=workdir)
     if run.returncode != 0:
         raise RunFailedError("tallkit ingest", run)
     return run, db
@@ -608,7 +618,7 @@ def measure_startup(repeats: int) -> tuple[Measurement, Measurement]:
         typer_run.name: [sys.executable, "-c", "import typer"],
         help_run.name: [sys.executable, "-c", TALLKIT_CODE, "--help"],
     }
-    env = _clean_env()
+    env = _tallkit_env()
     for warm in argvs.values():
         run_child(warm, env=env)
     for _ in range(repeats):
