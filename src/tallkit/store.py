@@ -16,16 +16,18 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import polars as pl
 
 from tallkit.errors import DatabaseError, InputError, TallkitError, UsageError, one_line
-from tallkit.formats.cells import NUMBER_PATTERN
-from tallkit.formats.model import Parsed, PupilLoad
 from tallkit.personvern import FNR_INSIDE_SQL, FNR_WHOLE_SQL, PseudonymKey, mask_fnr
 from tallkit.resources import read_internal_query
+
+if TYPE_CHECKING:
+    # tallkit.formats (every parser) is only needed to write: reading commands stay lean
+    from tallkit.formats.model import Parsed, PupilLoad
 
 SCHEMA_VERSION = "1"
 # New database files are written in the storage format of DuckDB 1.0, which every DuckDB client
@@ -136,6 +138,28 @@ def explain(exc: BaseException) -> str:
     )
 
 
+def arrow_frame(relation: duckdb.DuckDBPyRelation) -> pl.DataFrame:
+    """A query result as a polars frame, through the Arrow C stream.
+
+    The same frame as ``relation.pl()`` (same Arrow batches, same types), but ``.pl()`` goes
+    through a pyarrow table, and importing pyarrow (and numpy with it) costs more start-up
+    than a small command like ``status`` spends on its queries.
+    """
+    if not hasattr(relation, "__arrow_c_stream__"):  # an older DuckDB without the interface
+        frame: pl.DataFrame = relation.pl()
+        return frame
+    try:
+        return pl.DataFrame(relation)
+    except pl.exceptions.ComputeError as exc:
+        # An error while the rows stream (a failing cast, an interrupt) reaches polars and
+        # comes out as its ComputeError. Callers handle DuckDB's own exceptions: an interrupt
+        # is the user's Ctrl+C; anything else is run again the old way, which raises it.
+        if "interrupted" in str(exc).lower():
+            raise KeyboardInterrupt from None
+        frame = relation.pl()
+        return frame
+
+
 class Store:
     """An open database. Use :func:`open_store` as a context manager."""
 
@@ -152,8 +176,7 @@ class Store:
             relation = self.con.sql(sql, params=params or None)
             if relation is None:
                 return pl.DataFrame()
-            frame: pl.DataFrame = relation.pl()
-            return frame
+            return arrow_frame(relation)
         except duckdb.Error as exc:
             raise _translate(exc, self.path) from None
 
@@ -319,6 +342,8 @@ class Store:
         key: PseudonymKey,
         progress: Callable[[float], None] | None,
     ) -> WriteResult:
+        from tallkit.formats.cells import NUMBER_PATTERN
+
         self._check_key(key)
         reader: dict[str, Any] = {
             "sti": str(load.path),
@@ -605,7 +630,7 @@ class Surface:
             )
         try:
             relation = self.con.sql(sql, params=params or None)
-            frame: pl.DataFrame = relation.pl() if relation is not None else pl.DataFrame()
+            frame = arrow_frame(relation) if relation is not None else pl.DataFrame()
         except duckdb.InterruptException:
             raise KeyboardInterrupt from None
         except duckdb.PermissionException:

@@ -83,15 +83,17 @@ def suppression_plan(store: Store, min_group: int, kommune: str | None = None) -
     if "groups" not in cache:
         cache["groups"] = _kommune_groups(run_query(store, "skjerming_kommuner", {}))
     groups: dict[str, tuple[str, ...]] = cache["groups"]
-    wanted = {groups[kommune]} if kommune in groups else set(groups.values())
-    hidden: set[skjerming.Key] = set()
-    for group in sorted(wanted):
-        key = (min_group, group)
-        if key not in cache:
-            results = run_query(store, "skjerming", {"kommuner": list(group)})
-            cache[key] = skjerming.plan(skjerming.candidates(results), min_group)
-        hidden |= cache[key].hidden
-    return skjerming.Plan(frozenset(hidden))
+    # the groups share no pupils, so one plan over all of them (one query, one pass) hides
+    # exactly what a plan per group would
+    group = groups.get(kommune) if kommune is not None else None
+    key = (min_group, group)
+    if key not in cache:
+        results = run_query(
+            store, "skjerming", {"kommuner": None if group is None else list(group)}
+        )
+        cache[key] = skjerming.plan(skjerming.candidates(results), min_group)
+    found: skjerming.Plan = cache[key]
+    return found
 
 
 def scope_kommune(store: Store, filters: Filters) -> str | None:
