@@ -342,8 +342,6 @@ class Store:
         key: PseudonymKey,
         progress: Callable[[float], None] | None,
     ) -> WriteResult:
-        from tallkit.formats.cells import NUMBER_PATTERN
-
         self._check_key(key)
         reader: dict[str, Any] = {
             "sti": str(load.path),
@@ -365,6 +363,8 @@ class Store:
         key: PseudonymKey,
         progress: Callable[[float], None] | None,
     ) -> WriteResult:
+        from tallkit.formats.cells import NUMBER_PATTERN
+
         inner, outer = key.pads()
         # Per load, never stored: the pseudonym table is keyed by md5(salt || id), not the id.
         salt = {"salt": secrets.token_hex(16)}
