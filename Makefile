@@ -1,6 +1,6 @@
 # Developer shortcuts. CI runs .ci/run, which runs the README's test command.
 PY ?= .venv/bin/python
-.PHONY: install check lint test bench sample-data snapshots build clean
+.PHONY: install check lint test bench bench-rask sample-data snapshots build clean
 
 install:
 	python3 -m venv .venv && .venv/bin/pip install -e ".[dev]"
@@ -15,10 +15,11 @@ lint:
 test:
 	$(PY) -m pytest
 
-bench:
-	$(PY) bench/ingest.py
-	$(PY) bench/analyses.py
-	$(PY) bench/speil.py
+bench:  # issue 12's table, every line measured (long: builds the 9M-row data once); see bench/README.md
+	PYTHONPATH=src $(PY) bench/tabell.py --json bench/_data/tabell.json
+
+bench-rask:  # the same table at small sizes, one run per side: a few minutes
+	PYTHONPATH=src $(PY) bench/tabell.py --rask
 
 snapshots:  # regenerate the golden Læringsspeil and kommune report files; read the diff before committing
 	TALLKIT_OPPDATER_GULL=1 $(PY) -m pytest -q tests/test_golden.py

@@ -304,11 +304,14 @@ def _test_pairs(scored: pl.DataFrame) -> list[Candidate]:
 def from_sets(sets: Any) -> list[Candidate]:
     """The fast plan's integer sets as this module's tuple-record candidates."""
     records = [(e, y, int(t), p) for e, y, t, p in sets.records.iter_rows()]
+    members: dict[int, list[int]] = {}
+    for k, r in zip(sets.member_set.to_list(), sets.member_record.to_list(), strict=True):
+        members.setdefault(k, []).append(r)
     return [
         Candidate(
             key,
             kind,
-            frozenset(records[r] for r in sets.members(i)),
+            frozenset(records[r] for r in members.get(i, ())),
             tuple(sets.keys[d] for d in sets.depends.get(i, ())),
         )
         for i, (key, kind) in enumerate(zip(sets.keys, sets.kinds, strict=True))

@@ -7,15 +7,17 @@ import hmac
 import os
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from conftest import NP_5_2025, NP_U_2025, db_fingerprint, raw_query, run_cli
-from tallkit import api
+from tallkit import api, formats, store
 from tallkit.config import Settings
-from tallkit.ingestion import CHECKED, INGESTED, UNCHANGED
+from tallkit.ingestion import CHECKED, FAILED, INGESTED, UNCHANGED
+from tallkit.personvern import PseudonymKey
 
 _W1 = (3, 7, 6, 1, 8, 9, 4, 5, 2)
 _W2 = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
@@ -242,3 +244,77 @@ def test_plain_layout_without_optional_columns(settings: Settings, tmp_path: Pat
     )
     expected_mean = sum(50 + n % 10 for n in range(12)) / 12
     assert rows == [("2024-25", 5, "regning", 12, 0, pytest.approx(expected_mean))]
+
+
+# -- pupil loads: duplicates and memory ------------------------------------------------------
+
+
+def test_a_pupil_with_two_results_for_one_test_refuses_the_file(
+    settings: Settings, tmp_path: Path
+) -> None:
+    api.ingest([NP_5_2025], settings=settings)
+    before = db_fingerprint(settings.db_path)
+    path = pupil_file(tmp_path / "elever.csv", ["A1", "A2", "A3", "A1", "A3"])
+    report = api.ingest([path], settings=settings).files[0]
+    assert report.status == FAILED
+    # A1 and A3 twice, each in lesing and regning: four (pupil, test, year) keys
+    assert report.error is not None
+    assert "4 elever har mer enn ett resultat på samme prøve og skoleår" in report.error
+    assert db_fingerprint(settings.db_path) == before
+
+
+def test_a_pupil_load_without_memory_is_one_files_error_and_changes_nothing(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api.ingest([NP_5_2025], settings=settings)
+    before = db_fingerprint(settings.db_path)
+    path = pupil_file(tmp_path / "elever.csv", [make_fnr(n) for n in range(200)])
+    with monkeypatch.context() as patch:
+        patch.setattr(store.Store, "_pupil_memory_limit", lambda self: 1)  # far too little
+        report = api.ingest([path], settings=settings).files[0]
+    assert report.status == FAILED
+    assert report.error == f"{path}: kan ikke lese filen (for lite minne)."
+    assert db_fingerprint(settings.db_path) == before
+    assert api.ingest([path], settings=settings).files[0].status == INGESTED
+
+
+def test_raw_pupil_ids_are_read_with_spilling_to_disk_off(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The distinct raw ids (here fødselsnummer) are the one thing DuckDB holds in clear; its
+    # temp files would put them on disk, so that step may not spill (everything after it is
+    # keyed by a salted digest or pseudonymised).
+    seen: dict[str, object] = {}
+    original = store.Store._run_internal
+
+    def spy(self: store.Store, name: str, params: dict[str, object] | None = None) -> object:
+        if name == "elev_pseudonymer":
+            setting = "select current_setting('max_temp_directory_size')"
+            seen["spill"] = self.con.execute(setting).fetchall()[0][0]
+            assert params is not None
+            seen["salt"] = params["salt"]
+        return original(self, name, params)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store.Store, "_run_internal", spy)
+    path = pupil_file(tmp_path / "elever.csv", [make_fnr(n) for n in range(20)])
+    assert api.ingest([path], settings=settings).files[0].status == INGESTED
+    assert seen["spill"] == "0 bytes"
+    # a fresh salt per load, and it is kept nowhere
+    assert str(seen["salt"]).encode() not in settings.db_path.read_bytes()
+
+
+def test_a_pupil_load_leaves_duckdbs_memory_settings_as_it_found_them(tmp_path: Path) -> None:
+    path = pupil_file(tmp_path / "elever.csv", ["A1", "A2"])
+    settings_sql = (
+        "select current_setting('memory_limit'), current_setting('max_temp_directory_size')"
+    )
+    with store.open_store(tmp_path / "db.duckdb", create=True) as opened:
+        before = opened.con.execute(settings_sql).fetchall()
+        opened.write(
+            formats.read(path, "auto"),
+            path=path,
+            sha256="0" * 64,
+            ingested_at=datetime(2026, 1, 1),
+            key=PseudonymKey(b"k" * 32),
+        )
+        assert opened.con.execute(settings_sql).fetchall() == before

@@ -3,10 +3,12 @@
 --   disk. Columns come by canonical name ($kolonner maps the file's columns); a column the file
 --   lacks is added as null by the empty «alle_kolonner» relation, so gruppe and avgiverskole are
 --   optional and one query serves both layouts. Pupil ids are replaced through the pseudonym table
---   from elev_pseudonymer.sql (run first). «feil» names the first invalid column of a row; the
---   ingest refuses the file, whole, if any row has one.
+--   from elev_pseudonymer.sql (run first), found by the salted digest «noekkel»: the raw id goes
+--   no further than «checked», so nothing DuckDB may spill to disk (the join) holds one.
+--   «feil» names the first invalid column of a row; the ingest refuses the file, whole, if any
+--   row has one.
 -- params: $sti $skilletegn $tegnsett $hopp_over $kolonner $kilde_id $tallmonster $fnr_hel
---   $fnr_del $maks_skalapoeng $maks_linje
+--   $fnr_del $maks_skalapoeng $maks_linje $salt
 insert into lager.elevresultat
 with alle_kolonner as (
     select
@@ -50,7 +52,8 @@ with alle_kolonner as (
     from raw
 ), checked as (
     select
-        *,
+        * exclude (elev_id),
+        md5_number($salt || elev_id) as noekkel,
         -- decimal comma to point; spaces (also U+00A0, U+202F) as thousands separators dropped
         try_cast(translate(skalapoeng, ',' || chr(160) || chr(8239) || ' ', '.') as double)
             as poeng,
@@ -123,4 +126,4 @@ select
     $kilde_id as kilde_id,
     feil
 from checked
-join pseudonymer as p using (elev_id);
+join pseudonymer as p using (noekkel);

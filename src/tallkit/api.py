@@ -14,16 +14,18 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from tallkit.config import Settings, load_settings
 from tallkit.errors import OutputError, UsageError
-from tallkit.ingestion import IngestReport, ProgressCallback
-from tallkit.ingestion import ingest as _ingest
 from tallkit.resources import find_query
 from tallkit.store import Store, open_store, open_surface
+
+if TYPE_CHECKING:
+    # ingestion brings every parser (tallkit.formats); only ingest needs them
+    from tallkit.ingestion import IngestReport, ProgressCallback
 
 STATUS_PARTS = ("kilder", "dekning", "hull")
 
@@ -50,6 +52,8 @@ def ingest(
     >>> [(f.path.name, f.status) for f in report.files][:1]             # doctest: +SKIP
     [('Nasjonale_prover_5_trinn_2022-23.csv', 'innlest')]
     """
+    from tallkit.ingestion import ingest as _ingest
+
     return _ingest(
         [Path(p) for p in paths],
         _settings(settings, db),

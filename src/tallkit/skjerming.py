@@ -70,13 +70,12 @@ class Sets:
     kinds: list[str]
     pupils: list[int]  # distinct pupils per set
     depends: dict[int, tuple[int, ...]]
-    member_set: pl.Series  # membership rows (set id, record id), sorted by set then record
+    member_set: pl.Series  # membership rows (set id, record id), sorted by record then set
     member_record: pl.Series
     records: pl.DataFrame
 
     def members(self, index: int) -> list[int]:
-        lo, hi = self.member_set.search_sorted(pl.Series([index, index + 1])).to_list()
-        return self.member_record.slice(lo, hi - lo).to_list()
+        return self.member_record.filter(self.member_set == index).to_list()
 
 
 @dataclass(frozen=True)
@@ -160,8 +159,8 @@ class _State:
         frame = frame.filter(pl.Series(shown, dtype=pl.Boolean).gather(frame["set"]))
         frame = frame.with_columns(region=_regions(sets).gather(frame["record"]))
         counted = (
-            frame.group_by("record", "region")
-            .agg(pl.col("set").sort())
+            frame.group_by("record", maintain_order=True)  # sorted: each record's sets in a run
+            .agg("set", pl.col("region").first())
             .group_by("region", "set")
             .len()
             .with_row_index("piece")
@@ -285,14 +284,30 @@ def _regions(sets: Sets) -> pl.Series:
         pl.struct("skoleaar", "trinn", "prove").rank("dense").cast(pl.Int64)
     ).to_series()
     spaces = (space.max() or 0) + 1  # type: ignore[operator]
-    edges = pl.DataFrame({"set": sets.member_set, "record": sets.member_record})
-    edges = edges.select("record", part=pl.col("set") * spaces + space.gather(edges["record"]))
+    edges = pl.DataFrame({"set": sets.member_set, "record": sets.member_record}).select(
+        pl.col("record").set_sorted(),
+        part=pl.col("set") * spaces + space.gather(sets.member_record),
+    )
+    # the edges once more in part order, with a dense part number: both directions of the
+    # propagation are then sorted group-bys (fast), not hash groupings
+    by_part = (
+        edges.with_row_index("edge").sort("part").select("edge", dense=pl.col("part").rle_id())
+    )
+    dense = pl.zeros(edges.height, dtype=pl.UInt32, eager=True).scatter(
+        by_part["edge"], by_part["dense"]
+    )
+    by_part = by_part.with_columns(pl.col("dense").set_sorted())
     label = pl.int_range(sets.records.height, dtype=pl.Int64, eager=True)
     while True:
+        of_edge = label.gather(edges["record"])
+        part_label = (
+            by_part.with_columns(label=of_edge.gather(by_part["edge"]))
+            .group_by("dense", maintain_order=True)
+            .agg(pl.col("label").min())["label"]
+        )
         lowest = (
-            edges.with_columns(label=label.gather(edges["record"]))
-            .with_columns(pl.col("label").min().over("part"))
-            .group_by("record")
+            edges.with_columns(label=part_label.gather(dense))
+            .group_by("record", maintain_order=True)
             .agg(pl.col("label").min())
         )
         if lowest.filter(pl.col("label") < label.gather(lowest["record"])).is_empty():
@@ -382,12 +397,13 @@ class _Builder:
         rank = [0] * len(order)
         for position, i in enumerate(order):
             rank[i] = position
-        # one number per membership (set id × records + record), sorted, each kept once
-        width = max(records.height, 1)
+        # one number per membership (record × sets + set id), sorted, each kept once: the
+        # record-major order lets the plan read each record's sets as one run
+        width = max(len(order), 1)
         members = pl.concat(self.members) if self.members else None
         found = pl.Series(
             "both",
-            pl.Series(rank, dtype=pl.Int64).gather(members["set"]) * width + members["post"]
+            members["post"] * width + pl.Series(rank, dtype=pl.Int64).gather(members["set"])
             if members is not None and members.height
             else [],
             dtype=pl.Int64,
@@ -400,8 +416,8 @@ class _Builder:
             kinds=[self.kinds[i] for i in order],
             pupils=[self.pupils[i] for i in order],
             depends={index[c]: tuple(index[d] for d in rows) for c, rows in depends.items()},
-            member_set=both // width,
-            member_record=both % width,
+            member_set=both % width,
+            member_record=both // width,
             records=records,
         )
 

@@ -10,21 +10,24 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import secrets
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import polars as pl
 
 from tallkit.errors import DatabaseError, InputError, TallkitError, UsageError, one_line
-from tallkit.formats.cells import NUMBER_PATTERN
-from tallkit.formats.model import Parsed, PupilLoad
 from tallkit.personvern import FNR_INSIDE_SQL, FNR_WHOLE_SQL, PseudonymKey, mask_fnr
 from tallkit.resources import read_internal_query
+
+if TYPE_CHECKING:
+    # tallkit.formats (every parser) is only needed to write: reading commands stay lean
+    from tallkit.formats.model import Parsed, PupilLoad
 
 SCHEMA_VERSION = "1"
 # New database files are written in the storage format of DuckDB 1.0, which every DuckDB client
@@ -39,6 +42,9 @@ _HMAC_MARK = "hmac"
 _HMAC_STANDARD = "rfc2104"
 MAX_PUPIL_LINE_BYTES = 64 * 1024  # a pupil row is ~100 bytes; more is no pupil file
 MAX_PUPIL_SCALE_SCORE = 150  # NP's scale: mean 50, SD 10
+# DuckDB's memory while loading pupils, beyond the pseudonym table: CSV buffers, row groups
+# being compressed, batches waiting for their turn; past it DuckDB evicts or spills.
+_PUPIL_WORKING_MEMORY = 160 * 2**20
 _CRASH_HOOK = "TALLKIT_TEST_KRASJ"  # fault injection for the crash-consistency test only
 PUBLIC_VIEWS = (
     "enhet",
@@ -132,6 +138,28 @@ def explain(exc: BaseException) -> str:
     )
 
 
+def arrow_frame(relation: duckdb.DuckDBPyRelation) -> pl.DataFrame:
+    """A query result as a polars frame, through the Arrow C stream.
+
+    The same frame as ``relation.pl()`` (same Arrow batches, same types), but ``.pl()`` goes
+    through a pyarrow table, and importing pyarrow (and numpy with it) costs more start-up
+    than a small command like ``status`` spends on its queries.
+    """
+    if not hasattr(relation, "__arrow_c_stream__"):  # an older DuckDB without the interface
+        frame: pl.DataFrame = relation.pl()
+        return frame
+    try:
+        return pl.DataFrame(relation)
+    except pl.exceptions.ComputeError as exc:
+        # An error while the rows stream (a failing cast, an interrupt) reaches polars and
+        # comes out as its ComputeError. Callers handle DuckDB's own exceptions: an interrupt
+        # is the user's Ctrl+C; anything else is run again the old way, which raises it.
+        if "interrupted" in str(exc).lower():
+            raise KeyboardInterrupt from None
+        frame = relation.pl()
+        return frame
+
+
 class Store:
     """An open database. Use :func:`open_store` as a context manager."""
 
@@ -148,8 +176,7 @@ class Store:
             relation = self.con.sql(sql, params=params or None)
             if relation is None:
                 return pl.DataFrame()
-            frame: pl.DataFrame = relation.pl()
-            return frame
+            return arrow_frame(relation)
         except duckdb.Error as exc:
             raise _translate(exc, self.path) from None
 
@@ -194,6 +221,27 @@ class Store:
     ) -> WriteResult:
         """Write one parsed file in one transaction; roll back on any error (or when
         ``commit`` is false: a dry run does all the work and keeps none of it)."""
+        try:
+            return self._write_transaction(parsed, path, sha256, ingested_at, key, commit, progress)
+        finally:
+            if parsed.pupils is not None:
+                # the pupil load's memory limit holds through the commit, whose checkpoint
+                # writes the whole table (with the default limit it peaked at 537 MiB at
+                # 2.25M rows, above every step of the load)
+                with contextlib.suppress(duckdb.Error):
+                    self._run("reset memory_limit")
+                    self._run("reset max_temp_directory_size")
+
+    def _write_transaction(
+        self,
+        parsed: Parsed,
+        path: Path,
+        sha256: str,
+        ingested_at: datetime,
+        key: PseudonymKey | None,
+        commit: bool,
+        progress: Callable[[float], None] | None,
+    ) -> WriteResult:
         con = self.con
         con.begin()
         try:
@@ -295,7 +343,6 @@ class Store:
         progress: Callable[[float], None] | None,
     ) -> WriteResult:
         self._check_key(key)
-        inner, outer = key.pads()
         reader: dict[str, Any] = {
             "sti": str(load.path),
             "skilletegn": load.delimiter,
@@ -306,34 +353,78 @@ class Store:
             "fnr_hel": FNR_WHOLE_SQL,
             "maks_linje": MAX_PUPIL_LINE_BYTES,
         }
+        return self._load_pupils(load, kilde_id, reader, key, progress)  # limits: see write()
+
+    def _load_pupils(
+        self,
+        load: PupilLoad,
+        kilde_id: int,
+        reader: dict[str, Any],
+        key: PseudonymKey,
+        progress: Callable[[float], None] | None,
+    ) -> WriteResult:
+        from tallkit.formats.cells import NUMBER_PATTERN
+
+        inner, outer = key.pads()
+        # Per load, never stored: the pseudonym table is keyed by md5(salt || id), not the id.
+        salt = {"salt": secrets.token_hex(16)}
         try:
+            # Reading the distinct raw ids (perhaps fødselsnummer) is the one step with raw ids
+            # in DuckDB's own buffers: it must never spill them to its temp files on disk.
+            # Without room it stops with «out of memory» instead (ingest: «for lite minne»).
+            self._run("set max_temp_directory_size = '0B'")
             with self._reporting(progress, 0.0, 0.3):
-                self._run_internal("elev_pseudonymer", {**reader, "indre": inner, "ytre": outer})
+                self._run_internal(
+                    "elev_pseudonymer", {**reader, **salt, "indre": inner, "ytre": outer}
+                )
+            self._run("reset max_temp_directory_size")
             # DuckDB cannot estimate a CSV's size and builds the join's hash table on the file
             # (+500 MiB for 2.25M rows); as written, the small pseudonym table is the build side.
             self._run("set disabled_optimizers = 'join_order,build_side_probe_side'")
+            # With the default limit (80 % of RAM) DuckDB keeps the blocks the insert wrote and
+            # its batches in memory, so peak memory grew with the file: 465 MiB at 2.25M rows,
+            # 886 MiB at 9M. Under a limit it drops written blocks (they are in the database
+            # file) and flushes or spills sooner (nothing here holds a raw id). The pseudonym
+            # table and the join's hash table on it grow with the pupils; the limit leaves room
+            # for about that (measured at 9M rows: limit 3× table + 256 MiB gave a peak of
+            # 699 MiB; 1× + 128 MiB 425 MiB but 15 % more CPU, spilling the hash table).
+            self._run("set memory_limit = $grense", {"grense": f"{self._pupil_memory_limit()}B"})
             with self._reporting(progress, 0.3, 0.95):
                 self._run_internal(
                     "elev_last",
                     {
                         **reader,
+                        **salt,
                         "kilde_id": kilde_id,
                         "tallmonster": NUMBER_PATTERN,
                         "fnr_del": FNR_INSIDE_SQL,
                         "maks_skalapoeng": MAX_PUPIL_SCALE_SCORE,
                     },
                 )
+        except duckdb.OutOfMemoryException:
+            raise MemoryError from None  # ingest says «for lite minne» for this file
         except duckdb.Error as exc:
             raise _csv_error(exc, load, self.path) from None
         finally:
             with contextlib.suppress(duckdb.Error):
                 self._run("reset disabled_optimizers")
                 self._run("drop table if exists pseudonymer")
+        return self._check_pupils(kilde_id)
+
+    def _pupil_memory_limit(self) -> int:
+        """Bytes DuckDB may use while loading pupils: what it holds now (the pseudonym table)
+        twice over, for the table and most of the join's hash table on it, plus a fixed
+        working budget."""
+        rows = self._run("select coalesce(sum(memory_usage_bytes), 0) from duckdb_memory()")
+        return 2 * int(rows[0][0]) + _PUPIL_WORKING_MEMORY
+
+    def _check_pupils(self, kilde_id: int) -> WriteResult:
         source = {"kilde_id": kilde_id}
         bad = self._first("elev_feil", source)
         if bad is not None:
             raise InvalidPupilColumnError(str(bad[0]), int(bad[1]))
-        dup = self._first("elev_duplikater", source)
+        maybe = self._first("elev_duplikater_mulige", source)
+        dup = self._first("elev_duplikater", source) if maybe is not None and maybe[0] else None
         if dup is not None and int(dup[0]):
             raise InputError(
                 f"{int(dup[0])} elever har mer enn ett resultat på samme prøve og skoleår.",
@@ -539,7 +630,7 @@ class Surface:
             )
         try:
             relation = self.con.sql(sql, params=params or None)
-            frame: pl.DataFrame = relation.pl() if relation is not None else pl.DataFrame()
+            frame = arrow_frame(relation) if relation is not None else pl.DataFrame()
         except duckdb.InterruptException:
             raise KeyboardInterrupt from None
         except duckdb.PermissionException:
