@@ -53,6 +53,7 @@ class Inputs:
     preliminary: frozenset[str] = frozenset()
     udir_texts: tuple[str, ...] = ()
     _split: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
+    _funnels: dict[tuple[Any, ...], list[dict[str, Any]]] = field(default_factory=dict)
 
     FRAMES = (
         "tests",
@@ -76,6 +77,19 @@ class Inputs:
             for row in frame.iter_rows(named=True):
                 by_unit.setdefault(row["enhet_id"], []).append(row)
             self._split[name] = by_unit
+
+    def funnel(self, kommune: str, year: str, trinn: int, test: str) -> list[dict[str, Any]]:
+        """The schools of one kommune's funnel (rows of ``variation`` with limits), grouped
+        once for the whole run: filtering the frame per school and test cost more than the
+        rest of a school's report."""
+        if not self._funnels:
+            self._funnels[()] = []  # grouped (also when no school has a funnel)
+            for row in self.variation.filter(pl.col("trakt_95_lav").is_not_null()).iter_rows(
+                named=True
+            ):
+                key = (row["kommunenr"], row["skoleaar"], row["trinn"], row["prove"])
+                self._funnels.setdefault(key, []).append(row)
+        return self._funnels.get((kommune, year, trinn, test), [])
 
     def rows(self, name: str, unit: str | None) -> list[dict[str, Any]]:
         if not self._split:
@@ -153,7 +167,7 @@ def build(
         sections.insert(1, _pooled(inputs.rows("pooled", orgnr), year, words))
     sections += [
         _profile(profile, words),
-        _variation(variation, inputs.variation, words),
+        _variation(variation, inputs, words),
         _survey_and_points(survey, all_indicators, words),
     ]
     follow = follow_up(previous, all_indicators) if previous is not None else []
@@ -777,7 +791,7 @@ def _profile(profile: list[dict[str, Any]], words: Words) -> Section:
     return section
 
 
-def _variation(variation: list[dict[str, Any]], everyone: pl.DataFrame, words: Words) -> Section:
+def _variation(variation: list[dict[str, Any]], inputs: Inputs, words: Words) -> Section:
     section = Section(
         "Skolen blant kommunens skoler",
         intro="Hver prikk er en skole i kommunen (uten navn); skolen er den store prikken, "
@@ -791,15 +805,9 @@ def _variation(variation: list[dict[str, Any]], everyone: pl.DataFrame, words: W
     block = Block("")
     table_rows = []
     for row in variation:
-        cell = everyone.filter(
-            (pl.col("kommunenr") == row["kommunenr"])
-            & (pl.col("skoleaar") == row["skoleaar"])
-            & (pl.col("trinn") == row["trinn"])
-            & (pl.col("prove") == row["prove"])
-            & pl.col("trakt_95_lav").is_not_null()
-        )
+        cell = inputs.funnel(row["kommunenr"], row["skoleaar"], row["trinn"], row["prove"])
         title = f"{row['trinn']}. trinn {TEST_NAME.get(row['prove'], row['prove'])}"
-        if row["referanse"] is not None and cell.height > 1:
+        if row["referanse"] is not None and len(cell) > 1:
             points = [
                 FunnelPoint(
                     r["antall"],
@@ -811,7 +819,7 @@ def _variation(variation: list[dict[str, Any]], everyone: pl.DataFrame, words: W
                     r["enhet_id"] == row["enhet_id"],
                     verdict=row["flagg"] if r["enhet_id"] == row["enhet_id"] else None,
                 )
-                for r in cell.iter_rows(named=True)
+                for r in cell
             ]
             svg = funnel_svg(
                 f"Trakt: {title}",
