@@ -131,7 +131,7 @@ def test_the_pair_query_for_one_school_keeps_its_kommuner_whole(simulated: Setti
                 "progresjon_klasser",
                 {"aar": None, "prove": None, "kommune": None, "skole": school},
             )
-            kommuner = scoped["kommunenr"].unique().implode()
+            kommuner = scoped["kommunenr"].unique().to_list()  # a list: polars 1.20 too
             assert_frame_equal(
                 scoped, everyone.filter(pl.col("kommunenr").is_in(kommuner)), check_exact=True
             )
