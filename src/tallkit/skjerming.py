@@ -57,7 +57,7 @@ _RECORD: Final = ["elev", "skoleaar", "trinn", "prove"]
 
 @dataclass(frozen=True)
 class Sets:
-    """Every shown number's pupil set, as integer ids (a national database has some 300,000
+    """Every shown number's pupil set, as integer ids (a national database has some 400,000
     sets over two million pupil results: Python objects per record were the plan's cost).
 
     Set ``i`` is ``keys[i]``; ids follow :func:`_order`, so a sorted tuple of ids sorts as the
@@ -94,9 +94,11 @@ def plan(sets: Sets, minimum: int) -> Plan:
     order of their first record; in the smallest too-small piece of a region, the least
     important set that merges it with its nearest neighbour piece is hidden, and every region
     the hidden sets touch is looked at again. The pieces are kept up to date per hide (only
-    the hidden sets' records move), so a hide costs its members, not its region: the plan as
-    first written (tests/skjerming_referanse.py) re-counted the whole region after every hide
-    and took minutes for one large kommune. It must hide exactly the same (tested).
+    the pieces holding a hidden set move), so a hide costs those pieces, not its region: the
+    plan as first written (tests/skjerming_referanse.py) re-counted the whole region after
+    every hide and took minutes for one large kommune. It must hide exactly the same (tested).
+    Only regions with a too-small piece are queued at the start: a region without one hides
+    nothing when its turn comes, so leaving it out changes no decision.
     """
     state = _State(sets, minimum)
     pending = sorted(state.regions_with_small_pieces())
