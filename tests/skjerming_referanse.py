@@ -11,28 +11,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any
 
 import polars as pl
 
+# the priorities and the name for pupils without a group are the product's choices, not the
+# algorithm's: the oracle uses the same ones
+from tallkit.skjerming import NO_GROUP, PRIORITY
+
 Key = tuple[Any, ...]
 Record = tuple[str, str, int, str]  # pupil, school year, trinn, test
-
-# Hidden first when a piece is too small: the lower, the sooner.
-PRIORITY: Final = {
-    # lower is hidden first. The pupils' own progression (paired change, value added) is what
-    # the reports are for; a class's yearly mean from pupil data matters less, and a school's
-    # yearly mean is Udir's published number anyway. So classes give way first.
-    "grupper-gruppe": 0,  # a class (variasjon --del grupper)
-    "sammenheng": 1,  # pupils with two tests (fag --del sammenheng)
-    "mestring-kommune": 1,  # the kommune's mastery bar in the Læringsspeil
-    "celle": 1,  # a kommune cell's total, known from a regression constant or centring
-    "grupper": 2,  # a school's row in variasjon --del grupper
-    "elever": 3,  # paired change (progresjon --del elever, Læringsspeil)
-    "verdiskaping": 3,
-    "mestring": 3,  # a school's mastery bar
-}
-NO_GROUP: Final = "(uten gruppe)"
 
 
 @dataclass(frozen=True)
