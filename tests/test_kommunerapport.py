@@ -126,13 +126,16 @@ def test_comparison_kommuner_and_their_missing_years(sample: Settings, tmp_path:
     config = tmp_path / "tallkit.toml"
     config.write_text('[sammenligning]\ngruppe = "ASSS"\nkommuner = ["9901"]\n', encoding="utf-8")
     settings = dataclasses.replace(load_settings(config=config), db_path=sample.db_path)
-    assert settings.comparison[:2] == ("0301", "4601") and len(settings.comparison) == 11
+    assert settings.comparison[:2] == ("0301", "4601") and len(settings.comparison) == 13
     report = api.rapport("9901", formats=["md", "json"], ut=tmp_path, dato=DATE, settings=settings)
     data = _json(report)
-    # the kommune is not compared with itself; the ten ASSS kommuner are listed
+    # the kommune is not compared with itself; the twelve ASSS kommuner are listed, named
+    # from SSB's list when the database does not have them
     assert [c["kommunenr"] for c in data["sammenligningskommuner"]] == [
-        "0301", "4601", "5001", "1103", "3201", "4204", "3301", "3107", "1108", "5501"
+        "0301", "4601", "5001", "1103", "3201", "4204", "3301", "3107", "1108", "5501",
+        "3203", "3205",
     ]  # fmt: skip
+    assert data["sammenligningskommuner"][1]["navn"] == "Bergen"
     text = next(p for p in report.written if p.suffix == ".md").read_text(encoding="utf-8")
     # the sample database has none of them: the report says which years are missing
     assert "(0301): ingen tall i databasen for 2025-26, 2026-27." in text

@@ -801,12 +801,11 @@ def _kommune_inputs(
 
     from tallkit.analyses import fag as fag_analysis
     from tallkit.analyses import variasjon as variation
+    from tallkit.analyses.referanser import numbers_to_read
     from tallkit.reports.kommune import KommuneInputs
-    from tallkit.sammenligning import FORMER
 
     one = kommuner[0] if len(kommuner) == 1 else None
-    wanted = [*kommuner, *resolved.comparison]
-    wanted += [old for k in resolved.comparison for old in FORMER.get(k, ())]
+    wanted = [*kommuner, *numbers_to_read(resolved.comparison)]
     names = store.query("select enhet_id, navn from enhet where nivaa = 'kommune'")
     return KommuneInputs(
         schools=inputs,

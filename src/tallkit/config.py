@@ -280,7 +280,7 @@ def _number(value: object, low: float, high: float, key: str, path: Path) -> flo
 
 
 def _comparison(section: object, path: Path) -> tuple[str, ...]:
-    from tallkit.sammenligning import GROUPS, expand
+    from tallkit.sammenligning import GROUPS, expand, name
 
     if not isinstance(section, dict):
         raise UsageError(f"{path}: [sammenligning] må være en tabell.")
@@ -300,8 +300,14 @@ def _comparison(section: object, path: Path) -> tuple[str, ...]:
         return expand([str(e) for e in entries], group)
     except KeyError as exc:
         raise UsageError(
-            f"{path}: [sammenligning] «{exc.args[0]}» er verken et kommunenummer (fire sifre) "
-            f"eller en kjent gruppe ({', '.join(GROUPS)})."
+            f"{path}: [sammenligning] «{exc.args[0]}» er verken et kommunenummer (fire sifre), "
+            f"et kommunenavn eller en kjent gruppe ({', '.join(GROUPS)})."
+        ) from None
+    except LookupError as exc:
+        text, numbers = exc.args
+        raise UsageError(
+            f"{path}: [sammenligning] «{text}» passer på flere kommuner: "
+            f"{', '.join(f'{n} {name(n)}' for n in numbers)}. Bruk kommunenummeret."
         ) from None
 
 

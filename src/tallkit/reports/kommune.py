@@ -14,13 +14,13 @@ and value added are computed here (the report's «Om tallene» says so).
 from __future__ import annotations
 
 import hashlib
-import math
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Final
 
 import polars as pl
 
-from tallkit import norsk, stats
+from tallkit import norsk, sammenligning, stats
+from tallkit.analyses.referanser import References, area_note
 from tallkit.brudd import breaks_between
 from tallkit.charts import (
     FunnelPoint,
@@ -30,6 +30,7 @@ from tallkit.charts import (
     trend_svg,
     trend_values,
 )
+from tallkit.formats.cells import MISSING
 from tallkit.reports import messages
 from tallkit.reports.document import Assessment, Block, Chart, Document, Message, Section, Table
 from tallkit.reports.laeringsspeil import (
@@ -44,7 +45,6 @@ from tallkit.reports.laeringsspeil import (
 )
 from tallkit.reports.verdicts import LOWER_IS_BETTER, verdict
 from tallkit.reports.words import Words
-from tallkit.sammenligning import FORMER
 
 # Elevundersøkelsen in the key figures: these always, the others when they differ from the nation
 MAIN_SURVEY: Final = frozenset(
@@ -174,7 +174,8 @@ def build(
         extra={
             "anonym": anonymous,
             "sammenligningskommuner": [
-                {"kommunenr": c, "navn": inputs.names.get(c)} for c in others
+                {"kommunenr": c, "navn": inputs.names.get(c) or sammenligning.name(c)}
+                for c in others
             ],
             "nokkeltall": figure_json,
             "skoler": school_json,
@@ -216,23 +217,6 @@ def _indicator_name(r: dict[str, Any]) -> str:
     return name + (" (lavere er bedre)" if r["indikator_kode"] in LOWER_IS_BETTER else "")
 
 
-def _comparison_value(
-    inputs: KommuneInputs, kommunenr: str, r: dict[str, Any]
-) -> tuple[dict[str, Any] | None, str | None]:
-    """A comparison kommune's row for the same indicator and year: under its number, else under
-    a former number (returned as the second value)."""
-    for number in (kommunenr, *FORMER.get(kommunenr, ())):
-        for c in inputs.rows("kommuner", number):
-            if (c["kilde"], c["indikator_kode"], c["trinn"], c["skoleaar"]) == (
-                r["kilde"],
-                r["indikator_kode"],
-                r["trinn"],
-                r["skoleaar"],
-            ):
-                return c, (None if number == kommunenr else number)
-    return None, None
-
-
 def _key_figures(
     inputs: KommuneInputs, rows: list[dict[str, Any]], others: list[str], words: Words
 ) -> tuple[Section, list[dict[str, Any]]]:
@@ -249,6 +233,7 @@ def _key_figures(
     comparison_rows = []
     missing: dict[str, list[str]] = {}
     former: dict[str, set[str]] = {}
+    references = References(inputs.kommuner, inputs.names)
     for r in rows:
         shown = r["verdi"] is not None
         row = {
@@ -270,36 +255,30 @@ def _key_figures(
         over: list[str] = []
         under: list[str] = []
         for c in others:
-            found, old = _comparison_value(inputs, c, r)
-            value = found["verdi"] if found is not None else None
-            if found is None:
+            found = references.find(c, r["kilde"], r["indikator_kode"], r["trinn"], r["skoleaar"])
+            if found.status == MISSING and found.row is None:
                 missing.setdefault(c, []).append(r["skoleaar"])
-            if old is not None:
-                former.setdefault(c, set()).add(old)
+            if found.kilde_kommunenr not in (None, c):
+                former.setdefault(c, set()).add(str(found.kilde_kommunenr))
             against = None
-            if (
-                shown
-                and found is not None
-                and value is not None
-                and None
-                not in (
-                    r["se"],
-                    found["se"],
+            # the kommune minus the comparison kommune: the reference's difference reversed
+            difference = references.difference(found, r) if shown else None
+            if difference is not None:
+                flag = {stats.OVER: stats.UNDER, stats.UNDER: stats.OVER}.get(
+                    difference[3], difference[3]
                 )
-            ):
-                flag = stats.flag(r["verdi"] - value, math.hypot(r["se"], found["se"]))
                 against = verdict(flag, words)
                 if flag == stats.OVER:
-                    over.append(inputs.names.get(c, c))
+                    over.append(references.name(c))
                 elif flag == stats.UNDER:
-                    under.append(inputs.names.get(c, c))
-            comparison_row[c] = value
+                    under.append(references.name(c))
+            comparison_row[c] = found.value
             versus.append(
                 {
                     "kommunenr": c,
-                    "navn": inputs.names.get(c),
-                    "verdi": value,
-                    "kommunenr_i_kilden": old or (c if found is not None else None),
+                    "navn": references.name(c),
+                    "verdi": found.value,
+                    "kommunenr_i_kilden": found.kilde_kommunenr,
                     "kommunen_mot_denne": against,
                 }
             )
@@ -349,18 +328,28 @@ def _key_figures(
     if others:
         notes = []
         for c in others:
-            label = f"{inputs.names.get(c, c)} ({c})"
+            label = f"{references.name(c)} ({c})"
             if c in former:
                 notes.append(
                     f"{label}: noen år er hentet under tidligere nummer {', '.join(sorted(former[c]))}."
                 )
             if c in missing:
-                years = ", ".join(sorted(set(missing[c])))
-                notes.append(f"{label}: ingen tall i databasen for {years}.")
+                change = sammenligning.history(c).area_change
+                before = sorted(
+                    {y for y in missing[c] if change is not None and y <= change.last_year}
+                )
+                after = sorted(set(missing[c]) - set(before))
+                if after:
+                    notes.append(f"{label}: ingen tall i databasen for {', '.join(after)}.")
+                if before and change is not None:
+                    notes.append(
+                        f"{label}: ingen sammenlignbare tall for {', '.join(before)} (kommunen "
+                        f"ble {area_note(change)}; tallene fra før gjelder andre grenser)."
+                    )
         block.tables.append(
             Table(
                 [("maal", "Mål"), ("kommunen", "Kommunen")]
-                + [(c, inputs.names.get(c, c)) for c in others]
+                + [(c, references.name(c)) for c in others]
                 + [("mot", "Kommunen mot dem")],
                 comparison_rows,
                 title="Mot sammenligningskommunene",
