@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     from tallkit.ingestion import IngestReport, ProgressCallback
 
 STATUS_PARTS = ("kilder", "dekning", "hull")
+# the parts that take comparison kommuner as reference rows (README: «Sammenligningskommuner»)
+COMPARISON_PARTS = {"fag": ("prover", "indikatorer"), "variasjon": ("skoler",)}
+Comparison = bool | str | Iterable[str]
 
 
 def _settings(settings: Settings | None, db: Path | str | None) -> Settings:
@@ -364,6 +367,9 @@ def _run_analysis(
     if part not in parts:
         raise UsageError(f"ukjent del «{part}». Gyldige: {', '.join(parts)}.")
     resolved = _settings(settings, db)
+    comparison = _comparison(
+        filter_args.pop("sammenligning", False), module, part, resolved, filter_args
+    )
     filter_args["aar"], filter_args["kommune"] = check_filters(
         filter_args.get("aar"), filter_args.get("kommune"), settings=resolved
     )
@@ -375,10 +381,49 @@ def _run_analysis(
             skole=orgnr,
             independent_pupils=independent,
             uncertainty_settings=resolved,
+            comparison=comparison,
             **filter_args,
         )
         result: pl.DataFrame = parts[part](store, filters, resolved.min_group)
     return result
+
+
+def _comparison(
+    wanted: Comparison,
+    module: str,
+    part: str,
+    settings: Settings,
+    filter_args: dict[str, Any],
+) -> tuple[str, ...]:
+    """The comparison kommuner of a run: ``True`` takes ``[sammenligning]`` from tallkit.toml,
+    numbers, names or groups (``"ASSS"``) take those; ``False`` none."""
+    from tallkit.sammenligning import resolve
+
+    if wanted is False or wanted is None:
+        return ()
+    supported = COMPARISON_PARTS.get(module, ())
+    if part not in supported:
+        raise UsageError(
+            f"--sammenligning gjelder {module} --del {' og '.join(supported)}, ikke --del "
+            f"{part} (sammenligningskommunene har bare Udirs kommunetall)."
+        )
+    if filter_args.get("pool_years", 1) > 1:
+        raise UsageError(
+            "--sammenligning kan ikke brukes med --slaa-sammen: Udir publiserer ingen "
+            "sammenslåtte år for kommunene."
+        )
+    if wanted is True:
+        if not settings.comparison:
+            raise UsageError(
+                "ingen sammenligningskommuner i tallkit.toml. Sett [sammenligning] gruppe = "
+                '"ASSS" eller kommuner = ["4601"], eller bruk --sammenlign-med.'
+            )
+        return settings.comparison
+    entries = [wanted] if isinstance(wanted, str) else [str(w) for w in wanted]
+    found = resolve(entries, None, "--sammenlign-med")
+    if not found:
+        raise UsageError("--sammenlign-med trenger minst ett kommunenummer, navn eller ASSS.")
+    return found
 
 
 def variasjon(
@@ -391,6 +436,7 @@ def variasjon(
     skole: str | None = None,
     slaa_sammen: int = 1,
     uavhengige_elever: bool = False,
+    sammenligning: Comparison = False,
     settings: Settings | None = None,
     db: Path | str | None = None,
 ) -> pl.DataFrame:
@@ -400,6 +446,9 @@ def variasjon(
     ``spredning`` (spread of school means), ``grupper`` (classes within a school, pupil data),
     ``dekomponering`` (variance between schools / groups / pupils). ``slaa_sammen`` (2-3)
     pools that many school years per school, weighted by n, for ``skoler`` and ``spredning``.
+    ``sammenligning`` adds the comparison kommuner to ``skoler`` as reference rows (Udir's
+    kommune rows against the run's own kommune): ``True`` for ``[sammenligning]`` in
+    tallkit.toml, or numbers, names and groups (``["ASSS", "4204"]``).
 
     >>> tallkit.variasjon("skoler", aar="2025-26", trinn=5, db="fjordvik.duckdb")  # doctest: +SKIP
     """
@@ -415,6 +464,7 @@ def variasjon(
         kommune=kommune,
         pool_years=slaa_sammen,
         independent_pupils=uavhengige_elever,
+        sammenligning=sammenligning,
     )
 
 
@@ -428,6 +478,7 @@ def fag(
     skole: str | None = None,
     slaa_sammen: int = 1,
     uavhengige_elever: bool = False,
+    sammenligning: Comparison = False,
     settings: Settings | None = None,
     db: Path | str | None = None,
 ) -> pl.DataFrame:
@@ -436,7 +487,12 @@ def fag(
     ``part``: ``prover`` (each test against kommune and nation), ``profil`` (which test stands
     out), ``sammenheng`` (pupil-level correlations and low results), ``indikatorer`` (national
     tests beside Elevundersøkelsen and grunnskolepoeng). ``slaa_sammen`` (2-3) pools school
-    years per school for ``prover`` and ``profil``.
+    years per school for ``prover`` and ``profil``. ``sammenligning`` adds the comparison
+    kommuner to ``prover`` and ``indikatorer`` as reference rows beside the nation (Udir's
+    kommune rows): ``True`` for ``[sammenligning]`` in tallkit.toml, or numbers, names and
+    groups (``["ASSS", "4204"]``).
+
+    >>> tallkit.fag("prover", kommune="4203", sammenligning=["4204", "4202"])  # doctest: +SKIP
 
     >>> tallkit.fag("profil", skole="Nordby skole", db="fjordvik.duckdb")  # doctest: +SKIP
     """
@@ -452,6 +508,7 @@ def fag(
         kommune=kommune,
         pool_years=slaa_sammen,
         independent_pupils=uavhengige_elever,
+        sammenligning=sammenligning,
     )
 
 

@@ -477,6 +477,31 @@ IndependentOption = Annotated[
         "intervaller; bruk det bare for å sammenligne med Udir.",
     ),
 ]
+ComparisonOption = Annotated[
+    bool,
+    typer.Option(
+        "--sammenligning",
+        help="Ta med sammenligningskommunene fra tallkit.toml ([sammenligning]) som egne rader "
+        "etter skolene: Udirs tall for kommunen, med antall elever og 95 %-intervall, mot "
+        "landet og mot kommunen. Gjelder fag --del prover og indikatorer og variasjon --del "
+        "skoler.",
+    ),
+]
+CompareWithOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--sammenlign-med",
+        metavar="KOMMUNE",
+        help="Som --sammenligning, men med disse kommunene: kommunenummer, navn eller en "
+        "gruppe (ASSS); kan gjentas eller skilles med komma.",
+    ),
+]
+
+
+def _comparison(flag: bool, kommuner: list[str] | None) -> bool | list[str]:
+    return list(kommuner) if kommuner else flag
+
+
 SkoleOption = Annotated[
     str | None,
     typer.Option("--skole", metavar="SKOLE", help="Skolenavn (del av navn holder) eller orgnr."),
@@ -551,6 +576,8 @@ def fag(
     skole: SkoleOption = None,
     slaa_sammen: PoolOption = 1,
     uavhengige_elever: IndependentOption = False,
+    sammenligning: ComparisonOption = False,
+    sammenlign_med: CompareWithOption = None,
     format_: FormatOption = None,
     ut: OutOption = None,
     alle_kolonner: AllColumnsOption = False,
@@ -560,8 +587,12 @@ def fag(
     grunnskolepoeng.
 
     Hver forskjell har et 95 %-intervall og et flagg: over, under eller ikke_sikker.
+    --sammenligning legger sammenligningskommunene (Udirs kommunetall) til som egne rader
+    etter skolene, ved siden av landet.
 
     Eksempel: tallkit fag --del profil --skole "Nordby skole"
+
+    Eksempel: tallkit fag --kommune 4203 --aar 2025-26 --sammenlign-med 4204,4202
     """
     from tallkit import api
 
@@ -578,6 +609,7 @@ def fag(
             **filters,
             slaa_sammen=slaa_sammen,
             uavhengige_elever=uavhengige_elever,
+            sammenligning=_comparison(sammenligning, sammenlign_med),
             settings=_state.settings(),
         ),
         format_,
@@ -605,6 +637,8 @@ def variasjon(
     skole: SkoleOption = None,
     slaa_sammen: PoolOption = 1,
     uavhengige_elever: IndependentOption = False,
+    sammenligning: ComparisonOption = False,
+    sammenlign_med: CompareWithOption = None,
     format_: FormatOption = None,
     ut: OutOption = None,
     alle_kolonner: AllColumnsOption = False,
@@ -613,9 +647,12 @@ def variasjon(
 
     Hver skole sammenlignes med kommunen (del–helhet-korrigert), plasseres i en trakt (95 % og
     99,8 %), får et krympet (empirisk Bayes) anslag og et rangintervall. Ingen tall vises for
-    grupper under minste gruppestørrelse.
+    grupper under minste gruppestørrelse. --sammenligning legger sammenligningskommunene
+    (Udirs kommunetall) til som egne rader, hver mot kommunen.
 
     Eksempel: tallkit variasjon --aar 2025-26 --trinn 8 --prove lesing
+
+    Eksempel: tallkit variasjon --kommune 4203 --sammenligning
     """
     from tallkit import api
 
@@ -632,6 +669,7 @@ def variasjon(
             **filters,
             slaa_sammen=slaa_sammen,
             uavhengige_elever=uavhengige_elever,
+            sammenligning=_comparison(sammenligning, sammenlign_med),
             settings=_state.settings(),
         ),
         format_,

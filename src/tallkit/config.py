@@ -280,7 +280,7 @@ def _number(value: object, low: float, high: float, key: str, path: Path) -> flo
 
 
 def _comparison(section: object, path: Path) -> tuple[str, ...]:
-    from tallkit.sammenligning import GROUPS, expand, name
+    from tallkit.sammenligning import resolve
 
     if not isinstance(section, dict):
         raise UsageError(f"{path}: [sammenligning] må være en tabell.")
@@ -296,19 +296,7 @@ def _comparison(section: object, path: Path) -> tuple[str, ...]:
             f'{path}: [sammenligning] kommuner må være en liste (["4204", "ASSS"]) og gruppe '
             "en tekst."
         )
-    try:
-        return expand([str(e) for e in entries], group)
-    except KeyError as exc:
-        raise UsageError(
-            f"{path}: [sammenligning] «{exc.args[0]}» er verken et kommunenummer (fire sifre), "
-            f"et kommunenavn eller en kjent gruppe ({', '.join(GROUPS)})."
-        ) from None
-    except LookupError as exc:
-        text, numbers = exc.args
-        raise UsageError(
-            f"{path}: [sammenligning] «{text}» passer på flere kommuner: "
-            f"{', '.join(f'{n} {name(n)}' for n in numbers)}. Bruk kommunenummeret."
-        ) from None
+    return resolve([str(e) for e in entries], group, f"{path}: [sammenligning]")
 
 
 def _min_group(value: object, where: str) -> int:

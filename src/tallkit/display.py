@@ -24,7 +24,7 @@ ARROWS: Final = {"over": "↑", "under": "↓", "ikke_sikker": ""}
 class Column:
     """One shown column. ``kind``: tekst, heltall, tall0, tall1, tall2, andel (share 0-1 shown
     in %), flagg (a value in column ``name`` with the arrow of ``extra``), spenn (``name``-``extra``),
-    trinn (``name``→``extra``), dato."""
+    trinn (``name``→``extra``), dato, navn (a school's name; a comparison kommune's row says so)."""
 
     name: str
     label: str
@@ -39,7 +39,9 @@ def _c(name: str, label: str, kind: str = "tekst", extra: str | None = None) -> 
 _YEAR = _c("skoleaar", "Skoleår")
 _TRINN = _c("trinn", "Trinn", "heltall")
 _TEST = _c("prove", "Prøve")
-_SCHOOL = _c("navn", "Skole")
+_SCHOOL = _c("navn", "Skole", "navn")
+# a reference row (--sammenligning) in a table of schools: the kommune's name says what it is
+REFERENCE_MARK: Final = " (sammenligningskommune)"
 _N = _c("antall", "Elever", "heltall")
 
 # The documented terminal columns per command and part (README: «Tabeller i terminalen»).
@@ -236,7 +238,7 @@ def shown(frame: pl.DataFrame, view: str | None, *, all_columns: bool = False) -
     if not columns:
         columns = [_generic(name, frame.schema[name]) for name in frame.columns]
     rows = [[_format(row, column) for column in columns] for row in frame.iter_rows(named=True)]
-    numeric = [c.kind not in ("tekst", "dato") for c in columns]
+    numeric = [c.kind not in ("tekst", "dato", "navn") for c in columns]
     return Shown([c.label for c in columns], rows, numeric)
 
 
@@ -260,6 +262,9 @@ def number(value: float | int, decimals: int) -> str:
 def _format(row: dict[str, object], column: Column) -> str:
     value = row.get(column.name)
     kind = column.kind
+    if kind == "navn":
+        mark = REFERENCE_MARK if row.get("radtype") == "sammenligningskommune" else ""
+        return "" if value is None else f"{value}{mark}"
     if kind == "flagg":
         flag = row.get(column.extra or "")
         arrow = ARROWS.get(str(flag), "") if flag is not None else ""

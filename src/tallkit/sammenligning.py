@@ -221,3 +221,23 @@ def expand(entries: list[str], group: str | None) -> tuple[str, ...]:
             else:
                 raise KeyError(text)
     return tuple(dict.fromkeys(out))
+
+
+def resolve(entries: list[str], group: str | None, where: str) -> tuple[str, ...]:
+    """:func:`expand`, with a usage error that starts with ``where`` (a file and section, or
+    an option) for an entry that is no kommune or group."""
+    from tallkit.errors import UsageError
+
+    try:
+        return expand(entries, group)
+    except KeyError as exc:
+        raise UsageError(
+            f"{where}: «{exc.args[0]}» er verken et kommunenummer (fire sifre), et kommunenavn "
+            f"eller en kjent gruppe ({', '.join(GROUPS)})."
+        ) from None
+    except LookupError as exc:
+        text, numbers = exc.args
+        raise UsageError(
+            f"{where}: «{text}» passer på flere kommuner: "
+            f"{', '.join(f'{n} {name(n)}' for n in numbers)}. Bruk kommunenummeret."
+        ) from None

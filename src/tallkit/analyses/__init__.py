@@ -38,6 +38,9 @@ class Filters:
     # τ²) stay as they are: the Læringsspeil's funnel for one school (None: every row)
     rows_kommune: str | None = None
     independent_pupils: bool = False  # --uavhengige-elever: Udir's own intervals
+    # --sammenligning: comparison kommuner (current numbers) added as reference rows beside
+    # the nation, from Udir's kommune rows (analyses/referanser.py)
+    comparison: tuple[str, ...] = ()
     # built once per run and shared by every analysis of it (see :func:`uncertainty`)
     uncertainty_model: Uncertainty | None = None
     # without a model: the settings ([usikkerhet]) to build it with, when a part needs it

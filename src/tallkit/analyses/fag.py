@@ -24,6 +24,7 @@ from tallkit.analyses import (
     frame_of,
     group_compared,
     group_rows,
+    referanser,
     run_query,
     scope_kommune,
     suppression_plan,
@@ -60,6 +61,7 @@ TEST_SCHEMA: Final = {
     "mot_landet_lav": pl.Float64,
     "mot_landet_hoy": pl.Float64,
     "flagg_landet": pl.String,
+    **referanser.COLUMNS,
 }
 PROFILE_SCHEMA: Final = {
     "skoleaar": pl.String,
@@ -114,6 +116,7 @@ INDICATOR_SCHEMA: Final = {
     "mot_landet_lav": pl.Float64,
     "mot_landet_hoy": pl.Float64,
     "flagg_landet": pl.String,
+    **{k: v for k, v in referanser.COLUMNS.items() if k != "status"},
 }
 
 
@@ -122,11 +125,60 @@ def _interval(diff: float, se: float) -> tuple[float, float, str]:
 
 
 def by_test(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
-    """Each test against the kommune (part–whole) and the nation."""
+    """Each test against the kommune (part–whole) and the nation; with ``filters.comparison``
+    each year, trinn and test is followed by the comparison kommuner's rows (Udir's)."""
+    rows = [_test_row(c) for c in _compared(store, filters, min_group)]
+    run = referanser.prepare(store, filters, min_group)
+
+    def references(cell: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [] if run is None else _reference_test_rows(run, cell[0])
+
+    keys = ("skoleaar", "trinn", "prove")
+    return frame_of(referanser.with_references(rows, keys, references), TEST_SCHEMA)
+
+
+def _reference_test_rows(run: referanser.Run, cell: dict[str, Any]) -> list[dict[str, Any]]:
+    """The comparison kommuner's published results for one year, trinn and test: against the
+    nation (Udir's row, as in the kommune report) and against the run's own kommune (two
+    independent published means: the variance is the sum)."""
+    if cell["aar_slatt_sammen"] != 1:
+        return []  # pooled years: Udir publishes no pooled kommune row
+    year, trinn, test = cell["skoleaar"], cell["trinn"], cell["prove"]
+    own = run.own_row("nasjonale_prover", test, trinn, year)
     out = []
-    for c in _compared(store, filters, min_group):
-        out.append(_test_row(c))
-    return frame_of(out, TEST_SCHEMA)
+    for kommunenr in run.kommuner:
+        found = run.references.find(kommunenr, "nasjonale_prover", test, trinn, year)
+        row: dict[str, Any] = {
+            "skoleaar": year,
+            "aar_slatt_sammen": 1,
+            "trinn": trinn,
+            "prove": test,
+            "kommunenr": kommunenr,
+            "enhet_id": kommunenr,
+            "navn": found.navn,
+            "kommune": None if own is None else own["verdi"],
+            "landet": cell["landet"],
+            **referanser.reference_fields(found),
+        }
+        if found.value is not None and found.row is not None:
+            published = found.row
+            row |= {
+                "antall": published["antall"],
+                "skalapoeng": published["verdi"],
+                "se": published["se"],
+                "usikkerhet_kilde": published["usikkerhet_kilde"],
+                "landet": published["landet"],
+                "mot_landet": published["mot_landet"],
+                "mot_landet_lav": published["mot_landet_lav"],
+                "mot_landet_hoy": published["mot_landet_hoy"],
+                "flagg_landet": published["flagg_landet"],
+            }
+            difference = run.references.difference(found, own)
+            if difference is not None:
+                names = ("mot_kommune", "mot_kommune_lav", "mot_kommune_hoy", "flagg_kommune")
+                row |= dict(zip(names, difference, strict=True))
+        out.append(row)
+    return out
 
 
 def _compared(store: Store, filters: Filters, min_group: int) -> list[Compared]:
@@ -323,7 +375,45 @@ def _correlation(n: int, sa: float, sb: float, saa: float, sbb: float, sab: floa
 
 
 def indicators(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
-    """National tests, Elevundersøkelsen and grunnskolepoeng side by side per school and year."""
+    """National tests, Elevundersøkelsen and grunnskolepoeng side by side per school and year;
+    with ``filters.comparison`` each indicator and year is followed by the comparison
+    kommuner's rows (Udir's, against the nation)."""
+    rows = _indicator_rows(store, filters, min_group)
+    run = referanser.prepare(store, filters, min_group)
+
+    def references(cell: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [] if run is None else _reference_indicator_rows(run, cell[0])
+
+    keys = ("skoleaar", "kilde", "trinn", "indikator_kode")
+    return frame_of(referanser.with_references(rows, keys, references), INDICATOR_SCHEMA)
+
+
+def _reference_indicator_rows(run: referanser.Run, cell: dict[str, Any]) -> list[dict[str, Any]]:
+    """The comparison kommuner's published values for one indicator and year (Udir's rows,
+    against the nation; ``kommune`` is the run's own kommune's value)."""
+    key = (cell["kilde"], cell["indikator_kode"], cell["trinn"], cell["skoleaar"])
+    own = run.own_row(*key)
+    out = []
+    for kommunenr in run.kommuner:
+        found = run.references.find(kommunenr, *key)
+        published = {k: v for k, v in (found.row or {}).items() if k in INDICATOR_SCHEMA}
+        out.append(
+            {
+                **{k: cell[k] for k in ("skoleaar", "kilde", "trinn", "indikator_kode")},
+                "indikator": cell["indikator"],
+                "retning": cell["retning"],
+                "landet": cell["landet"],
+                **published,
+                "enhet_id": kommunenr,
+                "navn": found.navn,
+                "kommune": None if own is None else own["verdi"],
+                **referanser.reference_fields(found),
+            }
+        )
+    return out
+
+
+def _indicator_rows(store: Store, filters: Filters, min_group: int) -> list[dict[str, Any]]:
     frame = run_query(store, "fag_indikatorer", filters.params("aar", "kommune", "skole"))
     out = []
     for row in frame.to_dicts():
@@ -344,7 +434,7 @@ def indicators(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
                 low, high, flag = _interval(diff, se)
                 result |= {"mot_landet_lav": low, "mot_landet_hoy": high, "flagg_landet": flag}
         out.append(result)
-    return frame_of(out, INDICATOR_SCHEMA)
+    return out
 
 
 def kommune_indicators(

@@ -160,3 +160,69 @@ def own_kommune(store: Store, filters: Filters) -> str | None:
     if found is None and filters.uncertainty_settings is not None:
         found = filters.uncertainty_settings.kommunenr
     return found
+
+
+# Columns every part that takes --sammenligning adds (README: «Sammenligningskommuner i fag og
+# variasjon»); an ordinary row is a school (or a kommune) with status ok and nothing to note.
+COLUMNS: Final = {
+    "radtype": pl.String,
+    "status": pl.String,
+    "kilde_kommunenr": pl.String,
+    "merknad": pl.String,
+}
+
+
+@dataclass(frozen=True)
+class Run:
+    """The comparison of one analysis run: whom to add, and the run's own kommune."""
+
+    references: References
+    kommuner: tuple[str, ...]  # the comparison kommuner, without the run's own
+    own: str | None
+
+    def own_row(self, kilde: str, kode: str, trinn: int, year: str) -> dict[str, Any] | None:
+        """Udir's row of the run's own kommune (None without one, or when it has none)."""
+        if self.own is None:
+            return None
+        return self.references.find(self.own, kilde, kode, trinn, year).row
+
+
+def prepare(store: Store, filters: Filters, min_group: int) -> Run | None:
+    """The comparison kommuner of ``filters`` and Udir's rows for them, or None without any."""
+    if not filters.comparison:
+        return None
+    own = own_kommune(store, filters)
+    kommuner = tuple(k for k in filters.comparison if k != own)
+    wanted = [*kommuner, *([own] if own is not None else [])]
+    return Run(load(store, filters, wanted, min_group), kommuner, own)
+
+
+def reference_fields(found: Reference) -> dict[str, Any]:
+    return {
+        "radtype": REFERENCE,
+        "status": found.status,
+        "kilde_kommunenr": found.kilde_kommunenr,
+        "merknad": found.merknad,
+    }
+
+
+def with_references(
+    rows: list[dict[str, Any]],
+    keys: tuple[str, ...],
+    make: Any,
+    kind: str = "skole",
+) -> list[dict[str, Any]]:
+    """``rows`` (marked as ``kind``, status from the row or ok) with the reference rows of each
+    cell (``make(cell_rows)`` -> rows) right after the cell's last row, so a table read top to
+    bottom shows the schools and then the comparison kommuner of the same year, trinn and test."""
+    cells: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        cells.setdefault(tuple(row[k] for k in keys), []).append(row)
+    last = {id(members[-1]): key for key, members in cells.items()}
+    out: list[dict[str, Any]] = []
+    for row in rows:
+        out.append({**row, "radtype": kind, "status": row.get("status") or OK})
+        key = last.get(id(row))
+        if key is not None:
+            out.extend(make(cells[key]))
+    return out

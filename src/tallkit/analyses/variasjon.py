@@ -26,6 +26,7 @@ from tallkit.analyses import (
     group_compared,
     group_rows,
     pupil_sd,
+    referanser,
     run_query,
     scope_kommune,
     suppression_plan,
@@ -66,6 +67,7 @@ SCHOOL_SCHEMA: Final = {
     "rang_fra": pl.Int32,
     "rang_til": pl.Int32,
     "antall_skoler": pl.Int32,
+    **referanser.COLUMNS,
 }
 SPREAD_SCHEMA: Final = {
     "skoleaar": pl.String,
@@ -128,6 +130,7 @@ DECOMPOSITION_METHOD: Final = (
     "Hendersons metode I (ANOVA, ubalansert hierarki), negative satt til 0"
 )
 _CELL: Final = ("skoleaar", "trinn", "prove", "kommunenr")
+OWN_KOMMUNE: Final = "kommunen analysen gjelder (Udir)"
 
 
 def between_schools(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
@@ -148,7 +151,52 @@ def between_schools(store: Store, filters: Filters, min_group: int) -> pl.DataFr
             for r in _compare_schools(cell, tau2.get(key, 0.0))
             if filters.skole in (None, r["enhet_id"])
         )
-    return frame_of(out, SCHOOL_SCHEMA)
+    run = referanser.prepare(store, filters, min_group)
+
+    def references(cell: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [] if run is None else _reference_school_rows(run, cell[0])
+
+    keys = ("skoleaar", "trinn", "prove")
+    return frame_of(referanser.with_references(out, keys, references), SCHOOL_SCHEMA)
+
+
+def _reference_school_rows(run: referanser.Run, cell: dict[str, Any]) -> list[dict[str, Any]]:
+    """The comparison kommuner's published means for one year, trinn and test, against the
+    run's own kommune (Udir's row): two independent published means, so the variance of the
+    difference is the sum of theirs. No funnel, shrinkage or rank: those are about the
+    schools of one kommune."""
+    if cell["aar_slatt_sammen"] != 1:
+        return []  # pooled years: Udir publishes no pooled kommune row
+    year, trinn, test = cell["skoleaar"], cell["trinn"], cell["prove"]
+    own = run.own_row("nasjonale_prover", test, trinn, year)
+    out = []
+    for kommunenr in run.kommuner:
+        found = run.references.find(kommunenr, "nasjonale_prover", test, trinn, year)
+        row: dict[str, Any] = {
+            "skoleaar": year,
+            "aar_slatt_sammen": 1,
+            "trinn": trinn,
+            "prove": test,
+            "kommunenr": kommunenr,
+            "enhet_id": kommunenr,
+            "navn": found.navn,
+            **referanser.reference_fields(found),
+        }
+        if own is not None and own["verdi"] is not None:
+            row |= {"referanse": own["verdi"], "referanse_kilde": OWN_KOMMUNE}
+        if found.value is not None and found.row is not None:
+            row |= {
+                "antall": found.row["antall"],
+                "skalapoeng": found.row["verdi"],
+                "se": found.row["se"],
+                "usikkerhet_kilde": found.row["usikkerhet_kilde"],
+            }
+            difference = run.references.difference(found, own)
+            if difference is not None:
+                names = ("forskjell", "forskjell_lav", "forskjell_hoy", "flagg")
+                row |= dict(zip(names, difference, strict=True))
+        out.append(row)
+    return out
 
 
 def _expected_se(c: Compared, sigma: float) -> float:
