@@ -20,6 +20,8 @@ from conftest import REAL, run_cli
 from tallkit import api
 from tallkit.config import Settings, load_settings
 from tallkit.errors import UsageError
+from tallkit.reports import messages
+from tallkit.reports.document import Message
 from test_real_samples import _HEADER, _TEST, _expected, _independent_exporter_cells
 
 DATE = "2026-11-24"
@@ -274,3 +276,53 @@ def _markdown_table(text: str) -> dict[str, dict[str, str]]:
         cells = [c.strip() for c in line.strip("|").split("|")]
         out[cells[0]] = dict(zip(header, cells, strict=True))
     return out
+
+
+# ------------------------------------------------------------------------------------------
+# The hovedbilde's balance between themes (messages.choose_balanced)
+# ------------------------------------------------------------------------------------------
+
+
+def _message(theme: str, z: float) -> Message:
+    source = "elevundersokelsen" if theme == "laeringsmiljo" else "nasjonale_prover"
+    return Message(f"{theme} {z}", theme, source, 10, None, "svakere", "2025-26", z)
+
+
+def test_the_survey_cannot_fill_page_one_of_the_kommune_report() -> None:
+    survey = [_message("laeringsmiljo", z) for z in (15.0, 14.0, 13.0, 12.0, 11.0, 10.0)]
+    tests = [_message("niva", 2.5), _message("niva", 2.1), _message("utvikling", 3.0)]
+    # the Læringsspeil's rule, by |z| alone: six survey messages and no test
+    assert {m.type for m in messages.choose(survey + tests, "barneskole")} == {"laeringsmiljo"}
+    chosen = messages.choose_balanced(survey + tests)
+    assert [(m.type, m.styrke) for m in chosen] == [
+        ("laeringsmiljo", 15.0),  # each theme's strongest, strongest theme first
+        ("utvikling", 3.0),
+        ("niva", 2.5),
+        ("laeringsmiljo", 14.0),  # then each theme's second
+        ("niva", 2.1),
+    ]
+
+
+def test_one_theme_alone_still_gives_three_messages_and_never_more_than_six() -> None:
+    survey = [_message("laeringsmiljo", z) for z in (5.0, 4.0, 3.0, 2.5)]
+    assert [m.styrke for m in messages.choose_balanced(survey)] == [5.0, 4.0, 3.0]
+    assert messages.choose_balanced([]) == []
+    many = [
+        _message(theme, z) for theme in ("niva", "utvikling", "laeringsmiljo") for z in (4, 3, 2)
+    ]
+    chosen = messages.choose_balanced(many)
+    assert len(chosen) == 6 and all(
+        sum(m.type == theme for m in chosen) == 2
+        for theme in ("niva", "utvikling", "laeringsmiljo")
+    )
+
+
+def test_the_kommune_reports_rule_is_printed_in_om_tallene(
+    sample: Settings, tmp_path: Path
+) -> None:
+    report = api.rapport("9901", formats=["md", "json"], ut=tmp_path, dato=DATE, settings=sample)
+    text = next(p for p in report.written if p.suffix == ".md").read_text(encoding="utf-8")
+    about = text.split("## Om tallene", 1)[1]
+    assert "temaene" in about and "Høyst to fra samme tema" in about
+    themes = [m["type"] for m in _json(report)["hovedbilde"]]
+    assert themes.count("laeringsmiljo") <= 2 and "niva" in themes

@@ -140,7 +140,8 @@ def build(
     candidates += messages.environment(
         [r for r in key_rows if r["indikator_kode"] in MAIN_SURVEY], words
     )
-    chosen = messages.choose(candidates, "barneskole")
+    # the themes take turns: the survey's many answers must not crowd out the tests
+    chosen = messages.choose_balanced(candidates)
     intro = [words.text("skoleeier", "intro", navn=name, aar=year, skoler=len(schools))]
     if not [m for m in chosen if m.retning != "ingen_sikker_forskjell"]:
         intro.append(words.text("skoleeier", "intro_ingenting", aar=year))
@@ -941,6 +942,7 @@ def _about(min_group: int, trend: list[dict[str, Any]], anonymous: bool, words: 
         "sammenlignes med resten av kommunen (skolen er selv med i kommunesnittet).",
         *[b.text for b in crossed],
     ]
+    lines.append(words.text("skoleeier", "regel"))
     if anonymous:
         lines.append(words.text("skoleeier", "om_anonym"))
     lines.append(

@@ -1,6 +1,7 @@
-"""The hovedbilde: which 3–6 things matter most for a school this year, and in what order.
+"""The hovedbilde: which 3–6 things matter most for a school (or a kommune) this year, and in
+what order.
 
-The rule (also in the README and printed under the hovedbilde):
+The Læringsspeil's rule (also in the README and in the report's «Om tallene»):
 
 1. Only what is beyond the uncertainty becomes a message: a test above or below the nation (or,
    if not, the kommune), a development over 3–5 years whose weighted slope is further from
@@ -12,6 +13,17 @@ The rule (also in the README and printed under the hovedbilde):
 3. Ordered by how far beyond the uncertainty they are (|z|), improvements and problems alike;
    for an ungdomsskole the school's own contribution (8→9, value added) comes first.
 4. At most six.
+
+The kommune report's rule (:func:`choose_balanced`; README and its «Om tallene» too): the same
+candidates (1., 2.), but a kommune's Elevundersøkelsen has thousands of answers, so its
+intervals are narrow and its |z| large: ranked by |z| alone, small differences in the survey
+could fill page 1 and push the national tests off it. So:
+
+3. The themes (level against the nation, development over years, læringsmiljø) take turns:
+   first the strongest message of each theme, then the second strongest of each, the themes
+   of a turn in order of |z|.
+4. At most two from one theme (a third only when fewer than three would be shown) and at
+   most six in all, shown in the order they were chosen: the strongest of all comes first.
 """
 
 from __future__ import annotations
@@ -25,6 +37,8 @@ from tallkit.reports.verdicts import direction, sureness, trend_change, z_score
 from tallkit.reports.words import Words
 
 MAX_MESSAGES: Final = 6
+MAX_PER_THEME: Final = 2  # the kommune report's balance (choose_balanced) ...
+MIN_MESSAGES: Final = 3  # ... which takes a third from a theme only to show at least three
 TREND_YEARS: Final = 5
 TEST_NAMES: Final = {"engelsk": "engelsk", "lesing": "lesing", "regning": "regning"}
 # ties in |z| are broken by theme, in this order
@@ -326,14 +340,43 @@ def suppressed(year: str, words: Words) -> Message:
 def choose(candidates: list[Message], school_kind: str) -> list[Message]:
     """The rule in the module docstring: ordered, at most six."""
     own_first = school_kind == "ungdomsskole"
+    return sorted(candidates, key=lambda m: _strength(m, own_first))[:MAX_MESSAGES]
 
-    def key(m: Message) -> tuple[int, int, float, int, str]:
-        first = 0 if m.type == "skjermet" else 1
-        own = 0 if own_first and m.type == "progresjon" else 1
-        last = 1 if m.type == "grunnskolepoeng" else 0
-        return (first, own + 2 * last, -m.styrke, THEME_ORDER.index(m.type), m.tekst)
 
-    return sorted(candidates, key=key)[:MAX_MESSAGES]
+def choose_balanced(
+    candidates: list[Message],
+    *,
+    per_theme: int = MAX_PER_THEME,
+    total: int = MAX_MESSAGES,
+    minimum: int = MIN_MESSAGES,
+) -> list[Message]:
+    """The kommune report's rule in the module docstring: the themes take turns, each with its
+    strongest message first; at most ``per_theme`` from one theme (more only while fewer than
+    ``minimum`` are chosen) and ``total`` in all, shown in the order they were chosen."""
+    themes: dict[str, list[Message]] = {}
+    for message in sorted(candidates, key=_strength):
+        themes.setdefault(message.type, []).append(message)
+    chosen: list[Message] = []
+    turn = 0
+    while len(chosen) < total and (turn < per_theme or len(chosen) < minimum):
+        this_round = sorted(
+            (found[turn] for found in themes.values() if len(found) > turn), key=_strength
+        )
+        if not this_round:
+            break
+        room = total - len(chosen) if turn < per_theme else minimum - len(chosen)
+        chosen.extend(this_round[:room])
+        turn += 1
+    return chosen
+
+
+def _strength(m: Message, own_first: bool = False) -> tuple[int, int, float, int, str]:
+    """The order of the hovedbilde: suppressed first, then (for an ungdomsskole) the school's
+    own contribution, grunnskolepoeng last, else by |z|; ties by theme and text."""
+    first = 0 if m.type == "skjermet" else 1
+    own = 0 if own_first and m.type == "progresjon" else 1
+    last = 1 if m.type == "grunnskolepoeng" else 0
+    return (first, own + 2 * last, -m.styrke, THEME_ORDER.index(m.type), m.tekst)
 
 
 def _fmt(value: float | None, *, signed: bool = False) -> str:
