@@ -364,3 +364,22 @@ def test_a_year_before_a_merger_is_named_not_borrowed() -> None:
     assert (found.status, found.row, found.kilde_kommunenr) == ("mangler", None, None)
     assert found.merknad is not None
     assert "sammenslått med Songdalen og Søgne 1. januar 2020" in found.merknad
+
+
+def test_kommune_report_names_the_measures_a_comparison_kommune_lacks(
+    agder: Settings, tmp_path: Path
+) -> None:
+    config = tmp_path / "tallkit.toml"
+    config.write_text('[sammenligning]\nkommuner = ["Kristiansand", "Bergen"]\n', encoding="utf-8")
+    settings = dataclasses.replace(load_settings(config=config), db_path=agder.db_path)
+    report = api.rapport("4203", formats=["md"], ut=tmp_path, settings=settings)
+    text = next(p for p in report.written if p.suffix == ".md").read_text(encoding="utf-8")
+    # Kristiansand has national tests in the Agder files but no Elevundersøkelsen row
+    assert (
+        "Kristiansand (4204): ingen tall i databasen for Mobbing på skolen (lavere er bedre), "
+        "10. trinn (2025-26)." in text
+    )
+    assert "Bergen (4601): ingen tall i databasen for 2025-26." in text
+    table = text.split("**Mot sammenligningskommunene**", 1)[1]
+    mobbing = next(line for line in table.splitlines() if line.startswith("| Mobbing"))
+    assert mobbing.rstrip().endswith("| – |")  # nobody to compare with: no verdict

@@ -232,7 +232,8 @@ def _key_figures(
     )
     table_rows, out = [], []
     comparison_rows = []
-    missing: dict[str, list[str]] = {}
+    missing: dict[str, list[tuple[str, str]]] = {}  # kommune -> (measure, year) not found
+    found_any: set[str] = set()
     former: dict[str, set[str]] = {}
     references = References(inputs.kommuner, inputs.names)
     for r in rows:
@@ -255,16 +256,21 @@ def _key_figures(
         }
         over: list[str] = []
         under: list[str] = []
+        judged = False
         for c in others:
             found = references.find(c, r["kilde"], r["indikator_kode"], r["trinn"], r["skoleaar"])
             if found.status == MISSING and found.row is None:
-                missing.setdefault(c, []).append(r["skoleaar"])
+                measure = f"{_indicator_name(r)}, {r['trinn']}. trinn"
+                missing.setdefault(c, []).append((measure, r["skoleaar"]))
+            else:
+                found_any.add(c)
             if found.kilde_kommunenr not in (None, c):
                 former.setdefault(c, set()).add(str(found.kilde_kommunenr))
             against = None
             # the kommune minus the comparison kommune: the reference's difference reversed
             difference = references.difference(found, r) if shown else None
             if difference is not None:
+                judged = True
                 flag = {stats.OVER: stats.UNDER, stats.UNDER: stats.OVER}.get(
                     difference[3], difference[3]
                 )
@@ -288,8 +294,9 @@ def _key_figures(
             parts.append(f"{words.text('dom', 'over')} {', '.join(over)}")
         if under:
             parts.append(f"{words.text('dom', 'under')} {', '.join(under)}")
+        # «ikke sikker» only where some comparison kommune could be compared at all
         comparison_row["mot"] = "; ".join(parts) or (
-            verdict(stats.NOT_SURE, words) if shown else "–"
+            verdict(stats.NOT_SURE, words) if judged else "–"
         )
         comparison_rows.append(comparison_row)
         out.append(
@@ -337,11 +344,16 @@ def _key_figures(
             if c in missing:
                 change = sammenligning.history(c).area_change
                 before = sorted(
-                    {y for y in missing[c] if change is not None and y <= change.last_year}
+                    {y for _, y in missing[c] if change is not None and y <= change.last_year}
                 )
-                after = sorted(set(missing[c]) - set(before))
-                if after:
-                    notes.append(f"{label}: ingen tall i databasen for {', '.join(after)}.")
+                after = [(m, y) for m, y in missing[c] if y not in before]
+                if after and c in found_any:
+                    # some numbers are there: name the ones that are not
+                    listed = "; ".join(f"{m} ({y})" for m, y in after)
+                    notes.append(f"{label}: ingen tall i databasen for {listed}.")
+                elif after:
+                    years = ", ".join(sorted({y for _, y in after}))
+                    notes.append(f"{label}: ingen tall i databasen for {years}.")
                 if before and change is not None:
                     notes.append(
                         f"{label}: ingen sammenlignbare tall for {', '.join(before)} (kommunen "
