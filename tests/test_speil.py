@@ -135,7 +135,7 @@ def test_no_number_in_any_report_rests_on_fewer_pupils_than_the_minimum(tmp_path
 
 
 def test_mastery_shares_are_not_drawn_for_a_small_group() -> None:
-    from tallkit.reports.laeringsspeil import _shares
+    from tallkit.reports.laeringsspeil import _shares, level_cells
 
     rows = [
         {"enhet_id": unit, "skoleaar": "2025-26", "trinn": 5, "prove": "lesing", **r}
@@ -145,8 +145,8 @@ def test_mastery_shares_are_not_drawn_for_a_small_group() -> None:
             for level, n in zip((1, 2, 3), counts, strict=True)
         )
     ]
-    school = [r for r in rows if r["enhet_id"] == "s"]  # 9 pupils: under the minimum
-    kommune = [r for r in rows if r["enhet_id"] == "k"]
+    school = level_cells([r for r in rows if r["enhet_id"] == "s"])  # 9 pupils: under the minimum
+    kommune = level_cells([r for r in rows if r["enhet_id"] == "k"])
     assert _shares(school, 5, "lesing", "2025-26", 3, 10) is None
     assert _shares(kommune, 5, "lesing", "2025-26", 3, 10) == [0.2, 0.5, 0.3]
 

@@ -10,7 +10,7 @@ Examples below assume ``import tallkit`` and ``import polars as pl``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -654,30 +654,40 @@ def speil(
     rows = selection.sort("kommune", "navn", "orgnr").to_dicts()
     entries = []
     inputs.split()
-    for index, school in enumerate(rows):
-        if progress is not None:
-            progress(index, len(rows))
-        own, previous = None, None
-        if folder is not None:
-            if folder.is_dir():
-                current_file, previous_file = assessments.find(
-                    folder, school["orgnr"], school["navn"], year
-                )
-                own = assessments.read(current_file) if current_file else None
-                previous = assessments.read(previous_file) if previous_file else None
-            else:
-                own = assessments.read(folder)
-        document = laeringsspeil.build(
-            inputs,
-            school["orgnr"],
-            year,
-            min_group=resolved.min_group,
-            words=words,
-            assessment=own,
-            previous=previous,
-            standards=resolved.standards,
-        )
-        files = render.write(document, Path(ut), wanted_formats, date=stamp, env=env)
+
+    def documents() -> Iterator[tuple[dict[str, Any], Any]]:
+        for school in rows:
+            own, previous = None, None
+            if folder is not None:
+                if folder.is_dir():
+                    current_file, previous_file = assessments.find(
+                        folder, school["orgnr"], school["navn"], year
+                    )
+                    own = assessments.read(current_file) if current_file else None
+                    previous = assessments.read(previous_file) if previous_file else None
+                else:
+                    own = assessments.read(folder)
+            yield (
+                school,
+                laeringsspeil.build(
+                    inputs,
+                    school["orgnr"],
+                    year,
+                    min_group=resolved.min_group,
+                    words=words,
+                    assessment=own,
+                    previous=previous,
+                    standards=resolved.standards,
+                ),
+            )
+
+    if progress is not None:
+        progress(0, len(rows))
+    workers = render.workers_for(len(rows), wanted_formats, resolved.processes)
+    done = render.write_many(
+        documents(), Path(ut), wanted_formats, date=stamp, env=env, workers=workers
+    )
+    for index, (school, files) in enumerate(done, start=1):
         written.extend(files)
         reports = [f.name for f in files if f.suffix in (".md", ".html")]
         entries.append(
@@ -688,6 +698,8 @@ def speil(
                 "filer": reports,
             }
         )
+        if progress is not None and index < len(rows):
+            progress(index, len(rows))
     if progress is not None:
         progress(len(rows), len(rows))
     if alle and kommune is not None and kommune_inputs is not None:

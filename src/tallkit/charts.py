@@ -11,6 +11,7 @@ has a shape, a dash pattern or a lightness step, so the charts read in greyscale
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -549,12 +550,8 @@ def funnel_svg(
     if len(points) < 2 or not any(p.is_school for p in points):
         return None
     ordered = sorted(points, key=lambda p: (p.n, p.value, not p.is_school))
-    school = next(p for p in ordered if p.is_school)
-    values = [v for p in ordered for v in (p.value, p.low998, p.high998)] + [reference]
-    lo, hi = shared_range(values, pad=1.0)
-    n_step = _step(max(p.n for p in ordered) * 1.05, 6)
-    n_hi = math.ceil(max(p.n for p in ordered) * 1.05 / n_step) * n_step
-
+    at = next(i for i, p in enumerate(ordered) if p.is_school)
+    school = ordered[at]
     parts = _open(title, FUNNEL_HEIGHT)
     words = verdict_label or VERDICTS.get(school.verdict or "", ("", "", ""))[2]
     legend = [
@@ -566,7 +563,55 @@ def funnel_svg(
     ]
     legend_parts, below = _legend(legend, _RIGHT, 38)
     parts.extend(legend_parts)
+    # everything but the school's marker is the same for every school of the kommune
+    shared = _funnel_shared(
+        reference,
+        tuple((p.n, p.value, p.low95, p.high95, p.low998, p.high998) for p in ordered),
+        below,
+    )
+    parts.append(shared.body)
+    parts.extend(circle for i, circle in enumerate(shared.circles) if i != at)
+    left, right = _LEFT, WIDTH - _RIGHT
+    sx, sy = shared.x(school.n), shared.y(school.value)
+    parts.append(_marker(school.verdict, sx, sy, 8, ' class="skolen"'))
+    on_left = sx > (left + right) / 2
+    halo = ' stroke="#fff" stroke-width="3" paint-order="stroke"'
+    parts.append(
+        _text(
+            sx - 12 if on_left else sx + 12,
+            sy + 4,
+            "Skolen",
+            anchor="end" if on_left else "start",
+            extra=' font-weight="bold"' + halo,
+        )
+    )
+    parts.append(shared.tail)
+    return "".join(parts)
 
+
+@dataclass(frozen=True)
+class _FunnelShared:
+    body: str  # axes, limits and the kommune's line
+    circles: tuple[str, ...]  # one grey dot per point, in the points' order
+    tail: str  # the n axis and the end of the SVG
+    x: _Axis
+    y: _Axis
+
+
+@functools.lru_cache(maxsize=64)
+def _funnel_shared(
+    reference: float,
+    values: tuple[tuple[int, float, float, float, float, float], ...],
+    below: float,
+) -> _FunnelShared:
+    """The part of a school's funnel its kommune's other schools share: built once per
+    kommune, trinn and test, not once per school (``speil --alle`` draws each funnel as many
+    times as the kommune has schools)."""
+    ordered = [FunnelPoint(*v, is_school=False) for v in values]
+    lo, hi = shared_range([v for p in values for v in (p[1], p[4], p[5])] + [reference], pad=1.0)
+    n_step = _step(max(p.n for p in ordered) * 1.05, 6)
+    n_hi = math.ceil(max(p.n for p in ordered) * 1.05 / n_step) * n_step
+    parts: list[str] = []
     left, right = _LEFT, WIDTH - _RIGHT
     top, bottom = below + 2, FUNNEL_HEIGHT - 40
     y = _Axis(lo, hi, bottom, top)
@@ -595,32 +640,20 @@ def funnel_svg(
         # at the left, where n is below the smallest reported group and no school can sit
         _text(left + 4, ref_y - 5, "Kommunen", size=_SMALL_SIZE, extra=halo)
     )
-    for p in ordered:
-        if not p.is_school:
-            parts.append(
-                f'<circle cx="{_num(x(p.n))}" cy="{_num(y(p.value))}" r="4" fill="{_OTHERS}" '
-                'stroke="#fff" stroke-width="0.75"/>'
-            )
-    sx, sy = x(school.n), y(school.value)
-    parts.append(_marker(school.verdict, sx, sy, 8, ' class="skolen"'))
-    on_left = sx > (left + right) / 2
-    parts.append(
-        _text(
-            sx - 12 if on_left else sx + 12,
-            sy + 4,
-            "Skolen",
-            anchor="end" if on_left else "start",
-            extra=' font-weight="bold"' + halo,
-        )
+    circles = tuple(
+        f'<circle cx="{_num(x(p.n))}" cy="{_num(y(p.value))}" r="4" fill="{_OTHERS}" '
+        'stroke="#fff" stroke-width="0.75"/>'
+        for p in ordered
     )
+    tail: list[str] = []
     ticks, _ = _ticks(0.0, float(n_hi))
     for tick in ticks:
-        parts.append(
+        tail.append(
             _text(x(tick), bottom + 15, format_number(tick), size=_SMALL_SIZE, anchor="middle")
         )
-    parts.append(_text((left + right) / 2, bottom + 32, "Elever (n)", anchor="middle", fill=_MUTED))
-    parts.append("</svg>")
-    return "".join(parts)
+    tail.append(_text((left + right) / 2, bottom + 32, "Elever (n)", anchor="middle", fill=_MUTED))
+    tail.append("</svg>")
+    return _FunnelShared("".join(parts), circles, "".join(tail), x, y)
 
 
 def _owner_funnel(title: str, reference: float, points: list[FunnelPoint]) -> str:

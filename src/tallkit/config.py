@@ -79,6 +79,8 @@ class Settings:
     comparison: tuple[str, ...] = ()
     # [rapport] anonym: the kommune report without school names (a public version)
     anonymous: bool = False
+    # TALLKIT_PROSESSER: processes that write reports (None: one per core beyond the first)
+    processes: int | None = None
     # where each setting came from: field name -> «standard», «FIL», «TALLKIT_DB», «--db»
     sources: dict[str, str] = field(default_factory=dict, compare=False)
 
@@ -240,6 +242,9 @@ def _apply_env(settings: Settings) -> Settings:
     if group := os.environ.get("TALLKIT_MINSTE_GRUPPE"):
         changes["min_group"] = _min_group(group, "TALLKIT_MINSTE_GRUPPE")
         sources["min_group"] = "TALLKIT_MINSTE_GRUPPE"
+    if processes := os.environ.get("TALLKIT_PROSESSER"):
+        changes["processes"] = _processes(processes, "TALLKIT_PROSESSER")
+        sources["processes"] = "TALLKIT_PROSESSER"
     return replace(settings, **changes, sources=sources)
 
 
@@ -297,6 +302,15 @@ def _comparison(section: object, path: Path) -> tuple[str, ...]:
             "en tekst."
         )
     return resolve([str(e) for e in entries], group, f"{path}: [sammenligning]")
+
+
+def _processes(value: object, where: str) -> int:
+    text = str(value).strip()
+    if not text.isdigit() or not 1 <= int(text) <= 64:
+        raise UsageError(
+            f"{where}: antall prosesser må være et heltall fra 1 til 64 (1: ingen ekstra)."
+        )
+    return int(text)
 
 
 def _min_group(value: object, where: str) -> int:

@@ -143,6 +143,9 @@ def write_bytes(data: bytes, fmt: str, destination: Path | None, stdout: BinaryI
 
 
 _MD_ACTIVE = re.compile(r"([`*_\[\]!#~|])")
+_MD_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# what md_cell changes: without any of these a cell is already inert (most are numbers)
+_MD_CELL_CHANGES = re.compile(r"[\x00-\x1f\x7f\\&<>`*_\[\]!#~|]")
 _MD_LINE_START = re.compile(r"^(\s*)([-+]|\d{1,9}(?=[.)]))(?=[\s.)]|$)")
 
 
@@ -153,7 +156,9 @@ def md_cell(value: object) -> str:
     if value is None:
         return ""
     text = f"{value:.10g}" if isinstance(value, float) else str(value)
-    text = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", text).replace("\r", " ").replace("\n", " ")
+    if not _MD_CELL_CHANGES.search(text):
+        return text
+    text = _MD_CONTROL.sub("", text).replace("\r", " ").replace("\n", " ")
     return md_inline(text, line_start=False)  # inside a table cell nothing starts a list
 
 

@@ -7,9 +7,13 @@ inserted as markup. The JSON is the same document the other two are rendered fro
 from __future__ import annotations
 
 import json
+import os
 import re
+import sys
+from collections import deque
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import jinja2
 
@@ -158,6 +162,76 @@ def write(
     except OSError as exc:
         raise OutputError(f"{folder}: kan ikke skrive ({exc.strerror}).") from None
     return written
+
+
+Key = TypeVar("Key")
+# Below this many reports a worker process costs more than it saves (forking a process that
+# holds a national run's analyses takes tens of milliseconds).
+MIN_REPORTS_PER_WORKER = 40
+_worker_job: tuple[Path, tuple[str, ...], str, jinja2.Environment] | None = None
+
+
+def workers_for(reports: int, formats: tuple[str, ...], processes: int | None) -> int:
+    """How many worker processes should write ``reports`` reports: none for a few reports,
+    for xlsx (polars would have to run in a forked process, where its thread pool is gone) or
+    where a forked process is not safe; else ``processes`` (TALLKIT_PROSESSER) or one per core
+    beyond the first, which keeps building the next reports."""
+    if "xlsx" in formats or sys.platform != "linux":
+        return 0
+    cores = len(os.sched_getaffinity(0))
+    wanted = processes - 1 if processes is not None else max(cores - 1, 1)
+    return max(0, min(wanted, reports // MIN_REPORTS_PER_WORKER, 8))
+
+
+def write_many(
+    documents: Iterable[tuple[Key, Document]],
+    folder: Path,
+    formats: tuple[str, ...],
+    *,
+    date: str,
+    env: jinja2.Environment,
+    workers: int = 0,
+) -> Iterator[tuple[Key, list[Path]]]:
+    """:func:`write` for each document, in order, with ``workers`` forked processes rendering
+    and writing while this one builds the next documents (the two halves of ``speil --alle``
+    cost about the same). The files are the same whichever process writes them."""
+    if workers <= 0:
+        for key, document in documents:
+            yield key, write(document, folder, formats, date=date, env=env)
+        return
+    import multiprocessing
+
+    global _worker_job
+    _worker_job = (folder, formats, date, env)  # inherited by the forked workers
+    pending: deque[tuple[Key, Any]] = deque()
+    window = 4 * workers  # enough to keep the workers busy, few documents held at once
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            for key, document in documents:
+                pending.append((key, pool.apply_async(_write_in_worker, (document,))))
+                while len(pending) > window or (pending and pending[0][1].ready()):
+                    done_key, result = pending.popleft()
+                    yield done_key, _result(result.get())
+            while pending:
+                done_key, result = pending.popleft()
+                yield done_key, _result(result.get())
+    finally:
+        _worker_job = None
+
+
+def _write_in_worker(document: Document) -> list[Path] | OutputError:
+    assert _worker_job is not None
+    folder, formats, date, env = _worker_job
+    try:
+        return write(document, folder, formats, date=date, env=env)
+    except OutputError as exc:
+        return exc  # raised again in the parent, with its one line
+
+
+def _result(outcome: list[Path] | OutputError) -> list[Path]:
+    if isinstance(outcome, OutputError):
+        raise OutputError(outcome.message)
+    return outcome
 
 
 def appendix(document: Document, date: str) -> bytes:

@@ -182,7 +182,7 @@ class _State:
         holding = (
             counted.select("piece", "set").explode("set").sort("set", "piece", maintain_order=True)
         )
-        self.holding_piece = holding["piece"]
+        self.holding_piece: list[int] = holding["piece"].to_list()  # sliced per hide: a list
         self.holding_start = (
             holding["set"].search_sorted(pl.int_range(len(sets.keys) + 1, eager=True)).to_list()
         )
@@ -191,7 +191,7 @@ class _State:
     def _holding(self, key: int) -> list[int]:
         """The live pieces whose signature holds ``key``."""
         start, end = self.holding_start[key], self.holding_start[key + 1]
-        found = self.holding_piece.slice(start, end - start).to_list()
+        found = self.holding_piece[start:end]
         found.extend(self.holding_new.get(key, ()))
         return [p for p in found if self.count[p]]
 
@@ -233,14 +233,27 @@ class _State:
         small = self.small[region]
         if not small:
             return None
-        count, signature = self.count, self.signature
+        count, signature, region_of = self.count, self.signature, self.region_of
         piece = min(small, key=lambda p: (count[p], signature[p]))
-        mine = self._frozen(piece)
-        distance = {
-            other: len(mine ^ self._frozen(other))
-            for other in self.pieces[region].values()
-            if other != piece
-        }
+        mine = signature[piece]
+        # |A ^ B| = |A| + |B| - 2|A & B|: the pieces sharing a set with this one are found
+        # through ``holding``; any other piece is at least |A| + 1 away (no piece is empty), so
+        # when a sharing piece is nearer, no other piece can tie with it.
+        shared: dict[int, int] = defaultdict(int)
+        for k in mine:
+            for other in self._holding(k):
+                if other != piece and region_of[other] == region:
+                    shared[other] += 1
+        size = len(mine)
+        distance = {o: size + len(signature[o]) - 2 * c for o, c in shared.items()}
+        if min(distance.values(), default=size + 1) > size:
+            # the nearest may share nothing: measure every piece of the region
+            frozen = self._frozen(piece)
+            distance = {
+                other: len(frozen ^ self._frozen(other))
+                for other in self.pieces[region].values()
+                if other != piece
+            }
         nearest = min(distance.values(), default=0)
         choices = set(mine)
         for other, d in distance.items():

@@ -31,6 +31,9 @@ from tallkit.reports.verdicts import LOWER_IS_BETTER, verdict
 from tallkit.reports.vurdering import follow_up
 from tallkit.reports.words import Words
 
+# mastery-level rows of one unit by (trinn, test, year)
+LevelCells = dict[tuple[int, str, str], list[dict[str, Any]]]
+
 TEST_NAME = messages.TEST_NAMES
 
 
@@ -54,6 +57,8 @@ class Inputs:
     udir_texts: tuple[str, ...] = ()
     _split: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
     _funnels: dict[tuple[Any, ...], list[dict[str, Any]]] = field(default_factory=dict)
+    _schools: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _level_cells: dict[str | None, LevelCells] = field(default_factory=dict)
 
     FRAMES = (
         "tests",
@@ -77,6 +82,7 @@ class Inputs:
             for row in frame.iter_rows(named=True):
                 by_unit.setdefault(row["enhet_id"], []).append(row)
             self._split[name] = by_unit
+        self._schools.update((row["orgnr"], row) for row in self.schools.iter_rows(named=True))
 
     def funnel(self, kommune: str, year: str, trinn: int, test: str) -> list[dict[str, Any]]:
         """The schools of one kommune's funnel (rows of ``variation`` with limits), grouped
@@ -90,6 +96,20 @@ class Inputs:
                 key = (row["kommunenr"], row["skoleaar"], row["trinn"], row["prove"])
                 self._funnels.setdefault(key, []).append(row)
         return self._funnels.get((kommune, year, trinn, test), [])
+
+    def school(self, orgnr: str) -> dict[str, Any]:
+        """The school's row of ``schools`` (KeyError when it is not there)."""
+        if not self._split:
+            self.split()
+        return self._schools[orgnr]
+
+    def level_cells(self, unit: str | None) -> LevelCells:
+        """A unit's mastery-level counts by (trinn, test, year), grouped once per unit (a
+        kommune's are read by each of its schools' reports)."""
+        found = self._level_cells.get(unit)
+        if found is None:
+            found = self._level_cells[unit] = level_cells(self.rows("levels", unit))
+        return found
 
     def rows(self, name: str, unit: str | None) -> list[dict[str, Any]]:
         if not self._split:
@@ -116,7 +136,7 @@ def build(
     previous: Assessment | None = None,
     standards: tuple[dict[str, Any], ...] = (),
 ) -> Document:
-    school = inputs.schools.filter(pl.col("orgnr") == orgnr).row(0, named=True)
+    school = inputs.school(orgnr)
     kommunenr = school["kommunenr"]
     tests = [r for r in inputs.rows("tests", orgnr) if r["skoleaar"] == year]
     trend = [r for r in inputs.rows("trend", orgnr) if r["skoleaar"] <= year]
@@ -415,7 +435,8 @@ def _level_blocks(
     """Per trinn: the mastery distribution beside the kommune's, and over the years."""
     from tallkit.charts import levels_over_years_svg
 
-    kommune = inputs.rows("levels", kommunenr)
+    kommune = inputs.level_cells(kommunenr)
+    own_cells = level_cells(levels)
     out: dict[int, list[Chart]] = {}
     for trinn in sorted({r["trinn"] for r in levels}):
         top = 3 if trinn == 5 else 5
@@ -423,7 +444,7 @@ def _level_blocks(
         bars = []
         drawn: list[dict[str, Any]] = []
         for test in tests:
-            own = _shares(levels, trinn, test, year, top, min_group)
+            own = _shares(own_cells, trinn, test, year, top, min_group)
             if own is None:
                 continue  # no bar for the kommune alone: the chart is about the school
             name = TEST_NAME.get(test, test)
@@ -444,7 +465,7 @@ def _level_blocks(
             for y in sorted(
                 {r["skoleaar"] for r in levels if (r["trinn"], r["prove"]) == (trinn, test)}
             )
-            if y <= year and (found := _shares(levels, trinn, test, y, top, min_group))
+            if y <= year and (found := _shares(own_cells, trinn, test, y, top, min_group))
         ]
         if len(history) > len(tests):
             title = f"Mestringsnivå {trinn}. trinn over år (skolen)"
@@ -461,11 +482,19 @@ def _bar(unit: str | None, year: str, trinn: int, test: str, shares: list[float]
     return {"enhet_id": unit, "skoleaar": year, "trinn": trinn, "prove": test, "andeler": shares}
 
 
+def level_cells(rows: list[dict[str, Any]]) -> LevelCells:
+    """Mastery-level rows grouped by (trinn, test, year)."""
+    cells: LevelCells = {}
+    for r in rows:
+        cells.setdefault((r["trinn"], r["prove"], r["skoleaar"]), []).append(r)
+    return cells
+
+
 def _shares(
-    rows: list[dict[str, Any]], trinn: int, test: str, when: str, top: int, min_group: int
+    cells: LevelCells, trinn: int, test: str, when: str, top: int, min_group: int
 ) -> list[float] | None:
     """Shares per mastery level; None for a group under the minimum (not shown)."""
-    counts = [r for r in rows if (r["trinn"], r["prove"], r["skoleaar"]) == (trinn, test, when)]
+    counts = cells.get((trinn, test, when), [])
     total = sum(r["antall"] for r in counts)
     if total < min_group:
         return None
