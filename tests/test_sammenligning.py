@@ -383,3 +383,22 @@ def test_kommune_report_names_the_measures_a_comparison_kommune_lacks(
     table = text.split("**Mot sammenligningskommunene**", 1)[1]
     mobbing = next(line for line in table.splitlines() if line.startswith("| Mobbing"))
     assert mobbing.rstrip().endswith("| – |")  # nobody to compare with: no verdict
+
+
+def test_a_row_from_before_a_merger_is_marked_only_under_a_number_kept_through_it() -> None:
+    rows = pl.DataFrame(
+        [
+            {
+                "enhet_id": unit, "kilde": "nasjonale_prover", "indikator_kode": "lesing",
+                "trinn": 5, "skoleaar": "2019-20", "verdi": 50.0, "se": 0.5, "status": "ok",
+            }
+            for unit in ("1103", "3005")
+        ]
+    )  # fmt: skip
+    references = referanser.References(rows, {})
+    # Stavanger kept 1103 when Finnøy and Rennesøy joined: 2019-20 may be the old area
+    stavanger = references.find("1103", "nasjonale_prover", "lesing", 5, "2019-20")
+    assert stavanger.merknad is not None and "før den ble sammenslått" in stavanger.merknad
+    # 3005 was new in 2020: a row under it is the merged Drammen, found under a former number
+    drammen = references.find("3301", "nasjonale_prover", "lesing", 5, "2019-20")
+    assert drammen.merknad == "Udirs tall under tidligere kommunenummer 3005"

@@ -77,6 +77,13 @@ class AreaChange:
     kind: str  # «sammenslått» (several kommuner became this one) or «delt» (one was split)
     others: tuple[str, ...]  # the names of the other kommuner in it
     last_year: str
+    number: str = ""  # the number the new area got (the current one, or a former one)
+    kept_number: bool = False  # it had that number before too (Stavanger 1103 in 2020)
+
+    def before_under(self, number: str, year: str) -> bool:
+        """Whether a row for ``year`` under ``number`` belongs to the area before the change:
+        only a number the kommune already had before it can hold such a row."""
+        return self.kept_number and number == self.number and year <= self.last_year
 
 
 @dataclass(frozen=True)
@@ -166,7 +173,7 @@ def history(number: str) -> History:
             others = tuple(sorted(n for n in out_of if n != code))
             others = tuple(name(n) or n for n in others)
             kind = "delt"
-        change = AreaChange(date, kind, others, _school_year_before(date))
+        change = AreaChange(date, kind, others, _school_year_before(date), code, code in olds)
         return History(number, tuple(formers), change)
 
 

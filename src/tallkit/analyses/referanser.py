@@ -104,7 +104,7 @@ class References:
             if number != kommunenr:
                 notes.append(f"Udirs tall under tidligere kommunenummer {number}")
             change = history.area_change
-            if change is not None and year <= change.last_year:
+            if change is not None and change.before_under(number, year):
                 notes.append(f"tallet gjelder kommunen før den ble {area_note(change)}")
             status = OK if row["verdi"] is not None else row["status"] or SUPPRESSED
             if status == SUPPRESSED:
