@@ -991,12 +991,15 @@ def _speil_inputs(
     from tallkit import skjerming
     from tallkit.analyses import fag as fag_analysis
     from tallkit.analyses import progresjon as progression
-    from tallkit.analyses import suppression_plan
+    from tallkit.analyses import start_suppression_plan, suppression_plan
     from tallkit.analyses import variasjon as variation
     from tallkit.reports.laeringsspeil import Inputs
 
     base = replace(shared, aar=year, kommune=kommune, skole=only)
     minimum = resolved.min_group
+    if kommune is None and only is None and resolved.processes != 1:
+        # the whole country: the plan is made beside the analyses below that do not need it
+        start_suppression_plan(store, minimum)
     trend = progression.trend(store, replace(shared, kommune=kommune, skole=only), minimum)
     if only is not None and own_kommune is not None:
         # the kommune's own line in the school's trend charts

@@ -79,7 +79,7 @@ class Settings:
     comparison: tuple[str, ...] = ()
     # [rapport] anonym: the kommune report without school names (a public version)
     anonymous: bool = False
-    # TALLKIT_PROSESSER: processes that write reports (None: one per core beyond the first)
+    # TALLKIT_PROSESSER: processes speil may use (1: no extra ones; None: one per core)
     processes: int | None = None
     # where each setting came from: field name -> «standard», «FIL», «TALLKIT_DB», «--db»
     sources: dict[str, str] = field(default_factory=dict, compare=False)

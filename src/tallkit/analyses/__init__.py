@@ -113,6 +113,10 @@ def suppression_plan(store: Store, min_group: int, kommune: str | None = None) -
     ``kommune`` limits the work to the group holding it (one school's report should not pay
     for the country); None makes every group's plan. Cached per open store."""
     cache = _RUN_CACHE.setdefault(store, {})
+    if kommune is None and isinstance(cache.get((min_group, None)), _PlanElsewhere):
+        found_elsewhere: skjerming.Plan = cache[(min_group, None)].result()
+        cache[(min_group, None)] = found_elsewhere
+        return found_elsewhere
     if "groups" not in cache:
         cache["groups"] = _kommune_groups(run_query(store, "skjerming_kommuner", {}))
     groups: dict[str, tuple[str, ...]] = cache["groups"]
@@ -127,6 +131,69 @@ def suppression_plan(store: Store, min_group: int, kommune: str | None = None) -
         cache[key] = skjerming.plan(skjerming.candidates(results), min_group)
     found: skjerming.Plan = cache[key]
     return found
+
+
+# Below this many pupil results the whole plan takes about as long as starting a process.
+PLAN_ELSEWHERE_MIN_RESULTS = 300_000
+
+
+def start_suppression_plan(store: Store, min_group: int) -> bool:
+    """Start the whole plan (:func:`suppression_plan` with no kommune) in another process,
+    while this one computes the analyses that do not need it; the first call that needs it
+    waits for it. Worth it for a national run only, where the plan takes longer than all the
+    other analyses of the Læringsspeil together. Returns whether a process was started."""
+    cache = _RUN_CACHE.setdefault(store, {})
+    if (min_group, None) in cache or not store.path.is_file():
+        return False
+    results = store.query("select count(*) as n from elevresultat")["n"][0]
+    if results < PLAN_ELSEWHERE_MIN_RESULTS:
+        return False
+    cache[(min_group, None)] = _PlanElsewhere(store.path, min_group)
+    return True
+
+
+class _PlanElsewhere:
+    """The plan being made by a spawned process reading the same database (read-only; DuckDB
+    lets several processes read one file). Spawned, not forked: the plan uses polars, whose
+    thread pool a forked process would not have. A daemon, so an error here ends it too."""
+
+    def __init__(self, path: Any, min_group: int) -> None:
+        import multiprocessing
+
+        context = multiprocessing.get_context("spawn")
+        self._receive, send = context.Pipe(duplex=False)
+        self._process = context.Process(
+            target=_plan_in_process, args=(send, str(path), min_group), daemon=True
+        )
+        self._process.start()
+        send.close()
+
+    def result(self) -> skjerming.Plan:
+        try:
+            outcome = self._receive.recv()
+        except EOFError:
+            outcome = RuntimeError(f"skjermingsplanen stoppet (kode {self._process.exitcode})")
+        finally:
+            self._process.join()
+            self._receive.close()
+        if isinstance(outcome, BaseException):
+            raise outcome
+        plan: skjerming.Plan = outcome
+        return plan
+
+
+def _plan_in_process(send: Any, path: str, min_group: int) -> None:
+    from pathlib import Path
+
+    from tallkit.store import open_store
+
+    try:
+        with open_store(Path(path), read_only=True) as store:
+            outcome: Any = suppression_plan(store, min_group)
+    except Exception as exc:  # handed to the parent, which raises it
+        outcome = exc
+    send.send(outcome)
+    send.close()
 
 
 def scope_kommune(store: Store, filters: Filters) -> str | None:
