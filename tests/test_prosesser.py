@@ -82,6 +82,37 @@ def test_the_plan_made_in_another_process_is_the_plan_made_here(
     assert elsewhere == here
 
 
+@pytest.fixture(scope="module")
+def nation(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """A small simulated nation: pupils in several kommuner, some moving between them."""
+    import simulering
+
+    small = simulering.Parametre(byer=1, mellom=2, smaa=3, enskole=1, years=(2023, 2024))
+    folder = tmp_path_factory.mktemp("nasjon")
+    simulated = simulering.simuler(small)
+    simulated.write_np(folder / "filer")
+    simulated.write_pupils(folder / "filer")
+    settings = Settings(db_path=folder / "nasjon.duckdb", key_file=folder / "nokkel")
+    assert api.ingest([folder / "filer"], settings=settings).exit_code == 0
+    return settings
+
+
+@pytest.mark.parametrize("minimum", [10, 25])
+def test_plans_shared_out_between_processes_hide_what_one_plan_hides(
+    nation: Settings, monkeypatch: pytest.MonkeyPatch, minimum: int
+) -> None:
+    with open_store(nation.db_path, read_only=True) as store:
+        here = analyses.suppression_plan(store, minimum)
+    monkeypatch.setattr(analyses, "PLAN_ELSEWHERE_MIN_RESULTS", 1)
+    with open_store(nation.db_path, read_only=True) as store:
+        assert analyses.start_suppression_plan(store, minimum, processes=2)
+        pending = analyses._RUN_CACHE[store][(minimum, None)]
+        assert len(pending._processes) == 2  # the kommune groups shared out
+        elsewhere = analyses.suppression_plan(store, minimum)
+    assert here.hidden
+    assert elsewhere == here
+
+
 def test_a_small_database_makes_its_plan_here(sample: Settings) -> None:
     with open_store(sample.db_path, read_only=True) as store:
         assert not analyses.start_suppression_plan(store, sample.min_group)

@@ -610,131 +610,148 @@ def speil(
         )
     template_dir = Path(maler) if maler is not None else resolved.templates_dir
     words = report_words.load(template_dir)
-    with open_store(resolved.db_path, read_only=True) as store:
-        # one connection, one consistent state for the whole run (no ingest can commit while
-        # a reader holds the file), school names resolved in it too
-        every_school = _store_query(store, "skoler", resolved, {"kommune": None})
-        chosen = [_match_school(every_school, name) for name in school_names]
-        schools = store.query(_query("skoler", resolved), {"kommune": kommune})
-        if kommune is not None and schools.is_empty():
-            known = store.query(
-                "select enhet_id, navn from enhet where nivaa = 'kommune' order by enhet_id"
-            )
-            listed = ", ".join(f"{r['enhet_id']} {r['navn']}" for r in known.iter_rows(named=True))
-            raise UsageError(f"ingen skoler i kommune «{kommune}». Kommuner i databasen: {listed}.")
-        if chosen:
-            schools = schools.filter(pl.col("orgnr").is_in(chosen))
-        years = _np_years(
-            store, kommune or _kommune_of(schools, chosen[0] if len(chosen) == 1 else None)
-        )
-        year = _report_year(years, aar)
-        active = _active_schools(store, year)
-        selection = schools.filter(pl.col("orgnr").is_in(active) | pl.col("orgnr").is_in(chosen))
-        if vurderingsmal:
-            return _assessment_templates(selection, year, Path(ut))
-        only = chosen[0] if len(chosen) == 1 else None
-        own_kommune = kommune or _kommune_of(schools, only)
-        shared = Filters(
-            uncertainty_model=build_uncertainty(store, kommune, settings=resolved),
-            independent_pupils=resolved.independent_pupils,
-        )
-        inputs = _speil_inputs(store, resolved, shared, schools, year, kommune, only, own_kommune)
-        kommune_inputs = (
-            _kommune_inputs(store, resolved, shared, inputs, [kommune])
-            if alle and kommune is not None
-            else None
-        )
     env = render.environment(template_dir)
     stamp = dato or date.today().isoformat()
-    written: list[Path] = []
-    skipped = [
-        (f"{r['navn']} ({r['orgnr']})", f"ingen tall fra {_three_years(year)}")
-        for r in schools.filter(~pl.col("orgnr").is_in(selection["orgnr"])).iter_rows(named=True)
-    ]
-    rows = selection.sort("kommune", "navn", "orgnr").to_dicts()
-    entries = []
-    inputs.split()
-
-    def documents() -> Iterator[tuple[dict[str, Any], Any]]:
-        for school in rows:
-            own, previous = None, None
-            if folder is not None:
-                if folder.is_dir():
-                    current_file, previous_file = assessments.find(
-                        folder, school["orgnr"], school["navn"], year
-                    )
-                    own = assessments.read(current_file) if current_file else None
-                    previous = assessments.read(previous_file) if previous_file else None
-                else:
-                    own = assessments.read(folder)
-            yield (
-                school,
-                laeringsspeil.build(
-                    inputs,
-                    school["orgnr"],
-                    year,
-                    min_group=resolved.min_group,
-                    words=words,
-                    assessment=own,
-                    previous=previous,
-                    standards=resolved.standards,
-                ),
+    with render.Workers() as workers:
+        with open_store(resolved.db_path, read_only=True) as store:
+            # one connection, one consistent state for the whole run (no ingest can commit while
+            # a reader holds the file), school names resolved in it too
+            every_school = _store_query(store, "skoler", resolved, {"kommune": None})
+            chosen = [_match_school(every_school, name) for name in school_names]
+            schools = store.query(_query("skoler", resolved), {"kommune": kommune})
+            if kommune is not None and schools.is_empty():
+                known = store.query(
+                    "select enhet_id, navn from enhet where nivaa = 'kommune' order by enhet_id"
+                )
+                listed = ", ".join(
+                    f"{r['enhet_id']} {r['navn']}" for r in known.iter_rows(named=True)
+                )
+                raise UsageError(
+                    f"ingen skoler i kommune «{kommune}». Kommuner i databasen: {listed}."
+                )
+            if chosen:
+                schools = schools.filter(pl.col("orgnr").is_in(chosen))
+            years = _np_years(
+                store, kommune or _kommune_of(schools, chosen[0] if len(chosen) == 1 else None)
             )
-
-    if progress is not None:
-        progress(0, len(rows))
-    workers = render.workers_for(len(rows), wanted_formats, resolved.processes)
-    done = render.write_many(
-        documents(), Path(ut), wanted_formats, date=stamp, env=env, workers=workers
-    )
-    for index, (school, files) in enumerate(done, start=1):
-        written.extend(files)
-        reports = [f.name for f in files if f.suffix in (".md", ".html")]
-        entries.append(
-            {
-                "navn": school["navn"],
-                "orgnr": school["orgnr"],
-                "kommune": school["kommune"],
-                "filer": reports,
-            }
-        )
-        if progress is not None and index < len(rows):
-            progress(index, len(rows))
-    if progress is not None:
-        progress(len(rows), len(rows))
-    if alle and kommune is not None and kommune_inputs is not None:
-        # the dialogue pack: the kommune report, linking every school's report, replaces the
-        # bare index page
-        links = {e["orgnr"]: e["filer"] for e in entries}
-        written.extend(
-            _write_kommune_reports(
-                kommune_inputs,
-                [kommune],
-                year,
-                resolved,
-                words,
-                env,
-                Path(ut),
-                tuple(f for f in wanted_formats if f != "xlsx"),
-                stamp,
-                active=frozenset(selection["orgnr"].to_list()),
-                links=links,
+            year = _report_year(years, aar)
+            active = _active_schools(store, year)
+            selection = schools.filter(
+                pl.col("orgnr").is_in(active) | pl.col("orgnr").is_in(chosen)
             )
-        )
-    elif alle:
-        written.extend(
-            render.write_index(
-                entries,
-                skipped,
+            if vurderingsmal:
+                return _assessment_templates(selection, year, Path(ut))
+            # forked now, while this process is small: forked later, every page of the analyses
+            # this process then touches would be copied (seconds of system time nationally)
+            workers.start(
+                render.workers_for(selection.height, wanted_formats, resolved.processes),
                 Path(ut),
                 wanted_formats,
-                year=year,
-                name=kommune or "alle",
                 date=stamp,
                 env=env,
             )
-        )
-    return SpeilReport(written, skipped, year)
+            only = chosen[0] if len(chosen) == 1 else None
+            own_kommune = kommune or _kommune_of(schools, only)
+            shared = Filters(
+                uncertainty_model=build_uncertainty(store, kommune, settings=resolved),
+                independent_pupils=resolved.independent_pupils,
+            )
+            inputs = _speil_inputs(
+                store, resolved, shared, schools, year, kommune, only, own_kommune
+            )
+            kommune_inputs = (
+                _kommune_inputs(store, resolved, shared, inputs, [kommune])
+                if alle and kommune is not None
+                else None
+            )
+        written: list[Path] = []
+        skipped = [
+            (f"{r['navn']} ({r['orgnr']})", f"ingen tall fra {_three_years(year)}")
+            for r in schools.filter(~pl.col("orgnr").is_in(selection["orgnr"])).iter_rows(
+                named=True
+            )
+        ]
+        rows = selection.sort("kommune", "navn", "orgnr").to_dicts()
+        entries = []
+        inputs.split()
+
+        def documents() -> Iterator[tuple[dict[str, Any], Any]]:
+            for school in rows:
+                own, previous = None, None
+                if folder is not None:
+                    if folder.is_dir():
+                        current_file, previous_file = assessments.find(
+                            folder, school["orgnr"], school["navn"], year
+                        )
+                        own = assessments.read(current_file) if current_file else None
+                        previous = assessments.read(previous_file) if previous_file else None
+                    else:
+                        own = assessments.read(folder)
+                yield (
+                    school,
+                    laeringsspeil.build(
+                        inputs,
+                        school["orgnr"],
+                        year,
+                        min_group=resolved.min_group,
+                        words=words,
+                        assessment=own,
+                        previous=previous,
+                        standards=resolved.standards,
+                    ),
+                )
+
+        if progress is not None:
+            progress(0, len(rows))
+        done = workers.write_all(documents())
+        for index, (school, files) in enumerate(done, start=1):
+            written.extend(files)
+            reports = [f.name for f in files if f.suffix in (".md", ".html")]
+            entries.append(
+                {
+                    "navn": school["navn"],
+                    "orgnr": school["orgnr"],
+                    "kommune": school["kommune"],
+                    "filer": reports,
+                }
+            )
+            if progress is not None and index < len(rows):
+                progress(index, len(rows))
+        if progress is not None:
+            progress(len(rows), len(rows))
+        if alle and kommune is not None and kommune_inputs is not None:
+            # the dialogue pack: the kommune report, linking every school's report, replaces the
+            # bare index page
+            links = {e["orgnr"]: e["filer"] for e in entries}
+            written.extend(
+                _write_kommune_reports(
+                    kommune_inputs,
+                    [kommune],
+                    year,
+                    resolved,
+                    words,
+                    env,
+                    Path(ut),
+                    tuple(f for f in wanted_formats if f != "xlsx"),
+                    stamp,
+                    active=frozenset(selection["orgnr"].to_list()),
+                    links=links,
+                )
+            )
+        elif alle:
+            written.extend(
+                render.write_index(
+                    entries,
+                    skipped,
+                    Path(ut),
+                    wanted_formats,
+                    year=year,
+                    name=kommune or "alle",
+                    date=stamp,
+                    env=env,
+                )
+            )
+        return SpeilReport(written, skipped, year)
 
 
 @dataclass
@@ -1006,32 +1023,28 @@ def _speil_inputs(
         kommune_line = progression.trend(store, replace(shared, skole=own_kommune), minimum)
         trend = pl.concat([trend, kommune_line])
     tests = fag_analysis.by_test(store, base, minimum)
-    return Inputs(
-        schools=schools,
-        sources=store.query(_query("kilder_per_enhet", resolved), {}),
-        tests=tests,
+    # first the analyses that do not need the suppression plan (it may still be in the making)
+    independent = {
+        "sources": store.query(_query("kilder_per_enhet", resolved), {}),
         # pooled years only for the schools Udir suppressed this year (their report's section)
-        pooled=fag_analysis.by_test(store, replace(base, pool_years=3), minimum)
+        "pooled": fag_analysis.by_test(store, replace(base, pool_years=3), minimum)
         if any(school not in set(tests["enhet_id"]) for school in schools["orgnr"].to_list())
         else tests.head(0),
-        trend=trend,
-        cohort=progression.cohort(store, base, minimum),
-        paired=progression.paired(store, base, minimum),
-        value_added=progression.value_added(store, base, minimum),
-        profile=fag_analysis.profile(store, base, minimum),
+        "cohort": progression.cohort(store, base, minimum),
+        "profile": fag_analysis.profile(store, base, minimum),
         # every school of the kommune, for the funnel (other schools stay unnamed)
         # the same whole selection as the tests (one comparison, computed once), so a school's
         # funnel is the same alone or in a run of every school
-        variation=variation.between_schools(
+        "variation": variation.between_schools(
             store, replace(shared, aar=year, kommune=kommune, rows_kommune=own_kommune), minimum
         ).filter(pl.col("kommunenr") == own_kommune)
         if own_kommune is not None
         else variation.between_schools(store, replace(shared, aar=year, kommune=kommune), minimum),
         # every year, for the indicators' development and each one's newest year
-        indicators=fag_analysis.indicators(
+        "indicators": fag_analysis.indicators(
             store, replace(shared, kommune=kommune, skole=only), minimum
         ),
-        preliminary=frozenset(
+        "preliminary": frozenset(
             store.query(
                 "select distinct enhet_id from nasjonale_prover "
                 "where skoleaar = $aar and forelopig order by enhet_id",
@@ -1039,20 +1052,25 @@ def _speil_inputs(
             )["enhet_id"].to_list()
         ),
         # Udir's texts on suppression (137217) and series breaks (137216), from a report page
-        udir_texts=tuple(
+        "udir_texts": tuple(
             store.query(
                 "select distinct tekst from lager.udir_tekst "
                 "where tekst_id in ('137217', '137216') order by tekst"
             )["tekst"].to_list()
         ),
+    }
+    levels = store.query(
+        find_query("mestring").read_text(encoding="utf-8"), {"aar": None, "kommune": own_kommune}
+    )
+    return Inputs(
+        schools=schools,
+        tests=tests,
+        trend=trend,
+        **independent,
+        paired=progression.paired(store, base, minimum),
+        value_added=progression.value_added(store, base, minimum),
         # suppression across tables (skjerming.py): hidden bars drop out
-        levels=skjerming.levels(
-            store.query(
-                find_query("mestring").read_text(encoding="utf-8"),
-                {"aar": None, "kommune": own_kommune},
-            ),
-            suppression_plan(store, minimum, own_kommune),
-        ),
+        levels=skjerming.levels(levels, suppression_plan(store, minimum, own_kommune)),
     )
 
 

@@ -183,40 +183,84 @@ def workers_for(reports: int, formats: tuple[str, ...], processes: int | None) -
     return max(0, min(wanted, reports // MIN_REPORTS_PER_WORKER, 8))
 
 
-def write_many(
-    documents: Iterable[tuple[Key, Document]],
-    folder: Path,
-    formats: tuple[str, ...],
-    *,
-    date: str,
-    env: jinja2.Environment,
-    workers: int = 0,
-) -> Iterator[tuple[Key, list[Path]]]:
-    """:func:`write` for each document, in order, with ``workers`` forked processes rendering
-    and writing while this one builds the next documents (the two halves of ``speil --alle``
-    cost about the same). The files are the same whichever process writes them."""
-    if workers <= 0:
-        for key, document in documents:
-            yield key, write(document, folder, formats, date=date, env=env)
-        return
-    import multiprocessing
+class Workers:
+    """Forked processes that render and write reports while this one builds the next (the two
+    halves of ``speil --alle`` cost about the same). :meth:`start` forks them early, before
+    the analyses: a process forked later shares every page of them, and each page the parent
+    then touches is copied. The files are the same whichever process writes them."""
 
-    global _worker_job
-    _worker_job = (folder, formats, date, env)  # inherited by the forked workers
-    pending: deque[tuple[Key, Any]] = deque()
-    window = 4 * workers  # enough to keep the workers busy, few documents held at once
-    try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
+    def __init__(self) -> None:
+        self._pool: Any = None
+        self._count = 0
+        self._job: tuple[Path, tuple[str, ...], str, jinja2.Environment] | None = None
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        global _worker_job
+        if self._pool is not None:
+            if kind is None:
+                self._pool.close()
+            else:
+                self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+        _worker_job = None
+
+    def start(
+        self,
+        count: int,
+        folder: Path,
+        formats: tuple[str, ...],
+        *,
+        date: str,
+        env: jinja2.Environment,
+    ) -> None:
+        """``count`` worker processes (see :func:`workers_for`; 0: write here)."""
+        global _worker_job
+        self._job = (folder, formats, date, env)
+        if count > 0:
+            import multiprocessing
+
+            _worker_job = self._job  # inherited by the forked workers
+            self._pool = multiprocessing.get_context("fork").Pool(count)
+            self._count = count
+
+    def write_all(
+        self, documents: Iterable[tuple[Key, Document]]
+    ) -> Iterator[tuple[Key, list[Path]]]:
+        """:func:`write` for each document, in order."""
+        import gc
+
+        assert self._job is not None, "start() first"
+        # What exists now (the run's analyses, split per school) lives until the end: frozen,
+        # the full collections that the reports' many small objects set off need not walk it.
+        gc.freeze()
+        try:
+            yield from self._write_each(documents)
+        finally:
+            gc.unfreeze()
+
+    def _write_each(
+        self, documents: Iterable[tuple[Key, Document]]
+    ) -> Iterator[tuple[Key, list[Path]]]:
+        assert self._job is not None
+        folder, formats, date, env = self._job
+        if self._pool is None:
             for key, document in documents:
-                pending.append((key, pool.apply_async(_write_in_worker, (document,))))
-                while len(pending) > window or (pending and pending[0][1].ready()):
-                    done_key, result = pending.popleft()
-                    yield done_key, _result(result.get())
-            while pending:
+                yield key, write(document, folder, formats, date=date, env=env)
+            return
+        pending: deque[tuple[Key, Any]] = deque()
+        window = 4 * self._count  # keeps the workers busy, few documents held at once
+        for key, document in documents:
+            pending.append((key, self._pool.apply_async(_write_in_worker, (document,))))
+            while len(pending) > window or (pending and pending[0][1].ready()):
                 done_key, result = pending.popleft()
                 yield done_key, _result(result.get())
-    finally:
-        _worker_job = None
+        while pending:
+            done_key, result = pending.popleft()
+            yield done_key, _result(result.get())
 
 
 def _write_in_worker(document: Document) -> list[Path] | OutputError:

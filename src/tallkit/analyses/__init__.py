@@ -117,9 +117,7 @@ def suppression_plan(store: Store, min_group: int, kommune: str | None = None) -
         found_elsewhere: skjerming.Plan = cache[(min_group, None)].result()
         cache[(min_group, None)] = found_elsewhere
         return found_elsewhere
-    if "groups" not in cache:
-        cache["groups"] = _kommune_groups(run_query(store, "skjerming_kommuner", {}))
-    groups: dict[str, tuple[str, ...]] = cache["groups"]
+    groups = _groups(store)
     # the groups share no pupils, so one plan over all of them (one query, one pass) hides
     # exactly what a plan per group would
     group = groups.get(kommune) if kommune is not None else None
@@ -137,59 +135,101 @@ def suppression_plan(store: Store, min_group: int, kommune: str | None = None) -
 PLAN_ELSEWHERE_MIN_RESULTS = 300_000
 
 
-def start_suppression_plan(store: Store, min_group: int) -> bool:
-    """Start the whole plan (:func:`suppression_plan` with no kommune) in another process,
-    while this one computes the analyses that do not need it; the first call that needs it
-    waits for it. Worth it for a national run only, where the plan takes longer than all the
-    other analyses of the Læringsspeil together. Returns whether a process was started."""
+def start_suppression_plan(store: Store, min_group: int, processes: int = 2) -> bool:
+    """Start the whole plan (:func:`suppression_plan` with no kommune) in ``processes`` other
+    processes, each for a share of the groups of kommuner (they share no pupils, so the plans
+    of the shares together hide exactly what one plan over all of them hides), while this one
+    computes the analyses that do not need it; the first call that needs it waits for it.
+    Worth it for a national run only, where the plan takes longer than all the other analyses
+    of the Læringsspeil together. Returns whether processes were started."""
     cache = _RUN_CACHE.setdefault(store, {})
     if (min_group, None) in cache or not store.path.is_file():
         return False
-    results = store.query("select count(*) as n from elevresultat")["n"][0]
-    if results < PLAN_ELSEWHERE_MIN_RESULTS:
+    sizes = run_query(store, "skjerming_omfang", {})
+    if sizes["antall"].sum() < PLAN_ELSEWHERE_MIN_RESULTS:
         return False
-    cache[(min_group, None)] = _PlanElsewhere(store.path, min_group)
+    groups = _groups(store)
+    totals: dict[tuple[str, ...], int] = {}
+    for kommunenr, count in sizes.iter_rows():
+        group = groups[kommunenr]
+        totals[group] = totals.get(group, 0) + count
+    # the largest groups first, each to the share with the fewest results so far
+    shares: list[list[str]] = [[] for _ in range(max(processes, 1))]
+    loads = [0] * len(shares)
+    for group, count in sorted(totals.items(), key=lambda item: (-item[1], item[0])):
+        emptiest = loads.index(min(loads))
+        shares[emptiest].extend(group)
+        loads[emptiest] += count
+    cache[(min_group, None)] = _PlanElsewhere(
+        [_PlanProcess(store.path, min_group, sorted(share)) for share in shares if share]
+    )
     return True
 
 
-class _PlanElsewhere:
-    """The plan being made by a spawned process reading the same database (read-only; DuckDB
-    lets several processes read one file). Spawned, not forked: the plan uses polars, whose
-    thread pool a forked process would not have. A daemon, so an error here ends it too."""
+def _groups(store: Store) -> dict[str, tuple[str, ...]]:
+    cache = _RUN_CACHE.setdefault(store, {})
+    if "groups" not in cache:
+        cache["groups"] = _kommune_groups(run_query(store, "skjerming_kommuner", {}))
+    found: dict[str, tuple[str, ...]] = cache["groups"]
+    return found
 
-    def __init__(self, path: Any, min_group: int) -> None:
+
+class _PlanElsewhere:
+    """The plan being made by other processes, one share of the kommuner each."""
+
+    def __init__(self, processes: list[_PlanProcess]) -> None:
+        self._processes = processes
+
+    def result(self) -> skjerming.Plan:
+        hidden: set[skjerming.Key] = set()
+        error: BaseException | None = None
+        for process in self._processes:  # every one is waited for, also after an error
+            outcome = process.result()
+            if isinstance(outcome, BaseException):
+                error = outcome
+            else:
+                hidden |= outcome.hidden
+        if error is not None:
+            raise error
+        return skjerming.Plan(frozenset(hidden))
+
+
+class _PlanProcess:
+    """One share's plan, made by a spawned process reading the same database (read-only;
+    DuckDB lets several processes read one file). Spawned, not forked: the plan uses polars,
+    whose thread pool a forked process would not have. A daemon: it ends with this one."""
+
+    def __init__(self, path: Any, min_group: int, kommuner: list[str]) -> None:
         import multiprocessing
 
         context = multiprocessing.get_context("spawn")
         self._receive, send = context.Pipe(duplex=False)
         self._process = context.Process(
-            target=_plan_in_process, args=(send, str(path), min_group), daemon=True
+            target=_plan_in_process, args=(send, str(path), min_group, kommuner), daemon=True
         )
         self._process.start()
         send.close()
 
-    def result(self) -> skjerming.Plan:
+    def result(self) -> skjerming.Plan | BaseException:
         try:
-            outcome = self._receive.recv()
+            outcome: skjerming.Plan | BaseException = self._receive.recv()
         except EOFError:
             outcome = RuntimeError(f"skjermingsplanen stoppet (kode {self._process.exitcode})")
         finally:
             self._process.join()
             self._receive.close()
-        if isinstance(outcome, BaseException):
-            raise outcome
-        plan: skjerming.Plan = outcome
-        return plan
+        return outcome
 
 
-def _plan_in_process(send: Any, path: str, min_group: int) -> None:
+def _plan_in_process(send: Any, path: str, min_group: int, kommuner: list[str]) -> None:
     from pathlib import Path
 
     from tallkit.store import open_store
 
     try:
         with open_store(Path(path), read_only=True) as store:
-            outcome: Any = suppression_plan(store, min_group)
+            results = run_query(store, "skjerming", {"kommuner": kommuner})
+            outcome: Any = skjerming.plan(skjerming.candidates(results), min_group)
     except Exception as exc:  # handed to the parent, which raises it
         outcome = exc
     send.send(outcome)
