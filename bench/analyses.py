@@ -492,8 +492,16 @@ def _gsp_cells(value: tuple[int, float, float] | None) -> list[str]:
     return ["*", "*"] if n < MIN_PUBLISHED else [decimal_text(mean), count_text(n)]
 
 
-def eu_export(rng: np.random.Generator, world: World) -> bytes:
-    """Elevundersøkelsen indices (7. and 10. trinn) in the Eksport API's flat JSON."""
+# Records per Eksport API page file. tallkit refuses a file over 256 MiB, which the whole
+# country's 6,600 schools of the doubled bench would exceed in one file; the real API pages
+# its answers (Sidenummer, RaderSide, RaderTotalt) the same way. The default size (211,540
+# records) stays one file, so its cached database is unchanged.
+EU_PAGE_RECORDS: Final = 250_000
+
+
+def eu_export(rng: np.random.Generator, world: World) -> list[bytes]:
+    """Elevundersøkelsen indices (7. and 10. trinn) in the Eksport API's flat JSON, one
+    document per page of at most ``EU_PAGE_RECORDS``."""
     values: dict[tuple[str, int, int, str], tuple[int, float, float]] = {}
     for trinn, test in ((7, "NPLES05"), (10, "NPLES09")):
         for code, (_, mean) in EU_INDICES.items():
@@ -514,9 +522,17 @@ def eu_export(rng: np.random.Generator, world: World) -> bytes:
         for code in EU_INDICES
         if (key := (unit.unit_id, year, trinn, code)) in table
     ]
-    for record in records:
-        record |= {"Sidenummer": 1, "RaderSide": len(records), "RaderTotalt": len(records)}
-    return json.dumps(records, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    pages = [
+        records[start : start + EU_PAGE_RECORDS]
+        for start in range(0, len(records), EU_PAGE_RECORDS)
+    ]
+    for number, page in enumerate(pages, start=1):
+        for record in page:
+            record |= {"Sidenummer": number, "RaderSide": len(page), "RaderTotalt": len(records)}
+    return [
+        json.dumps(page, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        for page in pages
+    ]
 
 
 def _eu_record(
@@ -570,8 +586,11 @@ def write_exports(pupil_file: Path, folder: Path, schools: int = DEFAULT_SCHOOLS
         written[-1].write_bytes(np_export(world, tests).encode("utf-16-le"))
     written.append(folder / GSP_FILE)
     written[-1].write_bytes(gsp_export(rng, world).encode("utf-16-le"))
-    written.append(folder / EU_FILE)
-    written[-1].write_bytes(eu_export(rng, world))
+    pages = eu_export(rng, world)
+    for number, page in enumerate(pages, start=1):
+        name = EU_FILE if len(pages) == 1 else EU_FILE.replace(".json", f"_side{number}.json")
+        written.append(folder / name)
+        written[-1].write_bytes(page)
     schools = sum(u.level == 4 for u in world.units)
     kommuner = sum(u.level == 3 for u in world.units)
     _log(f"exports: {schools:,} schools in {kommuner} kommuner -> {folder.name}/")
