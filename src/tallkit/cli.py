@@ -975,7 +975,10 @@ def main(argv: list[str] | None = None) -> int:
         result = command.main(args=args, prog_name="tallkit", standalone_mode=False)
         code = int(result) if isinstance(result, int) else 0
         if code == ExitCode.INTERRUPTED:  # typer turns Ctrl-C into a silent exit code
-            _error_line("avbrutt; ingenting fra filen som ble lest, er lagret.")
+            reading = "ingest" in args  # an ingest is rolled back; other commands store nothing
+            _error_line(
+                "avbrutt; ingenting fra filen som ble lest, er lagret." if reading else "avbrutt."
+            )
     except Exit as exc:
         code = exc.exit_code
     except Abort:

@@ -20,6 +20,7 @@ import jinja2
 from tallkit import norsk
 from tallkit.errors import OutputError
 from tallkit.output import md_cell
+from tallkit.prosesser import interrupts_held
 from tallkit.reports.document import Document
 from tallkit.resources import resource_dir
 
@@ -224,7 +225,8 @@ class Workers:
             import multiprocessing
 
             _worker_job = self._job  # inherited by the forked workers
-            self._pool = multiprocessing.get_context("fork").Pool(count)
+            with interrupts_held():
+                self._pool = multiprocessing.get_context("fork").Pool(count)
             self._count = count
 
     def write_all(

@@ -150,10 +150,11 @@ def arrow_frame(relation: duckdb.DuckDBPyRelation) -> pl.DataFrame:
         return frame
     try:
         return pl.DataFrame(relation)
-    except pl.exceptions.ComputeError as exc:
+    except (pl.exceptions.ComputeError, RuntimeError) as exc:
         # An error while the rows stream (a failing cast, an interrupt) reaches polars and
-        # comes out as its ComputeError. Callers handle DuckDB's own exceptions: an interrupt
-        # is the user's Ctrl+C; anything else is run again the old way, which raises it.
+        # comes out as its ComputeError (or, for an interrupt, a RuntimeError «Query
+        # interrupted»). Callers handle DuckDB's own exceptions: an interrupt is the user's
+        # Ctrl+C; anything else is run again the old way, which raises it.
         if "interrupted" in str(exc).lower():
             raise KeyboardInterrupt from None
         frame = relation.pl()

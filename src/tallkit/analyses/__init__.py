@@ -18,6 +18,7 @@ from tallkit.analyses.usikkerhet import build as build_uncertainty
 from tallkit.brudd import breaks_between
 from tallkit.config import Settings
 from tallkit.errors import UsageError
+from tallkit.prosesser import interrupts_held
 from tallkit.resources import find_query
 from tallkit.store import Store
 
@@ -183,8 +184,13 @@ class _PlanElsewhere:
     def result(self) -> skjerming.Plan:
         hidden: set[skjerming.Key] = set()
         error: BaseException | None = None
-        for process in self._processes:  # every one is waited for, also after an error
-            outcome = process.result()
+        try:
+            outcomes = [process.result() for process in self._processes]
+        except BaseException:  # Ctrl-C while waiting: the others are not waited for
+            for process in self._processes:
+                process.stop()
+            raise
+        for outcome in outcomes:  # every one was waited for, also after an error
             if isinstance(outcome, BaseException):
                 error = outcome
             else:
@@ -207,18 +213,28 @@ class _PlanProcess:
         self._process = context.Process(
             target=_plan_in_process, args=(send, str(path), min_group, kommuner), daemon=True
         )
-        self._process.start()
+        with interrupts_held(spawning=True):  # Ctrl-C is the parent's; it ends this one
+            self._process.start()
         send.close()
 
     def result(self) -> skjerming.Plan | BaseException:
         try:
             outcome: skjerming.Plan | BaseException = self._receive.recv()
         except EOFError:
-            outcome = RuntimeError(f"skjermingsplanen stoppet (kode {self._process.exitcode})")
-        finally:
             self._process.join()
-            self._receive.close()
+            outcome = RuntimeError(f"skjermingsplanen stoppet (kode {self._process.exitcode})")
+        except BaseException:
+            self.stop()
+            raise
+        self._process.join()
+        self._receive.close()
         return outcome
+
+    def stop(self) -> None:
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join()
+        self._receive.close()
 
 
 def _plan_in_process(send: Any, path: str, min_group: int, kommuner: list[str]) -> None:
@@ -230,6 +246,10 @@ def _plan_in_process(send: Any, path: str, min_group: int, kommuner: list[str]) 
         with open_store(Path(path), read_only=True) as store:
             results = run_query(store, "skjerming", {"kommuner": kommuner})
             outcome: Any = skjerming.plan(skjerming.candidates(results), min_group)
+    except KeyboardInterrupt:
+        # DuckDB puts Python's Ctrl-C handler back after a query, so the ignored Ctrl-C can
+        # come through here: the parent answers it and ends this process
+        return
     except Exception as exc:  # handed to the parent, which raises it
         outcome = exc
     send.send(outcome)
