@@ -141,42 +141,19 @@ def _reference_test_rows(run: referanser.Run, cell: dict[str, Any]) -> list[dict
     """The comparison kommuner's published results for one year, trinn and test: against the
     nation (Udir's row, as in the kommune report) and against the run's own kommune (two
     independent published means: the variance is the sum)."""
-    if cell["aar_slatt_sammen"] != 1:
-        return []  # pooled years: Udir publishes no pooled kommune row
-    year, trinn, test = cell["skoleaar"], cell["trinn"], cell["prove"]
-    own = run.own_row("nasjonale_prover", test, trinn, year)
+    names = ("mot_kommune", "mot_kommune_lav", "mot_kommune_hoy", "flagg_kommune")
     out = []
-    for kommunenr in run.kommuner:
-        found = run.references.find(kommunenr, "nasjonale_prover", test, trinn, year)
-        row: dict[str, Any] = {
-            "skoleaar": year,
-            "aar_slatt_sammen": 1,
-            "trinn": trinn,
-            "prove": test,
-            "kommunenr": kommunenr,
-            "enhet_id": kommunenr,
-            "navn": found.navn,
-            "kommune": None if own is None else own["verdi"],
-            "landet": cell["landet"],
-            **referanser.reference_fields(found),
-        }
+    for row, found, own in referanser.test_rows(run, cell, names):
+        row |= {"kommune": None if own is None else own["verdi"], "landet": cell["landet"]}
         if found.value is not None and found.row is not None:
             published = found.row
             row |= {
-                "antall": published["antall"],
-                "skalapoeng": published["verdi"],
-                "se": published["se"],
-                "usikkerhet_kilde": published["usikkerhet_kilde"],
                 "landet": published["landet"],
                 "mot_landet": published["mot_landet"],
                 "mot_landet_lav": published["mot_landet_lav"],
                 "mot_landet_hoy": published["mot_landet_hoy"],
                 "flagg_landet": published["flagg_landet"],
             }
-            difference = run.references.difference(found, own)
-            if difference is not None:
-                names = ("mot_kommune", "mot_kommune_lav", "mot_kommune_hoy", "flagg_kommune")
-                row |= dict(zip(names, difference, strict=True))
         out.append(row)
     return out
 

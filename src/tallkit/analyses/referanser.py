@@ -14,7 +14,7 @@ year before a merger that gave the kommune other borders); a suppressed one is `
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -195,6 +195,44 @@ def prepare(store: Store, filters: Filters, min_group: int) -> Run | None:
     kommuner = tuple(k for k in filters.comparison if k != own)
     wanted = [*kommuner, *([own] if own is not None else [])]
     return Run(load(store, filters, wanted, min_group), kommuner, own)
+
+
+def test_rows(
+    run: Run, cell: dict[str, Any], difference_names: tuple[str, str, str, str]
+) -> Iterator[tuple[dict[str, Any], Reference, dict[str, Any] | None]]:
+    """The comparison kommuner's rows for one year, trinn and test (none for pooled years:
+    Udir publishes no pooled kommune row), with the columns ``fag --del prover`` and
+    ``variasjon --del skoler`` share: the cell, the kommune, Udir's n, mean and SE where it
+    published them, and the difference from the run's own kommune (Udir's row; two
+    independent published means, so the variance is the sum) under ``difference_names``.
+    Each comes with its reference and the own kommune's row, for what a part adds."""
+    if cell["aar_slatt_sammen"] != 1:
+        return
+    year, trinn, test = cell["skoleaar"], cell["trinn"], cell["prove"]
+    own = run.own_row("nasjonale_prover", test, trinn, year)
+    for kommunenr in run.kommuner:
+        found = run.references.find(kommunenr, "nasjonale_prover", test, trinn, year)
+        row: dict[str, Any] = {
+            "skoleaar": year,
+            "aar_slatt_sammen": 1,
+            "trinn": trinn,
+            "prove": test,
+            "kommunenr": kommunenr,
+            "enhet_id": kommunenr,
+            "navn": found.navn,
+            **reference_fields(found),
+        }
+        if found.value is not None and found.row is not None:
+            row |= {
+                "antall": found.row["antall"],
+                "skalapoeng": found.row["verdi"],
+                "se": found.row["se"],
+                "usikkerhet_kilde": found.row["usikkerhet_kilde"],
+            }
+            difference = run.references.difference(found, own)
+            if difference is not None:
+                row |= dict(zip(difference_names, difference, strict=True))
+        yield row, found, own
 
 
 def reference_fields(found: Reference) -> dict[str, Any]:

@@ -165,36 +165,12 @@ def _reference_school_rows(run: referanser.Run, cell: dict[str, Any]) -> list[di
     run's own kommune (Udir's row): two independent published means, so the variance of the
     difference is the sum of theirs. No funnel, shrinkage or rank: those are about the
     schools of one kommune."""
-    if cell["aar_slatt_sammen"] != 1:
-        return []  # pooled years: Udir publishes no pooled kommune row
-    year, trinn, test = cell["skoleaar"], cell["trinn"], cell["prove"]
-    own = run.own_row("nasjonale_prover", test, trinn, year)
     out = []
-    for kommunenr in run.kommuner:
-        found = run.references.find(kommunenr, "nasjonale_prover", test, trinn, year)
-        row: dict[str, Any] = {
-            "skoleaar": year,
-            "aar_slatt_sammen": 1,
-            "trinn": trinn,
-            "prove": test,
-            "kommunenr": kommunenr,
-            "enhet_id": kommunenr,
-            "navn": found.navn,
-            **referanser.reference_fields(found),
-        }
+    for row, _, own in referanser.test_rows(
+        run, cell, ("forskjell", "forskjell_lav", "forskjell_hoy", "flagg")
+    ):
         if own is not None and own["verdi"] is not None:
             row |= {"referanse": own["verdi"], "referanse_kilde": OWN_KOMMUNE}
-        if found.value is not None and found.row is not None:
-            row |= {
-                "antall": found.row["antall"],
-                "skalapoeng": found.row["verdi"],
-                "se": found.row["se"],
-                "usikkerhet_kilde": found.row["usikkerhet_kilde"],
-            }
-            difference = run.references.difference(found, own)
-            if difference is not None:
-                names = ("forskjell", "forskjell_lav", "forskjell_hoy", "flagg")
-                row |= dict(zip(names, difference, strict=True))
         out.append(row)
     return out
 
