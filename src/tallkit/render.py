@@ -166,8 +166,8 @@ def write(
 
 
 Key = TypeVar("Key")
-# Below this many reports a worker process costs more than it saves (forking a process that
-# holds a national run's analyses takes tens of milliseconds).
+# Below this many reports per worker, starting the worker and sending each document to it
+# costs about what it saves.
 MIN_REPORTS_PER_WORKER = 40
 _worker_job: tuple[Path, tuple[str, ...], str, jinja2.Environment] | None = None
 
