@@ -52,6 +52,18 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 @pytest.fixture(scope="session")
+def real_np(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Four years of Udir's real national-test exports for Agder, as downloaded."""
+    from tallkit import api
+
+    folder = tmp_path_factory.mktemp("ekte_np")
+    settings = Settings(db_path=folder / "ekte.duckdb", key_file=folder / "nokkel")
+    report = api.ingest(sorted(REAL.glob("statistikkbanken_export_NP_*.csv")), settings=settings)
+    assert report.exit_code == 0, [f.error for f in report.files]
+    return settings
+
+
+@pytest.fixture(scope="session")
 def sample_unsuppressed(sample: Settings) -> Settings:
     """The same database with a minimum group of 1: nothing is hidden, so estimator tests can
     compare every number with a direct computation. Cross-table suppression

@@ -13,7 +13,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from conftest import REAL, run_cli
+from conftest import run_cli
 from tallkit import api
 from tallkit.config import Settings
 from tallkit.reports.document import DIRECTIONS, MESSAGE_TYPES, SOURCES
@@ -35,12 +35,8 @@ def everyone(sample: Settings, tmp_path_factory: pytest.TempPathFactory) -> api.
 
 
 @pytest.fixture(scope="module")
-def real(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """Four years of Udir's real national-test exports for Agder, as downloaded."""
-    folder = tmp_path_factory.mktemp("ekte")
-    settings = Settings(db_path=folder / "ekte.duckdb", key_file=folder / "nokkel")
-    api.ingest(sorted(REAL.glob("statistikkbanken_export_NP_*.csv")), settings=settings)
-    return settings
+def real(real_np: Settings) -> Settings:
+    return real_np
 
 
 def test_every_school_of_the_kommune_gets_a_report(

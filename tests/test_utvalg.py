@@ -15,7 +15,6 @@ import pytest
 from polars.testing import assert_frame_equal
 
 import simulering
-from conftest import REAL
 from tallkit import api
 from tallkit.analyses import Filters, variasjon
 from tallkit.config import Settings
@@ -35,11 +34,8 @@ SPEIL_PARTS: list[tuple[Callable[..., pl.DataFrame], str]] = [
 
 
 @pytest.fixture(scope="module")
-def real(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    folder = tmp_path_factory.mktemp("ekte")
-    settings = Settings(db_path=folder / "ekte.duckdb", key_file=folder / "nokkel")
-    api.ingest(sorted(REAL.glob("statistikkbanken_export_NP_*.csv")), settings=settings)
-    return settings
+def real(real_np: Settings) -> Settings:
+    return real_np
 
 
 @pytest.fixture(scope="module")
