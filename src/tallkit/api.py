@@ -305,6 +305,9 @@ select distinct skoleaar from (
     union all select skoleaar from elevundersokelsen union all select skoleaar from elevresultat
 ) order by skoleaar
 """
+_SCHOOL_NAMES_SQL = """
+select enhet_id as orgnr, navn, kommunenr from enhet where nivaa = 'skole' order by enhet_id
+"""
 _KOMMUNER_SQL = """
 select enhet_id as kommunenr, navn from enhet where nivaa = 'kommune'
 union select distinct kommunenr, kommunenr from enhet
@@ -616,9 +619,19 @@ def speil(
         with open_store(resolved.db_path, read_only=True) as store:
             # one connection, one consistent state for the whole run (no ingest can commit while
             # a reader holds the file), school names resolved in it too
-            every_school = _store_query(store, "skoler", resolved, {"kommune": None})
-            chosen = [_match_school(every_school, name) for name in school_names]
-            schools = store.query(_query("skoler", resolved), {"kommune": kommune})
+            # names are matched against every school, but only the chosen schools' kommune is
+            # summed up (a school's report should not pay for the country's list)
+            chosen: list[str] = []
+            listed_kommune = kommune
+            if school_names:
+                every_school = store.query(_SCHOOL_NAMES_SQL)
+                chosen = [_match_school(every_school, name) for name in school_names]
+                chosen_kommuner = set(
+                    every_school.filter(pl.col("orgnr").is_in(chosen))["kommunenr"].to_list()
+                )
+                if kommune is None and len(chosen_kommuner) == 1 and None not in chosen_kommuner:
+                    listed_kommune = chosen_kommuner.pop()
+            schools = store.query(_query("skoler", resolved), {"kommune": listed_kommune})
             if kommune is not None and schools.is_empty():
                 known = store.query(
                     "select enhet_id, navn from enhet where nivaa = 'kommune' order by enhet_id"
@@ -635,9 +648,12 @@ def speil(
                 store, kommune or _kommune_of(schools, chosen[0] if len(chosen) == 1 else None)
             )
             year = _report_year(years, aar)
-            active = _active_schools(store, year)
-            selection = schools.filter(
-                pl.col("orgnr").is_in(active) | pl.col("orgnr").is_in(chosen)
+            # schools asked for by name get a report whatever they have; the others (--alle)
+            # when they have any row in the three years up to the report's
+            selection = (
+                schools
+                if chosen
+                else schools.filter(pl.col("orgnr").is_in(_active_schools(store, year)))
             )
             if vurderingsmal:
                 return _assessment_templates(selection, year, Path(ut))
@@ -1025,7 +1041,13 @@ def _speil_inputs(
     tests = fag_analysis.by_test(store, base, minimum)
     # first the analyses that do not need the suppression plan (it may still be in the making)
     independent = {
-        "sources": store.query(_query("kilder_per_enhet", resolved), {}),
+        # the files behind the school's, its kommune's and the nation's numbers (one school)
+        "sources": _store_query(
+            store,
+            "kilder_per_enhet",
+            resolved,
+            {"enheter": None if only is None else [only, own_kommune, "I"]},
+        ),
         # pooled years only for the schools Udir suppressed this year (their report's section)
         "pooled": fag_analysis.by_test(store, replace(base, pool_years=3), minimum)
         if any(school not in set(tests["enhet_id"]) for school in schools["orgnr"].to_list())
