@@ -132,9 +132,11 @@ class Part:
 _SCHOOL_RESULTS = ("aar", "trinn", "prove", "kommune")
 _GROUPS = ("aar", "trinn", "prove", "kommune", "skole")
 PARTS: Final = (
-    Part("progresjon", "kull", "progresjon_kull", ("aar", "prove", "kommune")),
-    Part("progresjon", "elever", "progresjon_elever", ("aar", "prove", "kommune")),
-    Part("progresjon", "verdiskaping", "progresjon_elever", ("aar", "prove", "kommune")),
+    Part("progresjon", "kull", "progresjon_kull", ("aar", "prove", "kommune", "skole")),
+    # elever and verdiskaping share one query of pupil pairs summed per class (no pupil pair
+    # leaves DuckDB); progresjon_elever.sql is the public per-pair query, not what they read
+    Part("progresjon", "elever", "progresjon_klasser", ("aar", "prove", "kommune", "skole")),
+    Part("progresjon", "verdiskaping", "progresjon_klasser", ("aar", "prove", "kommune", "skole")),
     Part("progresjon", "trend", "progresjon_trend", ("trinn", "prove", "kommune", "skole")),
     Part("fag", "prover", "skoleresultater", _SCHOOL_RESULTS),
     Part("fag", "profil", "skoleresultater", _SCHOOL_RESULTS),

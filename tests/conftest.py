@@ -35,6 +35,7 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test may see the developer's database, config or pseudonym key."""
     monkeypatch.delenv("TALLKIT_DB", raising=False)
     monkeypatch.delenv("TALLKIT_MINSTE_GRUPPE", raising=False)
+    monkeypatch.delenv("TALLKIT_MELLOMLAGER", raising=False)
     monkeypatch.setenv("TALLKIT_NOKKELFIL", str(tmp_path / "nokkel"))
     monkeypatch.chdir(tmp_path)
 

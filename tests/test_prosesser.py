@@ -17,6 +17,13 @@ from tallkit.store import open_store
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="workers are forked on Linux only")
 
 
+@pytest.fixture(autouse=True)
+def _plans_made_every_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests compare plans made in different processes: none may be read from the plan
+    an earlier run kept beside the database (tallkit.planlager, tested in test_planlager)."""
+    monkeypatch.setenv("TALLKIT_MELLOMLAGER", "0")
+
+
 def _files(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 

@@ -1040,7 +1040,7 @@ def _speil_inputs(
         trend = pl.concat([trend, kommune_line])
     tests = fag_analysis.by_test(store, base, minimum)
     # first the analyses that do not need the suppression plan (it may still be in the making)
-    independent = {
+    independent: dict[str, Any] = {
         # the files behind the school's, its kommune's and the nation's numbers (one school)
         "sources": _store_query(
             store,

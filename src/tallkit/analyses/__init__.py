@@ -12,7 +12,7 @@ from typing import Any
 
 import polars as pl
 
-from tallkit import skjerming, stats
+from tallkit import planlager, skjerming, stats
 from tallkit.analyses.usikkerhet import NATIONAL_SD, ClassModel, Uncertainty, Variance
 from tallkit.analyses.usikkerhet import build as build_uncertainty
 from tallkit.brudd import breaks_between
@@ -117,17 +117,26 @@ def suppression_plan(store: Store, min_group: int, kommune: str | None = None) -
     if kommune is None and isinstance(cache.get((min_group, None)), _PlanElsewhere):
         found_elsewhere: skjerming.Plan = cache[(min_group, None)].result()
         cache[(min_group, None)] = found_elsewhere
+        planlager.save_plan(store, min_group, None, found_elsewhere)
         return found_elsewhere
     groups = _groups(store)
+    if kommune is not None and kommune not in groups:
+        # a kommune without pupil results: no number of it comes from pupil data
+        return skjerming.Plan()
     # the groups share no pupils, so one plan over all of them (one query, one pass) hides
     # exactly what a plan per group would
-    group = groups.get(kommune) if kommune is not None else None
+    group = groups[kommune] if kommune is not None else None
     key = (min_group, group)
     if key not in cache:
-        results = run_query(
-            store, "skjerming", {"kommuner": None if group is None else list(group)}
-        )
-        cache[key] = skjerming.plan(skjerming.candidates(results), min_group)
+        # made once per state of the database: kept beside it (tallkit.planlager)
+        stored = planlager.load_plan(store, min_group, group)
+        if stored is None:
+            results = run_query(
+                store, "skjerming", {"kommuner": None if group is None else list(group)}
+            )
+            stored = skjerming.plan(skjerming.candidates(results), min_group)
+            planlager.save_plan(store, min_group, group, stored)
+        cache[key] = stored
     found: skjerming.Plan = cache[key]
     return found
 
@@ -145,6 +154,10 @@ def start_suppression_plan(store: Store, min_group: int, processes: int = 2) -> 
     of the Læringsspeil together. Returns whether processes were started."""
     cache = _RUN_CACHE.setdefault(store, {})
     if (min_group, None) in cache or not store.path.is_file():
+        return False
+    stored = planlager.load_plan(store, min_group, None)
+    if stored is not None:  # made by an earlier command on the same data
+        cache[(min_group, None)] = stored
         return False
     sizes = run_query(store, "skjerming_omfang", {})
     if sizes["antall"].sum() < PLAN_ELSEWHERE_MIN_RESULTS:
@@ -170,7 +183,11 @@ def start_suppression_plan(store: Store, min_group: int, processes: int = 2) -> 
 def _groups(store: Store) -> dict[str, tuple[str, ...]]:
     cache = _RUN_CACHE.setdefault(store, {})
     if "groups" not in cache:
-        cache["groups"] = _kommune_groups(run_query(store, "skjerming_kommuner", {}))
+        groups = planlager.load_groups(store)
+        if groups is None:
+            groups = _kommune_groups(run_query(store, "skjerming_kommuner", {}))
+            planlager.save_groups(store, groups)
+        cache["groups"] = groups
     found: dict[str, tuple[str, ...]] = cache["groups"]
     return found
 

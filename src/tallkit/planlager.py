@@ -1,0 +1,166 @@
+"""The suppression plan kept beside the database, so only the first command after an ingest
+makes it.
+
+The plan (``tallkit.skjerming``) depends on nothing but the pupil data, the units and the
+minimum group size, yet making it is most of what a national run costs (about 20 s for 2.25
+million pupil results, against about 0.5 s for a part's own SQL). So the plans and the groups of
+kommuner they are made per are written to a folder beside the database file
+(``tallkit.duckdb.skjermingsplan/``), under a *stamp* of what they were made from:
+
+* every ingested file (``kilde``: id, SHA-256, rows, replaced rows, time read in), the number of
+  pupil results and a hash of every unit's kommune -- every ingest adds or changes a ``kilde``
+  row, and the two others catch anything else that touched the tables;
+* tallkit's version and the text of the code and SQL that make the plan, so a changed rule
+  never reads an old plan.
+
+A stamp that differs is a miss: the plan is made again and written under the new stamp (the
+old stamp's folder is removed). Nothing here is ever needed: a folder that cannot be written
+(a read-only share), a file that cannot be read or parsed, is a miss and the plan is made as
+before. The files hold which numbers are hidden (unit, year, trinn, test, group name) and
+which kommuner share pupils, never a pupil or a count, and they sit where the database sits.
+``TALLKIT_MELLOMLAGER=0`` turns the folder off (then nothing is read or written).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import weakref
+from pathlib import Path
+from typing import Any, Final
+
+from tallkit import __version__, skjerming
+from tallkit.resources import find_query
+from tallkit.store import Store
+
+SUFFIX: Final = ".skjermingsplan"
+# what makes a plan: if any of these change, no stored plan is read
+_CODE: Final = (Path(skjerming.__file__),)
+_QUERIES: Final = ("skjerming", "skjerming_kommuner")
+
+_STAMP_SQL: Final = """
+select
+    (select string_agg(
+        concat_ws('|', kilde_id, sha256, rader, erstattet, innlest), ';' order by kilde_id
+    ) from lager.kilde) as kilder,
+    (select count(*) from lager.elevresultat) as elevresultater,
+    (select bit_xor(hash(enhet_id, kommunenr)) from lager.enhet) as enheter
+"""
+
+
+def enabled() -> bool:
+    return os.environ.get("TALLKIT_MELLOMLAGER", "1").strip() != "0"
+
+
+def folder_of(store: Store) -> Path | None:
+    """The folder beside the database file (None for a database that is not a file)."""
+    if not enabled() or not store.path.is_file():
+        return None
+    return store.path.with_name(store.path.name + SUFFIX)
+
+
+def stamp(store: Store) -> str:
+    """What the plan is made from, as a digest (once per open store)."""
+    if store not in _STAMPS:
+        # fetched to the end: DuckDB 2 holds the connection until a result is
+        row = store.con.execute(_STAMP_SQL).fetchall()[0]
+        digest = hashlib.sha256()
+        digest.update(f"{__version__}\n{row!r}\n".encode())
+        for path in _CODE:
+            digest.update(path.read_bytes())
+        for name in _QUERIES:
+            digest.update(find_query(name).read_bytes())
+        _STAMPS[store] = digest.hexdigest()[:24]
+    return _STAMPS[store]
+
+
+_STAMPS: weakref.WeakKeyDictionary[Store, str] = weakref.WeakKeyDictionary()
+
+
+def _name(minimum: int, kommuner: tuple[str, ...] | None) -> str:
+    if kommuner is None:
+        return f"plan-min{minimum}-alle.json"
+    digest = hashlib.sha256("|".join(kommuner).encode()).hexdigest()[:16]
+    return f"plan-min{minimum}-{digest}.json"
+
+
+def load_plan(
+    store: Store, minimum: int, kommuner: tuple[str, ...] | None
+) -> skjerming.Plan | None:
+    """The stored plan for ``kommuner`` (a group; None: every group), or None (a miss)."""
+    content = _read(store, _name(minimum, kommuner))
+    if (
+        not isinstance(content, dict)
+        or content.get("minimum") != minimum
+        or content.get("kommuner") != (None if kommuner is None else list(kommuner))
+        or not isinstance(content.get("skjult"), list)
+    ):
+        return None
+    try:
+        return skjerming.Plan(frozenset(tuple(key) for key in content["skjult"]))
+    except TypeError:  # not a list of lists: not ours
+        return None
+
+
+def save_plan(
+    store: Store, minimum: int, kommuner: tuple[str, ...] | None, plan: skjerming.Plan
+) -> None:
+    content = {
+        "minimum": minimum,
+        "kommuner": None if kommuner is None else list(kommuner),
+        "skjult": sorted(([*key] for key in plan.hidden), key=lambda k: [str(v) for v in k]),
+    }
+    _write(store, _name(minimum, kommuner), content)
+
+
+def load_groups(store: Store) -> dict[str, tuple[str, ...]] | None:
+    content = _read(store, "grupper.json")
+    if not isinstance(content, list):
+        return None
+    found: dict[str, tuple[str, ...]] = {}
+    for group in content:
+        if not isinstance(group, list) or not all(isinstance(k, str) for k in group):
+            return None
+        for kommune in group:
+            found[kommune] = tuple(group)
+    return found
+
+
+def save_groups(store: Store, groups: dict[str, tuple[str, ...]]) -> None:
+    _write(store, "grupper.json", sorted(set(groups.values())))
+
+
+def _read(store: Store, name: str) -> Any:
+    folder = folder_of(store)
+    if folder is None:
+        return None
+    try:
+        return json.loads((folder / stamp(store) / name).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _write(store: Store, name: str, content: Any) -> None:
+    """Written whole or not at all (a temporary file renamed), never raising: a folder that
+    cannot be written only means the next command makes the plan again."""
+    folder = folder_of(store)
+    if folder is None:
+        return
+    current = folder / stamp(store)
+    try:
+        current.mkdir(parents=True, exist_ok=True)
+        for old in folder.iterdir():  # plans of an earlier state of the database
+            if old.name != current.name:
+                shutil.rmtree(old, ignore_errors=True)
+        handle, temporary = tempfile.mkstemp(dir=current, prefix=".", suffix=".tmp")
+        with contextlib.ExitStack() as cleanup:
+            cleanup.callback(lambda: Path(temporary).unlink(missing_ok=True))
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                json.dump(content, out, ensure_ascii=False, separators=(",", ":"))
+            Path(temporary).replace(current / name)
+    except OSError:
+        return
