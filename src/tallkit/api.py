@@ -305,6 +305,12 @@ select distinct skoleaar from (
     union all select skoleaar from elevundersokelsen union all select skoleaar from elevresultat
 ) order by skoleaar
 """
+_YEAR_KNOWN_SQL = """
+select exists (from nasjonale_prover where skoleaar = $aar)
+    or exists (from grunnskolepoeng where skoleaar = $aar)
+    or exists (from elevundersokelsen where skoleaar = $aar)
+    or exists (from elevresultat where skoleaar = $aar) as kjent
+"""
 _SCHOOL_NAMES_SQL = """
 select enhet_id as orgnr, navn, kommunenr from enhet where nivaa = 'skole' order by enhet_id
 """
@@ -330,8 +336,11 @@ def check_filters(
         long = re.fullmatch(r"(\d{4})[-/](\d{4})", aar)
         if long and int(long.group(2)) == int(long.group(1)) + 1:
             aar = f"{long.group(1)}-{long.group(2)[2:]}"
-        years = _internal_sql(_YEARS_SQL, resolved)["skoleaar"].to_list()
-        if aar not in years:
+        with open_store(resolved.db_path, read_only=True) as store:
+            # a known year is answered by the first row found, not by listing every year
+            known = store.query(_YEAR_KNOWN_SQL, {"aar": aar})["kjent"][0]
+            years = [] if known else store.query(_YEARS_SQL)["skoleaar"].to_list()
+        if not known:
             shown = ", ".join(years) if years else "ingen (les inn eksporter først)"
             raise UsageError(f"ukjent skoleår «{aar}» (--aar). Databasen har: {shown}.")
     if kommune is not None:
