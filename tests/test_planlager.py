@@ -129,3 +129,14 @@ def test_the_files_hold_no_pupil(copy: Settings) -> None:
         }
     text = "".join(p.read_text("utf-8") for p in next(_folder(copy).iterdir()).iterdir())
     assert pupils and not any(pupil in text for pupil in pupils)
+
+
+def test_a_state_that_cannot_be_told_means_nothing_is_read_or_written(
+    copy: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = _plan(copy)
+    shutil.rmtree(_folder(copy))
+    # as on a database from before a column the stamp reads
+    monkeypatch.setattr(planlager, "_STAMP_SQL", "select no_such_column from lager.kilde")
+    assert _plan(copy) == made
+    assert not _folder(copy).exists()

@@ -33,6 +33,8 @@ import weakref
 from pathlib import Path
 from typing import Any, Final
 
+import duckdb
+
 from tallkit import __version__, skjerming
 from tallkit.resources import find_query
 from tallkit.store import Store
@@ -63,11 +65,15 @@ def folder_of(store: Store) -> Path | None:
     return store.path.with_name(store.path.name + SUFFIX)
 
 
-def stamp(store: Store) -> str:
-    """What the plan is made from, as a digest (once per open store)."""
+def stamp(store: Store) -> str | None:
+    """What the plan is made from, as a digest (once per open store); None when it cannot be
+    told (then nothing is read or written)."""
     if store not in _STAMPS:
-        # fetched to the end: DuckDB 2 holds the connection until a result is
-        row = store.con.execute(_STAMP_SQL).fetchall()[0]
+        try:
+            # fetched to the end: DuckDB 2 holds the connection until a result is
+            row = store.con.execute(_STAMP_SQL).fetchall()[0]
+        except duckdb.Error:  # a database from before a column the stamp reads, say
+            return None
         digest = hashlib.sha256()
         digest.update(f"{__version__}\n{row!r}\n".encode())
         for path in _CODE:
@@ -136,10 +142,11 @@ def save_groups(store: Store, groups: dict[str, tuple[str, ...]]) -> None:
 
 def _read(store: Store, name: str) -> Any:
     folder = folder_of(store)
-    if folder is None:
+    current = stamp(store)
+    if folder is None or current is None:
         return None
     try:
-        return json.loads((folder / stamp(store) / name).read_text(encoding="utf-8"))
+        return json.loads((folder / current / name).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
 
@@ -148,9 +155,10 @@ def _write(store: Store, name: str, content: Any) -> None:
     """Written whole or not at all (a temporary file renamed), never raising: a folder that
     cannot be written only means the next command makes the plan again."""
     folder = folder_of(store)
-    if folder is None:
+    state = stamp(store)
+    if folder is None or state is None:
         return
-    current = folder / stamp(store)
+    current = folder / state
     try:
         current.mkdir(parents=True, exist_ok=True)
         for old in folder.iterdir():  # plans of an earlier state of the database
