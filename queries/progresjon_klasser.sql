@@ -15,7 +15,9 @@
 -- beskrivelse: Elevpar for progresjon summert per klasse: endring, nivåflytting og spredning (elevdata; brukes av «tallkit progresjon»).
 -- parametre: $aar $prove $kommune $skole (tom = alle; $aar er sluttåret; $skole gir hele
 --   kommunene der skolens elever telles)
-with r as (
+-- «not materialized»: used twice, DuckDB would otherwise write every pupil row of the country
+-- to a temporary result first (1.3-1.6× the time, and the memory of it, on 2.25M rows)
+with r as not materialized (
     select
         elev, enhet_id, gruppe, skoleaar, cast(substr(skoleaar, 1, 4) as integer) as start_aar,
         trinn, prove, cast(skalapoeng as decimal(18, 4)) as poeng, mestringsnivaa, avgiverskole

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -140,3 +141,108 @@ def test_a_state_that_cannot_be_told_means_nothing_is_read_or_written(
     monkeypatch.setattr(planlager, "_STAMP_SQL", "select no_such_column from lager.kilde")
     assert _plan(copy) == made
     assert not _folder(copy).exists()
+
+
+# The references: the few numbers a school's report takes from the whole database
+# ---------------------------------------------------------------------------------------------
+
+
+def _speil(settings: Settings, out: Path) -> dict[str, bytes]:
+    api.speil(["Solåsen"], ut=out, dato="2026-01-15", settings=settings)
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+
+
+def _refuse_whole_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tallkit.analyses import progresjon, variasjon
+
+    def refuse(*_: object, **__: object) -> None:
+        raise AssertionError("a whole-database reference was made again")
+
+    monkeypatch.setattr(variasjon, "_overdispersion", refuse)
+    own_classes = progresjon._classes
+
+    def only_own_classes(*args: Any, scoped: bool = True) -> list[dict[str, Any]]:
+        if not scoped:  # every kommune's classes: the whole country's pupil pairs
+            refuse()
+        return own_classes(*args)
+
+    monkeypatch.setattr(progresjon, "_classes", only_own_classes)
+    original = analyses.run_query
+
+    def no_class_sums(store: object, name: str, params: dict[str, object]) -> object:
+        if name == "klassemodell":
+            refuse()
+        return original(store, name, params)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(analyses, "run_query", no_class_sums)
+
+
+def test_a_schools_report_from_kept_references_is_the_report_made_without_them(
+    copy: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TALLKIT_MELLOMLAGER", "0")
+    without = _speil(copy, tmp_path / "uten")
+    monkeypatch.setenv("TALLKIT_MELLOMLAGER", "1")
+    first = _speil(copy, tmp_path / "forste")
+    kept = sorted(p.name.split("-")[0] for p in next(_folder(copy).iterdir()).iterdir())
+    assert {"klassemodell", "tau2"} <= set(kept)
+    _refuse_whole_database(monkeypatch)
+    second = _speil(copy, tmp_path / "andre")
+    assert len(without) >= 2 and first == without and second == without
+
+
+def test_the_gain_models_read_back_are_the_models_made(copy: Settings) -> None:
+    from tallkit.analyses import Filters, progresjon
+    from tallkit.analyses.usikkerhet import Uncertainty
+
+    filters = Filters(aar="2025-26")
+    unc = Uncertainty()
+    with open_store(copy.db_path, read_only=True) as store:
+        made = progresjon._every_gain_model(store, filters, unc)
+    with open_store(copy.db_path, read_only=True) as store:
+        read = progresjon._every_gain_model(store, filters, unc)
+    assert made and read == made
+    # same types too (an int group size stays an int): the same bytes downstream
+    assert [type(m.group_size) for m in read.values()] == [
+        type(m.group_size) for m in made.values()
+    ]
+
+
+def test_other_uncertainty_settings_are_other_references(
+    copy: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tallkit.analyses import Filters, variasjon
+    from tallkit.analyses.usikkerhet import Uncertainty
+
+    calls: list[object] = []
+    original = variasjon._overdispersion
+
+    def counted(compared: list[analyses.Compared]) -> dict[tuple[str, int, str], float]:
+        calls.append(compared)
+        return original(compared)
+
+    monkeypatch.setattr(variasjon, "_overdispersion", counted)
+    with open_store(copy.db_path, read_only=True) as store:
+        built = analyses.build_uncertainty(store, None)
+    for icc in (0.05, 0.2, 0.05):
+        unc = Uncertainty(own=built.own, everyone=built.everyone, default_icc=icc)
+        with open_store(copy.db_path, read_only=True) as store:
+            filters = Filters(aar="2025-26", uncertainty_model=unc)
+            variasjon._every_schools_overdispersion(store, filters, 10)
+    assert len(calls) == 2  # the third is the first's, read back
+
+
+def test_a_reference_file_that_does_not_read_is_made_again(copy: Settings, tmp_path: Path) -> None:
+    first = _speil(copy, tmp_path / "forste")
+    for path in next(_folder(copy).iterdir()).iterdir():
+        if path.name.startswith(("klassemodell", "tau2")):
+            path.write_text('{"nokkel": "()", "innhold": [["x"]]}', "utf-8")
+    assert _speil(copy, tmp_path / "andre") == first
+
+
+def test_the_folder_is_the_owners_alone(copy: Settings) -> None:
+    _plan(copy)
+    for folder in (_folder(copy), *_folder(copy).iterdir()):
+        assert folder.stat().st_mode & 0o077 == 0, folder
+    for path in next(_folder(copy).iterdir()).iterdir():
+        assert path.stat().st_mode & 0o077 == 0, path

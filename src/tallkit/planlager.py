@@ -1,5 +1,5 @@
-"""The suppression plan kept beside the database, so only the first command after an ingest
-makes it.
+"""The suppression plan and the whole-database references kept beside the database, so only
+the first command after an ingest makes them.
 
 The plan (``tallkit.skjerming``) depends on nothing but the pupil data, the units and the
 minimum group size, yet making it is most of what a national run costs (about 20 s for 2.25
@@ -10,14 +10,22 @@ kommuner they are made per are written to a folder beside the database file
 * every ingested file (``kilde``: id, SHA-256, rows, replaced rows, time read in), the number of
   pupil results and a hash of every unit's kommune -- every ingest adds or changes a ``kilde``
   row, and the two others catch anything else that touched the tables;
-* tallkit's version and the text of the code and SQL that make the plan, so a changed rule
-  never reads an old plan.
+* tallkit's version and the text of its code and its packaged SQL, so a changed rule never
+  reads an old plan or reference.
+
+The *references* (:func:`remembered`) are the few numbers a report takes from the whole database
+rather than from its own school and kommune: the class models over all pupil data and the
+funnel's between-school spread (τ²) over every school. They make one school's report on a
+national database cost its kommune's data, not the country's (issue 12), and they are exactly
+the numbers the whole run would compute (floats are written as their shortest repr, which reads
+back as the same float).
 
 A stamp that differs is a miss: the plan is made again and written under the new stamp (the
 old stamp's folder is removed). Nothing here is ever needed: a folder that cannot be written
 (a read-only share), a file that cannot be read or parsed, is a miss and the plan is made as
 before. The files hold which numbers are hidden (unit, year, trinn, test, group name) and
-which kommuner share pupils, never a pupil or a count, and they sit where the database sits.
+which kommuner share pupils, never a pupil or a count; the references hold sums and shares over
+whole kommuner or the nation. The folder is readable by its owner only, as the database is.
 ``TALLKIT_MELLOMLAGER=0`` turns the folder off (then nothing is read or written).
 """
 
@@ -30,19 +38,19 @@ import os
 import shutil
 import tempfile
 import weakref
+from collections.abc import Callable
+from functools import cache
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import duckdb
 
 from tallkit import __version__, skjerming
-from tallkit.resources import find_query
+from tallkit.resources import resource_dir
 from tallkit.store import Store
 
 SUFFIX: Final = ".skjermingsplan"
-# what makes a plan: if any of these change, no stored plan is read
-_CODE: Final = (Path(skjerming.__file__),)
-_QUERIES: Final = ("skjerming", "skjerming_kommuner")
+T = TypeVar("T")
 
 _STAMP_SQL: Final = """
 select
@@ -75,13 +83,22 @@ def stamp(store: Store) -> str | None:
         except duckdb.Error:  # a database from before a column the stamp reads, say
             return None
         digest = hashlib.sha256()
-        digest.update(f"{__version__}\n{row!r}\n".encode())
-        for path in _CODE:
-            digest.update(path.read_bytes())
-        for name in _QUERIES:
-            digest.update(find_query(name).read_bytes())
+        digest.update(f"{__version__}\n{row!r}\n{_code_digest()}".encode())
         _STAMPS[store] = digest.hexdigest()[:24]
     return _STAMPS[store]
+
+
+@cache
+def _code_digest() -> str:
+    """Every source file of the package and every packaged query: what a plan or a reference is
+    made by (a kommune's own queries are not read by the analyses). A few hundred kB, read once
+    per process."""
+    digest = hashlib.sha256()
+    package = Path(skjerming.__file__).resolve().parent
+    files = sorted(package.rglob("*.py")) + sorted(resource_dir("queries").rglob("*.sql"))
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 _STAMPS: weakref.WeakKeyDictionary[Store, str] = weakref.WeakKeyDictionary()
@@ -140,6 +157,29 @@ def save_groups(store: Store, groups: dict[str, tuple[str, ...]]) -> None:
     _write(store, "grupper.json", sorted(set(groups.values())))
 
 
+def remembered(
+    store: Store,
+    what: str,
+    key: tuple[Any, ...],
+    make: Callable[[], T],
+    encode: Callable[[T], Any],
+    decode: Callable[[Any], T],
+) -> T:
+    """``make()``, or what an earlier command on the same state of the database stored for
+    ``what`` and ``key`` (plain values: their repr names the file). ``encode`` gives JSON
+    values, ``decode`` reads them back; a file that does not decode is a miss."""
+    name = f"{what}-{hashlib.sha256(repr(key).encode()).hexdigest()[:16]}.json"
+    content = _read(store, name)
+    if isinstance(content, dict) and content.get("nokkel") == repr(key):
+        try:
+            return decode(content["innhold"])
+        except (KeyError, TypeError, ValueError, IndexError):
+            pass  # not ours, or from a shape of an earlier version: made again
+    found = make()
+    _write(store, name, {"nokkel": repr(key), "innhold": encode(found)})
+    return found
+
+
 def _read(store: Store, name: str) -> Any:
     folder = folder_of(store)
     current = stamp(store)
@@ -160,7 +200,9 @@ def _write(store: Store, name: str, content: Any) -> None:
         return
     current = folder / state
     try:
-        current.mkdir(parents=True, exist_ok=True)
+        # owner only, as the database file (which numbers are hidden says which groups are small)
+        folder.mkdir(mode=0o700, exist_ok=True)
+        current.mkdir(mode=0o700, exist_ok=True)
         for old in folder.iterdir():  # plans of an earlier state of the database
             if old.name != current.name:
                 shutil.rmtree(old, ignore_errors=True)

@@ -391,7 +391,12 @@ def _reference_indicator_rows(run: referanser.Run, cell: dict[str, Any]) -> list
 
 
 def _indicator_rows(store: Store, filters: Filters, min_group: int) -> list[dict[str, Any]]:
-    frame = run_query(store, "fag_indikatorer", filters.params("aar", "kommune", "skole"))
+    params = filters.params("aar", "kommune", "skole")
+    if filters.skole is not None and filters.kommune is None:
+        # the school's own kommune selects the same rows, and lets the query filter before the
+        # views' pivots (queries/fag_indikatorer.sql)
+        params["kommune"] = scope_kommune(store, filters)
+    frame = run_query(store, "fag_indikatorer", params)
     out = []
     for row in frame.to_dicts():
         result = {k: row[k] for k in INDICATOR_SCHEMA if k in row}

@@ -319,15 +319,51 @@ def _gain_models(
         models, complete = _make_gain_models(classes, unc)
         if not complete and filters.skole is not None and filters.kommune is None:
             # a kommune without enough classes of its own takes the model of all pupil data:
-            # that needs every kommune's classes (as the whole run has them), but only the
-            # school's kommuner's own models
+            # that needs every kommune's classes (as the whole run has them, and kept beside
+            # the database for the next command), but only the school's kommuner's own models
             wanted = {c["kommunenr"] for c in classes}
-            everyone = _classes(store, filters, scoped=False)
-            models, _ = _make_gain_models(everyone, unc, wanted)
+            models = {
+                key: model
+                for key, model in _every_gain_model(store, filters, unc).items()
+                if key[0] is None or key[0] in wanted
+            }
         return models
 
     models: dict[tuple[str | None, int], ClassModel] = memo(store, key, make)
     return models
+
+
+def _every_gain_model(
+    store: Store, filters: Filters, unc: Uncertainty
+) -> dict[tuple[str | None, int], ClassModel]:
+    """:func:`_make_gain_models` over every kommune's classes, once per state of the database
+    (tallkit.planlager): the one part of a school's progression that reads the whole country."""
+    from tallkit import planlager
+
+    def make() -> dict[tuple[str | None, int], ClassModel]:
+        return _make_gain_models(_classes(store, filters, scoped=False), unc)[0]
+
+    def encode(models: dict[tuple[str | None, int], ClassModel]) -> list[list[Any]]:
+        return [[k, t, m.icc, m.group_size, m.source] for (k, t), m in models.items()]
+
+    def decode(content: Any) -> dict[tuple[str | None, int], ClassModel]:
+        models = {}
+        for kommune, trinn, icc, group_size, source in content:
+            if not (
+                isinstance(kommune, str | None)
+                and isinstance(trinn, int)
+                and all(isinstance(x, int | float) for x in (icc, group_size))
+                and isinstance(source, str)
+            ):
+                raise ValueError("not a class model")
+            models[(kommune, trinn)] = ClassModel(icc, group_size, source)
+        return models
+
+    key = (*filters.params("aar", "prove").values(), unc.default_icc, unc.default_group_size)
+    found: dict[tuple[str | None, int], ClassModel] = planlager.remembered(
+        store, "gevinstmodeller", key, make, encode, decode
+    )
+    return found
 
 
 def _make_gain_models(

@@ -91,6 +91,14 @@ class Uncertainty:
     everyone: dict[tuple[int, str], ClassModel] = field(default_factory=dict)
     default_icc: float = DEFAULT_ICC
     default_group_size: float = DEFAULT_GROUP_SIZE
+    # the kommune the own models were read for (None: every kommune); part of what a reference
+    # kept beside the database was made with (tallkit.planlager)
+    scope: str | None = None
+
+    @property
+    def settings_key(self) -> tuple[Any, ...]:
+        """What, besides the state of the database, these models were made from."""
+        return (self.independent, self.default_icc, self.default_group_size, self.scope)
 
     def model(self, kommunenr: str | None, trinn: int, prove: str) -> ClassModel:
         if self.independent:
@@ -197,6 +205,32 @@ def model_from_sums(row: dict[str, Any], source: str, min_df: int) -> ClassModel
     return ClassModel(parts.icc, row["n2"] / row["elever"], source)
 
 
+_SUM_COLUMNS: Final = frozenset(
+    (
+        "alle",
+        "kommunenr",
+        "trinn",
+        "prove",
+        "elever",
+        "grupper",
+        "blokker",
+        "ss_mellom",
+        "ss_innen",
+        "sum_n2_per_blokk",
+        "n2",
+    )
+)
+
+
+def _sum_rows(content: Any) -> list[dict[str, Any]]:
+    """``klassemodell``'s rows as kept beside the database, or ValueError (then made again)."""
+    if not isinstance(content, list) or not all(
+        isinstance(row, dict) and row.keys() == _SUM_COLUMNS for row in content
+    ):
+        raise ValueError("not klassemodell's rows")
+    return content
+
+
 def build(store: Store, kommune: str | None, *, settings: Settings | None = None) -> Uncertainty:
     """The class models from the pupil data in ``store`` (all years pooled per kommune), with
     the defaults and the independent-pupils switch of ``settings`` (``[usikkerhet]``)."""
@@ -205,13 +239,23 @@ def build(store: Store, kommune: str | None, *, settings: Settings | None = None
     independent = settings.independent_pupils if settings else False
     if independent:
         return Uncertainty(independent=True)
+    from tallkit import planlager
     from tallkit.analyses import run_query  # the package imports this module
 
     # the ANOVA sums per kommune and over all pupil data, summed in SQL (one aggregate pass
-    # instead of every class of the country in Python)
+    # instead of every class of the country in Python); the rows over all pupil data need every
+    # pupil row, so every kommune's sums are kept beside the database for the next command
+    def every_kommune() -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = run_query(store, "klassemodell", {"kommune": None}).to_dicts()
+        return rows
+
     own: dict[tuple[str, int, str], ClassModel] = {}
     everyone: dict[tuple[int, str], ClassModel] = {}
-    for row in run_query(store, "klassemodell", {"kommune": kommune}).iter_rows(named=True):
+    for row in planlager.remembered(store, "klassemodell", (), every_kommune, list, _sum_rows):
+        if not row["alle"] and (
+            row["kommunenr"] is None or kommune not in (None, row["kommunenr"])
+        ):
+            continue  # the query's own $kommune filter, on the kept rows
         if row["alle"]:
             found = model_from_sums(row, SOURCE_ALL, 1)
             if found is not None:
@@ -225,4 +269,5 @@ def build(store: Store, kommune: str | None, *, settings: Settings | None = None
         everyone=everyone,
         default_icc=default_icc,
         default_group_size=default_group_size,
+        scope=kommune,
     )

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any, Final
 
 import polars as pl
@@ -21,6 +22,7 @@ from tallkit.analyses import (
     Analysis,
     Compared,
     Filters,
+    compared_in_scope,
     compared_schools,
     frame_of,
     group_compared,
@@ -30,6 +32,7 @@ from tallkit.analyses import (
     run_query,
     scope_kommune,
     suppression_plan,
+    uncertainty,
 )
 from tallkit.formats.cells import OK, SUPPRESSED
 from tallkit.store import Store
@@ -135,8 +138,14 @@ OWN_KOMMUNE: Final = "kommunen analysen gjelder (Udir)"
 
 def between_schools(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
     """One row per school, year, trinn and test (published results, all pupils)."""
-    compared = compared_schools(store, filters, min_group)
-    tau2 = _overdispersion(compared)  # over every school of the selection
+    if filters.rows_kommune is not None and filters.kommune is None:
+        # one kommune's rows out of the whole selection (one school's report): its own schools'
+        # comparisons, and τ² over every school, kept beside the database after the first run
+        compared = compared_in_scope(store, filters, min_group)
+        tau2 = _every_schools_overdispersion(store, filters, min_group)
+    else:
+        compared = compared_schools(store, filters, min_group)
+        tau2 = _overdispersion(compared)  # over every school of the selection
     out: list[dict[str, Any]] = []
     for cell in group_compared(compared, _CELL).values():
         first = cell[0].row
@@ -179,6 +188,45 @@ def _expected_se(c: Compared, sigma: float) -> float:
     """The SE a school of this size would have by chance alone: the funnel's width at its n."""
     n = c.row["antall"]
     return c.kommune_se(sigma**2 * c.model.design_effect(n, c.row["elev_gruppestorrelse"]) / n)
+
+
+def _every_schools_overdispersion(
+    store: Store, filters: Filters, min_group: int
+) -> dict[tuple[str, int, str], float]:
+    """:func:`_overdispersion` over every school of the selection, once per state of the
+    database (tallkit.planlager)."""
+    from tallkit import planlager
+
+    def make() -> dict[tuple[str, int, str], float]:
+        return _overdispersion(
+            compared_schools(store, replace(filters, rows_kommune=None), min_group)
+        )
+
+    def encode(tau2: dict[tuple[str, int, str], float]) -> list[list[Any]]:
+        return [[*key, value] for key, value in tau2.items()]
+
+    def decode(content: Any) -> dict[tuple[str, int, str], float]:
+        found = {}
+        for year, trinn, prove, value in content:
+            if not (
+                isinstance(year, str)
+                and isinstance(trinn, int)
+                and isinstance(prove, str)
+                and isinstance(value, int | float)
+            ):
+                raise ValueError("not a τ² row")
+            found[(year, trinn, prove)] = value
+        return found
+
+    key = (
+        *filters.params("aar", "trinn", "prove", "pool_years").values(),
+        min_group,
+        uncertainty(store, filters).settings_key,
+    )
+    tau2: dict[tuple[str, int, str], float] = planlager.remembered(
+        store, "tau2", key, make, encode, decode
+    )
+    return tau2
 
 
 def _overdispersion(compared: list[Compared]) -> dict[tuple[str, int, str], float]:
