@@ -142,3 +142,14 @@ def test_simulated_nation_has_pupils_in_several_kommuner(simulated: Settings) ->
             "using (enhet_id)"
         )
     assert found["n"][0] >= 3
+
+
+def test_the_school_list_for_chosen_schools_is_their_rows_of_the_whole_list(
+    sample: Settings,
+) -> None:
+    # «$skoler» is optional («-- valgfrie:»): the scripts that call the query without it work
+    whole = api.named_query("skoler", {"kommune": None}, settings=sample)
+    chosen = whole["orgnr"].to_list()[1:3]
+    only = api.named_query("skoler", {"kommune": None, "skoler": chosen}, settings=sample)
+    assert len(chosen) == 2 and whole.height > 2
+    assert_frame_equal(only, whole.filter(pl.col("orgnr").is_in(chosen)), check_exact=True)

@@ -109,6 +109,10 @@ def _read(settings: Settings, query: str, params: dict[str, Any]) -> pl.DataFram
 
 def _used_params(query: str, params: Mapping[str, Any]) -> dict[str, Any]:
     wanted = set(re.findall(r"\$([A-Za-z_]\w*)", _strip_comments(query)))
+    # a header's «-- valgfrie: $a $b» are null unless given (added to a query without breaking
+    # the scripts that call it with the parameters it had)
+    optional = set(re.findall(r"\$([A-Za-z_]\w*)", _header(query).get("valgfrie", "")))
+    params = {name: None for name in optional & wanted} | dict(params)
     missing = sorted(wanted - params.keys())
     if missing:
         raise UsageError(
@@ -640,7 +644,11 @@ def speil(
                 )
                 if kommune is None and len(chosen_kommuner) == 1 and None not in chosen_kommuner:
                     listed_kommune = chosen_kommuner.pop()
-            schools = store.query(_query("skoler", resolved), {"kommune": listed_kommune})
+            # only the chosen schools' data summed up (not every school of their kommune)
+            only_chosen = chosen if chosen and kommune is None else None
+            schools = _store_query(
+                store, "skoler", resolved, {"kommune": listed_kommune, "skoler": only_chosen}
+            )
             if kommune is not None and schools.is_empty():
                 known = store.query(
                     "select enhet_id, navn from enhet where nivaa = 'kommune' order by enhet_id"
