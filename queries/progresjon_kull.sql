@@ -15,6 +15,10 @@ with np as (
     join enhet as e using (enhet_id)
     where n.kjonn = 'alle' and n.eierform = 'alle' and n.status = 'ok'
         and e.nivaa in ('skole', 'kommune', 'land')
+        -- one school with its kommune given: only its, its kommune's and the nation's rows are
+        -- read (named as parameters, DuckDB filters before the view's pivot)
+        and (cast($skole as varchar) is null or cast($kommune as varchar) is null
+            or n.enhet_id in ($skole, $kommune, 'I'))
 ),
 overganger as (
     select 8 as fra_trinn, 9 as til_trinn, 1 as aar_mellom

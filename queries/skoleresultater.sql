@@ -26,6 +26,9 @@ kommuner as (
     from nasjonale_prover
     where kjonn = 'alle' and eierform = 'alle' and status = 'ok'
         and enhet_id in (select enhet_id from enhet where nivaa = 'kommune')
+        -- with a kommune given only its own row is joined; named as a parameter, DuckDB
+        -- filters before the view's pivot (not every kommune's rows pivoted first)
+        and (cast($kommune as varchar) is null or enhet_id = $kommune)
 ),
 landet as (
     select

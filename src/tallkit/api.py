@@ -872,7 +872,7 @@ def rapport(
         number = None if alle else resolve_kommune(str(kommune), store)
         years = _np_years(store, number)
         year = _report_year(years, aar)
-        schools = store.query(_query("skoler", resolved), {"kommune": number})
+        schools = _store_query(store, "skoler", resolved, {"kommune": number})
         shared = Filters(
             uncertainty_model=build_uncertainty(store, number, settings=resolved),
             independent_pupils=resolved.independent_pupils,

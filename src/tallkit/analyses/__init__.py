@@ -273,6 +273,17 @@ def _plan_in_process(send: Any, path: str, min_group: int, kommuner: list[str]) 
     send.close()
 
 
+def own_kommune_params(store: Store, filters: Filters, *names: str) -> dict[str, Any]:
+    """``filters.params(*names)``, with the school's own kommune as ``kommune`` when one school
+    is asked for without one: the same rows, and the query can name the school, its kommune and
+    the nation as parameters, which DuckDB filters on before the views' pivots (a list from a
+    subquery or a join is applied after every unit of the country is pivoted)."""
+    params = filters.params(*names)
+    if filters.skole is not None and filters.kommune is None:
+        params["kommune"] = scope_kommune(store, filters)
+    return params
+
+
 def scope_kommune(store: Store, filters: Filters) -> str | None:
     """The one kommune a filtered run is about (for :func:`suppression_plan`), else None."""
     if filters.kommune is not None:

@@ -24,6 +24,7 @@ from tallkit.analyses import (
     frame_of,
     group_compared,
     group_rows,
+    own_kommune_params,
     referanser,
     run_query,
     scope_kommune,
@@ -391,11 +392,7 @@ def _reference_indicator_rows(run: referanser.Run, cell: dict[str, Any]) -> list
 
 
 def _indicator_rows(store: Store, filters: Filters, min_group: int) -> list[dict[str, Any]]:
-    params = filters.params("aar", "kommune", "skole")
-    if filters.skole is not None and filters.kommune is None:
-        # the school's own kommune selects the same rows, and lets the query filter before the
-        # views' pivots (queries/fag_indikatorer.sql)
-        params["kommune"] = scope_kommune(store, filters)
+    params = own_kommune_params(store, filters, "aar", "kommune", "skole")
     frame = run_query(store, "fag_indikatorer", params)
     out = []
     for row in frame.to_dicts():

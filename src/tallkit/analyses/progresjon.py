@@ -32,6 +32,7 @@ from tallkit.analyses import (
     frame_of,
     group_rows,
     memo,
+    own_kommune_params,
     run_query,
     scope_kommune,
     suppression_plan,
@@ -156,7 +157,8 @@ def cohort(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
     Each end's variance includes the class component and Udir's rounding; the two ends are
     taken as independent, which is cautious (mostly the same pupils: their own level cancels).
     """
-    frame = run_query(store, "progresjon_kull", filters.params("aar", "prove", "kommune", "skole"))
+    params = own_kommune_params(store, filters, "aar", "prove", "kommune", "skole")
+    frame = run_query(store, "progresjon_kull", params)
     frame = frame.filter((pl.col("fra_antall") >= min_group) & (pl.col("til_antall") >= min_group))
     unc = uncertainty(store, filters)
     out = []
