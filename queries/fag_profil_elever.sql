@@ -8,7 +8,8 @@
 -- params: $aar $trinn $kommune $skole (each may be null for all)
 -- beskrivelse: Fagprofilen fra elevdata: for elever med alle trinnets prøver, hver prøve mot snittet av elevens andre prøver (bare summer, ingen enkeltelever).
 -- parametre: $aar $trinn $kommune $skole (tom = alle)
-with r as (
+-- «not materialized»: read three times; materialised, every pupil row is written out first
+with r as not materialized (
     select r.elev, r.enhet_id, e.kommunenr, coalesce(r.gruppe, '(uten gruppe)') as gruppe,
         r.skoleaar, r.trinn, r.prove, cast(r.skalapoeng as decimal(18, 4)) as poeng
     from elevresultat as r
@@ -22,11 +23,17 @@ with r as (
 prover as (
     select skoleaar, trinn, count(distinct prove) as k from r group by all
 ),
-elever as (
-    select r.*, p.k,
-        count(*) over (partition by r.elev, r.enhet_id, r.skoleaar, r.trinn) as har,
-        sum(r.poeng) over (partition by r.elev, r.enhet_id, r.skoleaar, r.trinn) as sum_elev
+per_elev as (
+    -- each pupil's tests that year: a grouped sum joined back (a window over 2.25M rows sorted
+    -- them all, 1.8× the time)
+    select elev, enhet_id, skoleaar, trinn, count(*) as har, sum(poeng) as sum_elev
     from r
+    group by all
+),
+elever as (
+    select r.*, p.k, e.har, e.sum_elev
+    from r
+    join per_elev as e using (elev, enhet_id, skoleaar, trinn)
     join prover as p using (skoleaar, trinn)
 ),
 forskjeller as (
