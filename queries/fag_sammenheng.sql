@@ -7,7 +7,8 @@
 -- params: $aar $trinn $kommune $skole (each may be null for all)
 -- beskrivelse: Sammenhengen mellom prøvene for de samme elevene (elevdata): korrelasjon og elever på laveste nivå i én eller begge prøver.
 -- parametre: $aar $trinn $kommune $skole (tom = alle)
-with resultater as (
+-- «not materialized»: joined with itself; materialised, every pupil row is written out first
+with resultater as not materialized (
     select r.elev, r.enhet_id, r.skoleaar, r.trinn, r.prove, r.skalapoeng, r.mestringsnivaa
     from elevresultat as r
     left join enhet as e using (enhet_id)
