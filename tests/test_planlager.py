@@ -246,3 +246,44 @@ def test_the_folder_is_the_owners_alone(copy: Settings) -> None:
         assert folder.stat().st_mode & 0o077 == 0, folder
     for path in next(_folder(copy).iterdir()).iterdir():
         assert path.stat().st_mode & 0o077 == 0, path
+
+
+# Compiled templates, kept between commands (tallkit.render)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_a_kept_template_renders_as_a_fresh_one_and_a_broken_one_is_compiled_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import jinja2
+
+    from tallkit import render
+
+    kept = render._KeptTemplates(str(tmp_path))
+    monkeypatch.setattr(render, "_compiled_templates", lambda: kept)
+    context = {"x": "Bjørkås & <skole>"}
+    template = "{{ x }} {% for i in range(3) %}{{ i }}{% endfor %}"
+    fresh = jinja2.Environment(autoescape=True).from_string(template).render(context)
+
+    def rendered() -> str:
+        env = render.environment()
+        env.autoescape = True
+        env.loader = jinja2.DictLoader({"t.html.j2": template})
+        return env.get_template("t.html.j2").render(context)
+
+    assert rendered() == fresh
+    (cached,) = tmp_path.iterdir()
+    assert rendered() == fresh  # read back
+    cached.write_bytes(cached.read_bytes()[:20])  # cut off mid-file
+    assert rendered() == fresh
+    cached.write_bytes(b"not jinja at all")
+    assert rendered() == fresh
+
+
+def test_turned_off_no_template_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tallkit import render
+
+    monkeypatch.setenv("TALLKIT_MELLOMLAGER", "0")
+    assert render.environment().bytecode_cache is None
+    monkeypatch.setenv("TALLKIT_MELLOMLAGER", "1")
+    assert render.environment().bytecode_cache is not None

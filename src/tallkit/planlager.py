@@ -46,7 +46,7 @@ from typing import Any, Final, TypeVar
 import duckdb
 
 from tallkit import __version__, skjerming
-from tallkit.resources import resource_dir
+from tallkit.resources import keeping_allowed, resource_dir
 from tallkit.store import Store
 
 SUFFIX: Final = ".skjermingsplan"
@@ -62,13 +62,9 @@ select
 """
 
 
-def enabled() -> bool:
-    return os.environ.get("TALLKIT_MELLOMLAGER", "1").strip() != "0"
-
-
 def folder_of(store: Store) -> Path | None:
     """The folder beside the database file (None for a database that is not a file)."""
-    if not enabled() or not store.path.is_file():
+    if not keeping_allowed() or not store.path.is_file():
         return None
     return store.path.with_name(store.path.name + SUFFIX)
 

@@ -7,6 +7,7 @@ hatchling). A kommune may point tallkit at its own folder, which then wins file 
 
 from __future__ import annotations
 
+import os
 import re
 from functools import cache
 from pathlib import Path
@@ -56,3 +57,9 @@ def list_queries(override: Path | None = None) -> list[Path]:
 def read_internal_query(name: str) -> str:
     """Text of ``queries/intern/<name>.sql`` (schema, ingest steps)."""
     return (resource_dir("queries") / "intern" / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def keeping_allowed() -> bool:
+    """Whether tallkit may keep what it made for the next command (the suppression plan and
+    references beside the database, compiled templates): ``TALLKIT_MELLOMLAGER=0`` says no."""
+    return os.environ.get("TALLKIT_MELLOMLAGER", "1").strip() != "0"
