@@ -24,8 +24,9 @@ A stamp that differs is a miss: the plan is made again and written under the new
 old stamp's folder is removed). Nothing here is ever needed: a folder that cannot be written
 (a read-only share), a file that cannot be read or parsed, is a miss and the plan is made as
 before. The files hold which numbers are hidden (unit, year, trinn, test, group name) and
-which kommuner share pupils, never a pupil or a count; the references hold sums and shares over
-whole kommuner or the nation. The folder is readable by its owner only, as the database is.
+which kommuner share pupils, never a pupil or a count; the references hold sums, counts and
+shares over whole kommuner or the nation. The folder is readable by its owner only,
+as the database is.
 ``TALLKIT_MELLOMLAGER=0`` turns the folder off (then nothing is read or written).
 """
 
@@ -211,6 +212,8 @@ def _write(store: Store, name: str, content: Any) -> None:
     try:
         # owner only, as the database file (which numbers are hidden says which groups are small)
         folder.mkdir(mode=0o700, exist_ok=True)
+        with contextlib.suppress(OSError):  # also one an earlier version made world-readable
+            folder.chmod(0o700)
         current.mkdir(mode=0o700, exist_ok=True)
         for old in folder.iterdir():  # plans of an earlier state of the database
             if old.name != current.name:
