@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -278,3 +279,26 @@ def test_wilson_interval_matches_scipy(n: int, data: st.DataObject) -> None:
         pytest.approx(expected.low, abs=1e-9),
         pytest.approx(expected.high, abs=1e-9),
     )
+
+
+def _share_coverage(p: float, n: int, se_of: Callable[[float, int], float]) -> float:
+    """Exact coverage (binomial probabilities, no simulation) of share ± z·SE for the true p."""
+    return math.fsum(
+        math.comb(n, x) * p**x * (1 - p) ** (n - x)
+        for x in range(n + 1)
+        if abs(x / n - p) <= stats.Z95 * se_of(x / n, n)
+    )
+
+
+@pytest.mark.parametrize("n", [10, 21, 40, 120])
+@pytest.mark.parametrize("p", [0.02, 0.05, 0.1, 0.3, 0.5])
+def test_a_share_s_interval_holds_its_level_also_for_small_shares(p: float, n: int) -> None:
+    # the bullying share (Elevundersøkelsen) of a class-sized group: often 0 of 20
+    def plain(share: float, size: int) -> float:
+        return math.sqrt(share * (1 - share) / size)
+
+    adjusted, before = _share_coverage(p, n, stats.share_se), _share_coverage(p, n, plain)
+    assert adjusted >= before - 1e-12  # never narrower than the plain binomial interval
+    assert adjusted >= 0.88, (p, n, adjusted)  # a binomial's steps: no share hits 0.95 exactly
+    if n * p < 2:  # where the plain SE fails (0 of n gives SE 0, «certainly» below)
+        assert before < 0.9 and adjusted >= 0.95, (p, n, before, adjusted)

@@ -136,6 +136,20 @@ def se_from_half_width(half_width: float) -> float:
     return half_width / Z95
 
 
+def share_se(share: float, n: int) -> float:
+    """SE of a share of ``n`` pupils (0–1): the plain binomial SE, but never below Agresti and
+    Coull's (z²/2 successes and failures added; Amer. Statistician 52 (1998)). The plain SE is
+    0 at 0 % and 100 %, so «none of 21 pupils» looked certainly below any other share (exact
+    coverage 0.35 at a true 2 %, n = 21); with the floor it is 0.999, and never lower than
+    before anywhere (tests/test_stats.py counts it exactly)."""
+    z2 = Z95 * Z95
+    adjusted_n = n + z2
+    adjusted = (share * n + z2 / 2) / adjusted_n
+    return max(
+        math.sqrt(share * (1 - share) / n), math.sqrt(adjusted * (1 - adjusted) / adjusted_n)
+    )
+
+
 # A published mean rounded to whole points is known to ±0.5: a uniform error of variance 1/12.
 ROUNDING_VARIANCE: Final = 1.0 / 12.0
 

@@ -474,9 +474,10 @@ def _indicator_se(row: dict[str, Any]) -> tuple[float | None, str]:
     if row["standardavvik"] is not None and row["antall"]:
         return row["standardavvik"] / math.sqrt(row["antall"]), "standardavvik og n"
     if row["indikator_kode"] in SHARE_INDICATORS and row["antall"] and 0 <= row["verdi"] <= 100:
-        # a share of pupils (percent): the binomial SE from the share and n, never none
-        share = row["verdi"] / 100
-        return 100 * math.sqrt(share * (1 - share) / row["antall"]), "andel og n (binomisk)"
+        # a share of pupils (percent): from the share and n, never none, and never 0 (at 0 %
+        # the plain binomial SE is 0 and a school with no pupil bullied was «certainly better»)
+        share_se = stats.share_se(row["verdi"] / 100, row["antall"])
+        return 100 * share_se, "andel og n (Agresti–Coull)"
     # No spread in the export (grunnskolepoeng): say so rather than invent an interval.
     return None, "ingen (eksporten oppgir ikke spredning)"
 
