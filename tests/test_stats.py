@@ -302,3 +302,36 @@ def test_a_share_s_interval_holds_its_level_also_for_small_shares(p: float, n: i
     assert adjusted >= 0.88, (p, n, adjusted)  # a binomial's steps: no share hits 0.95 exactly
     if n * p < 2:  # where the plain SE fails (0 of n gives SE 0, «certainly» below)
         assert before < 0.9 and adjusted >= 0.95, (p, n, before, adjusted)
+
+
+def test_the_rounding_of_a_one_decimal_value_has_the_variance_of_its_error() -> None:
+    # independent of the constant: round many true values to one decimal, as Udir publishes
+    # Elevundersøkelsen, and measure the error's variance
+    true = np.random.default_rng(7).uniform(1.0, 5.0, 200_000)
+    error = np.round(true, 1) - true
+    assert stats.decimal_rounding_variance(3.7) == pytest.approx(float(np.var(error)), rel=0.02)
+    assert stats.decimal_rounding_variance(3.74) == 0.0  # not a one-decimal publication
+    assert stats.decimal_rounding_variance(None) == 0.0
+
+
+def test_a_kommunes_one_decimal_survey_value_carries_its_rounding() -> None:
+    from tallkit.analyses import fag
+    from tallkit.analyses.usikkerhet import Uncertainty
+
+    row = {
+        "kilde": "elevundersokelsen",
+        "indikator_kode": "EUIndeks_1384",
+        "verdi": 3.7,
+        "usikkerhet": None,
+        "standardavvik": 0.8,
+        "antall": 262,
+    }
+    se, source = fag._indicator_se(row, Uncertainty())
+    plain = 0.8 / math.sqrt(262)
+    assert se == pytest.approx(math.sqrt(plain**2 + 0.01 / 12)) and "avrunding" in source
+    # «3,7 mot 3,8»: published to one decimal, the true difference may be 0.0 as well as 0.2
+    both = math.sqrt(se**2 + fag._published_rounding(row, 3.8, Uncertainty()))
+    assert stats.flag(3.7 - 3.8, both) == stats.flag(0.0, 1.0)
+    assert stats.flag(3.7 - 3.8, plain) != stats.flag(0.0, 1.0)  # as it was flagged before
+    # Udir's own intervals (--uavhengige-elever) leave the rounding out, as for the tests
+    assert fag._indicator_se(row, Uncertainty(independent=True)) == (plain, "standardavvik og n")

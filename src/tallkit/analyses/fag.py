@@ -30,8 +30,16 @@ from tallkit.analyses import (
     scope_kommune,
     suppression_plan,
     uncertainty,
+    uncertainty_defaults,
 )
-from tallkit.analyses.usikkerhet import NO_GROUP, ClassModel, class_model_from, group_summaries
+from tallkit.analyses.usikkerhet import (
+    NO_GROUP,
+    ROUNDING_LABEL,
+    ClassModel,
+    Uncertainty,
+    class_model_from,
+    group_summaries,
+)
 from tallkit.formats.cells import MISSING, OK, SUPPRESSED
 from tallkit.store import Store
 
@@ -394,6 +402,7 @@ def _reference_indicator_rows(run: referanser.Run, cell: dict[str, Any]) -> list
 def _indicator_rows(store: Store, filters: Filters, min_group: int) -> list[dict[str, Any]]:
     params = own_kommune_params(store, filters, "aar", "kommune", "skole")
     frame = run_query(store, "fag_indikatorer", params)
+    unc = uncertainty_defaults(filters)  # only its independent-pupils switch (the rounding)
     out = []
     for row in frame.to_dicts():
         result = {k: row[k] for k in INDICATOR_SCHEMA if k in row}
@@ -404,13 +413,14 @@ def _indicator_rows(store: Store, filters: Filters, min_group: int) -> list[dict
             result |= {"antall": None, "verdi": None}
             out.append(result)
             continue
-        se, source = _indicator_se(row)
+        se, source = _indicator_se(row, unc)
         result |= {"se": se, "usikkerhet_kilde": source}
         if row["landet"] is not None:
             diff = row["verdi"] - row["landet"]
             result["mot_landet"] = diff
             if se is not None:
-                low, high, flag = _interval(diff, se)
+                nation_var = _published_rounding(row, row["landet"], unc)
+                low, high, flag = _interval(diff, math.sqrt(se**2 + nation_var))
                 result |= {"mot_landet_lav": low, "mot_landet_hoy": high, "flagg_landet": flag}
         out.append(result)
     return out
@@ -456,7 +466,8 @@ def kommune_indicators(
             source = var.source
             nation_var = unc.rounding(stats.rounding_variance(row["landet"]))
         else:
-            se, source = _indicator_se(row)
+            se, source = _indicator_se(row, unc)
+            nation_var = _published_rounding(row, row["landet"], unc)
         result |= {"se": se, "usikkerhet_kilde": source}
         if row["landet"] is not None:
             diff = row["verdi"] - row["landet"]
@@ -468,18 +479,34 @@ def kommune_indicators(
     return frame_of(out, INDICATOR_SCHEMA)
 
 
-def _indicator_se(row: dict[str, Any]) -> tuple[float | None, str]:
+def _indicator_se(row: dict[str, Any], unc: Uncertainty) -> tuple[float | None, str]:
+    """The SE of a school's or kommune's published indicator, with Elevundersøkelsen's rounding
+    to one decimal (as the national tests' rounding to whole points; not with Udir's own
+    intervals, ``--uavhengige-elever``)."""
+    rounding = _published_rounding(row, row["verdi"], unc)
     if row["usikkerhet"] is not None:
         return stats.se_from_half_width(row["usikkerhet"]), "udir"
     if row["standardavvik"] is not None and row["antall"]:
-        return row["standardavvik"] / math.sqrt(row["antall"]), "standardavvik og n"
-    if row["indikator_kode"] in SHARE_INDICATORS and row["antall"] and 0 <= row["verdi"] <= 100:
+        se, source = row["standardavvik"] / math.sqrt(row["antall"]), "standardavvik og n"
+    elif row["indikator_kode"] in SHARE_INDICATORS and row["antall"] and 0 <= row["verdi"] <= 100:
         # a share of pupils (percent): from the share and n, never none, and never 0 (at 0 %
         # the plain binomial SE is 0 and a school with no pupil bullied was «certainly better»)
-        share_se = stats.share_se(row["verdi"] / 100, row["antall"])
-        return 100 * share_se, "andel og n (Agresti–Coull)"
-    # No spread in the export (grunnskolepoeng): say so rather than invent an interval.
-    return None, "ingen (eksporten oppgir ikke spredning)"
+        se = 100 * stats.share_se(row["verdi"] / 100, row["antall"])
+        source = "andel og n (Agresti–Coull)"
+    else:
+        # No spread in the export (grunnskolepoeng): say so rather than invent an interval.
+        return None, "ingen (eksporten oppgir ikke spredning)"
+    if rounding > 0:
+        return math.sqrt(se * se + rounding), f"{source}; {ROUNDING_LABEL}"
+    return se, source
+
+
+def _published_rounding(row: dict[str, Any], value: float | None, unc: Uncertainty) -> float:
+    """The rounding variance of one of Elevundersøkelsen's published values (0 for the others,
+    whose own path carries theirs)."""
+    if row["kilde"] != "elevundersokelsen":
+        return 0.0
+    return unc.rounding(stats.decimal_rounding_variance(value))
 
 
 PARTS: Final[dict[str, Analysis]] = {
