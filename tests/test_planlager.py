@@ -191,7 +191,9 @@ def test_a_schools_report_from_kept_references_is_the_report_made_without_them(
     assert len(without) >= 2 and first == without and second == without
 
 
-def test_the_gain_models_read_back_are_the_models_made(copy: Settings) -> None:
+def test_the_gain_models_read_back_are_the_models_made(
+    copy: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from tallkit.analyses import Filters, progresjon
     from tallkit.analyses.usikkerhet import Uncertainty
 
@@ -199,6 +201,11 @@ def test_the_gain_models_read_back_are_the_models_made(copy: Settings) -> None:
     unc = Uncertainty()
     with open_store(copy.db_path, read_only=True) as store:
         made = progresjon._every_gain_model(store, filters, unc)
+
+    def refuse(*_: object) -> None:
+        raise AssertionError("the gain models were made again")
+
+    monkeypatch.setattr(progresjon, "_make_gain_models", refuse)
     with open_store(copy.db_path, read_only=True) as store:
         read = progresjon._every_gain_model(store, filters, unc)
     assert made and read == made

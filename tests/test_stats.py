@@ -309,9 +309,9 @@ def test_the_rounding_of_a_one_decimal_value_has_the_variance_of_its_error() -> 
     # Elevundersøkelsen, and measure the error's variance
     true = np.random.default_rng(7).uniform(1.0, 5.0, 200_000)
     error = np.round(true, 1) - true
-    assert stats.decimal_rounding_variance(3.7) == pytest.approx(float(np.var(error)), rel=0.02)
-    assert stats.decimal_rounding_variance(3.74) == 0.0  # not a one-decimal publication
-    assert stats.decimal_rounding_variance(None) == 0.0
+    assert stats.rounding_variance(3.7, decimals=1) == pytest.approx(float(np.var(error)), rel=0.02)
+    assert stats.rounding_variance(3.74, decimals=1) == 0.0  # not a one-decimal publication
+    assert stats.rounding_variance(None, decimals=1) == 0.0
 
 
 def test_a_kommunes_one_decimal_survey_value_carries_its_rounding() -> None:

@@ -150,28 +150,21 @@ def share_se(share: float, n: int) -> float:
     )
 
 
-# A published mean rounded to whole points is known to ±0.5: a uniform error of variance 1/12.
+# Udir rounds what it publishes: national-test means to whole points (known to ±0.5), and
+# Elevundersøkelsen's indices (1-5) and shares (percent) to one decimal (±0.05). A uniform error
+# over the step has variance step²/12. Small against a school's spread, but a kommune's 262
+# survey answers give an SE of about 0.05, and «3,7 mot 3,8» could be 0.0 as well as 0.2.
 ROUNDING_VARIANCE: Final = 1.0 / 12.0
-
-
-def rounding_variance(value: float | None) -> float:
-    """Variance from Udir's rounding when ``value`` is a published whole-point mean, else 0."""
-    if value is None or not math.isfinite(value) or value != round(value):
-        return 0.0
-    return ROUNDING_VARIANCE
-
-
-# Elevundersøkelsen's indices (1-5) and shares (percent) are published with one decimal: each is
-# known to ±0.05. Small against a school's spread, but a kommune's 262 answers give an SE of about
-# 0.05, and «3,7 mot 3,8» could then be a difference of 0.0 as well as 0.2.
 DECIMAL_ROUNDING_VARIANCE: Final = 0.01 / 12.0
+_ROUNDING_VARIANCES: Final = {0: ROUNDING_VARIANCE, 1: DECIMAL_ROUNDING_VARIANCE}
 
 
-def decimal_rounding_variance(value: float | None) -> float:
-    """Variance from Udir's rounding when ``value`` is published with one decimal, else 0."""
-    if value is None or not math.isfinite(value) or value != round(value, 1):
+def rounding_variance(value: float | None, decimals: int = 0) -> float:
+    """Variance from Udir's rounding when ``value`` is published with ``decimals`` decimals
+    (0: a whole-point mean, 1: a survey value), else 0."""
+    if value is None or not math.isfinite(value) or value != round(value, decimals):
         return 0.0
-    return DECIMAL_ROUNDING_VARIANCE
+    return _ROUNDING_VARIANCES[decimals]
 
 
 def effective_group_size(sizes: Sequence[int]) -> float:

@@ -483,7 +483,6 @@ def _indicator_se(row: dict[str, Any], unc: Uncertainty) -> tuple[float | None, 
     """The SE of a school's or kommune's published indicator, with Elevundersøkelsen's rounding
     to one decimal (as the national tests' rounding to whole points; not with Udir's own
     intervals, ``--uavhengige-elever``)."""
-    rounding = _published_rounding(row, row["verdi"], unc)
     if row["usikkerhet"] is not None:
         return stats.se_from_half_width(row["usikkerhet"]), "udir"
     if row["standardavvik"] is not None and row["antall"]:
@@ -496,6 +495,7 @@ def _indicator_se(row: dict[str, Any], unc: Uncertainty) -> tuple[float | None, 
     else:
         # No spread in the export (grunnskolepoeng): say so rather than invent an interval.
         return None, "ingen (eksporten oppgir ikke spredning)"
+    rounding = _published_rounding(row, row["verdi"], unc)
     if rounding > 0:
         return math.sqrt(se * se + rounding), f"{source}; {ROUNDING_LABEL}"
     return se, source
@@ -506,7 +506,7 @@ def _published_rounding(row: dict[str, Any], value: float | None, unc: Uncertain
     whose own path carries theirs)."""
     if row["kilde"] != "elevundersokelsen":
         return 0.0
-    return unc.rounding(stats.decimal_rounding_variance(value))
+    return unc.rounding(stats.rounding_variance(value, decimals=1))
 
 
 PARTS: Final[dict[str, Analysis]] = {
