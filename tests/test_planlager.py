@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 
 from tallkit import analyses, api, planlager, skjerming
@@ -224,7 +225,7 @@ def test_other_uncertainty_settings_are_other_references(
     calls: list[object] = []
     original = variasjon._overdispersion
 
-    def counted(compared: list[analyses.Compared]) -> dict[tuple[str, int, str], float]:
+    def counted(compared: pl.DataFrame) -> dict[tuple[str, int, str], float]:
         calls.append(compared)
         return original(compared)
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import math
 import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -13,6 +12,7 @@ from typing import Any
 import polars as pl
 
 from tallkit import planlager, skjerming, stats
+from tallkit.analyses.mot_kommune_og_land import compare_frame
 from tallkit.analyses.usikkerhet import NATIONAL_SD, ClassModel, Uncertainty, Variance
 from tallkit.analyses.usikkerhet import build as build_uncertainty
 from tallkit.brudd import breaks_between
@@ -88,6 +88,15 @@ Analysis = Callable[[Store, Filters, int], pl.DataFrame]  # (store, filters, min
 def frame_of(rows: list[dict[str, Any]], schema: dict[str, Any]) -> pl.DataFrame:
     """Rows to a frame with a fixed schema, also when there are no rows (stable columns)."""
     return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
+
+
+def in_schema(frame: pl.DataFrame, schema: dict[str, Any]) -> pl.DataFrame:
+    """A frame's columns in ``schema``'s order and types (a column it lacks as nulls), as
+    :func:`frame_of` gives rows: a part's columns are the same however it computed them."""
+    return frame.select(
+        pl.col(name).cast(dtype) if name in frame.columns else pl.lit(None, dtype=dtype).alias(name)
+        for name, dtype in schema.items()
+    )
 
 
 def run_query(store: Store, name: str, params: dict[str, Any]) -> pl.DataFrame:
@@ -317,34 +326,6 @@ def _kommune_groups(links: pl.DataFrame) -> dict[str, tuple[str, ...]]:
     return {k: tuple(sorted(group)) for group in members.values() for k in group}
 
 
-def group_compared(
-    compared: Iterable[Compared], keys: Iterable[str]
-) -> dict[tuple[Any, ...], list[Compared]]:
-    """:func:`group_rows` for compared schools, keyed by their rows' columns."""
-    found: dict[tuple[Any, ...], list[Compared]] = {}
-    names = tuple(keys)
-    for c in compared:
-        found.setdefault(tuple(c.row[k] for k in names), []).append(c)
-    return found
-
-
-def pupil_sd(schools: list[dict[str, Any]]) -> tuple[float, str]:
-    """The pupil-level SD of one cell: pupil data, else pooled from Udir's uncertainty."""
-    with_pupils = [s for s in schools if s["elev_sd"] is not None and (s["elev_antall"] or 0) > 1]
-    if with_pupils:
-        num = math.fsum((s["elev_antall"] - 1) * s["elev_sd"] ** 2 for s in with_pupils)
-        den = sum(s["elev_antall"] - 1 for s in with_pupils)
-        return math.sqrt(num / den), "elevdata"
-    with_udir = [s for s in schools if s["usikkerhet"] is not None and s["usikkerhet"] > 0]
-    if with_udir:
-        num = math.fsum(
-            (s["antall"] - 1) * (stats.se_from_half_width(s["usikkerhet"]) ** 2 * s["antall"])
-            for s in with_udir
-        )
-        return math.sqrt(num / sum(s["antall"] - 1 for s in with_udir)), "udir (usikkerhet)"
-    return NATIONAL_SD, "tilnærming (nasjonalt SD)"
-
-
 @dataclass(frozen=True)
 class Difference:
     """A unit's mean minus a reference, with its SE, 95 % interval and verdict."""
@@ -373,146 +354,6 @@ class Difference:
         return stats.flag(self.value, self.se, self.quantile)
 
 
-@dataclass(frozen=True)
-class Compared:
-    """One school's published result against its kommune and the nation, one method for all.
-
-    ``fag --del prover``, ``variasjon --del skoler`` and the Læringsspeil all read their verdict
-    here, so no two places can disagree about the same comparison.
-    """
-
-    row: dict[str, Any]
-    variance: Variance
-    model: ClassModel
-    kommune: Difference | None
-    kommune_source: str
-    kommune_weight: float
-    rest_variance: float  # the rest of the kommune's mean (0 without a kommune comparison)
-    # Rounding: against Udir's kommune row both roundings stand outside the part–whole
-    # structure; against a mean computed from the schools the school's own is inside it.
-    part_rounding: float
-    outside_rounding: float
-    landet: Difference | None
-
-    def kommune_se(self, sampling: float) -> float:
-        """The SE of the difference to the kommune for a school mean of this sampling variance
-        (its own for the interval; the chance-alone one for the funnel)."""
-        return stats.part_whole_difference_se(
-            sampling + self.part_rounding,
-            self.rest_variance,
-            self.kommune_weight,
-            self.outside_rounding,
-        )
-
-
-def compare_cell(schools: list[dict[str, Any]], unc: Uncertainty) -> list[Compared]:
-    """Every school of one (year, trinn, test, kommune) cell against its kommune and the nation.
-
-    Against the kommune the school is part of the whole: the difference is (1 − w)(school −
-    rest), whose variance uses the rest of the kommune's own n (pupil SD, design effect), so a
-    school that is most of its kommune keeps an honest, non-zero interval. A kommune with no
-    other pupils is not compared with itself; the nation still is.
-    """
-    first = schools[0]
-    model = unc.model(first["kommunenr"], first["trinn"], first["prove"])
-    sigma, _ = pupil_sd(schools)
-    variances = [
-        unc.published(
-            model,
-            s["avrunding"],
-            s["usikkerhet"],
-            s["antall"],
-            pupil_sd=s["elev_sd"],
-            pupil_n=s["elev_antall"],
-            group_size=s["elev_gruppestorrelse"],
-        )
-        for s in schools
-    ]
-    published_kommune = first["kommune_snitt"] is not None and bool(first["kommune_antall"])
-    total = float(sum(s["antall"] for s in schools))
-    nations: dict[tuple[Any, ...], float] = {}  # the nation's variance, the same for the cell
-    out = []
-    for index, (school, var) in enumerate(zip(schools, variances, strict=True)):
-        rest_var = part_rounding = outside_rounding = weight = 0.0
-        reference: float | None = None
-        if published_kommune:
-            rest_n = first["kommune_antall"] - school["antall"]
-            source = "kommunen (Udir)"
-            if rest_n > 0:
-                weight = school["antall"] / first["kommune_antall"]
-                rest_var = sigma**2 * model.design_effect(rest_n) / rest_n
-                outside_rounding = var.rounding + unc.rounding(first["kommune_avrunding"])
-                reference = first["kommune_snitt"]
-            else:
-                source = "kommunen har ingen andre elever: bare sammenlignet med landet"
-        elif len(schools) > 1:
-            source = "beregnet fra skolene"
-            weight = school["antall"] / total
-            rest_n = total - school["antall"]
-            rest_var = math.fsum(
-                (s["antall"] / rest_n) ** 2 * v.total
-                for j, (s, v) in enumerate(zip(schools, variances, strict=True))
-                if j != index
-            )
-            part_rounding = var.rounding
-            reference = math.fsum(s["antall"] * s["skalapoeng"] for s in schools) / total
-        else:
-            source = "ingen andre skoler i kommunen: bare sammenlignet med landet"
-        diff = None
-        if reference is not None:
-            # Compared.kommune_se, before the object exists (one construction per school)
-            se = stats.part_whole_difference_se(
-                var.sampling + part_rounding, rest_var, weight, outside_rounding
-            )
-            diff = Difference(school["skalapoeng"] - reference, se, reference, school["antall"] - 1)
-        out.append(
-            Compared(
-                school,
-                var,
-                model,
-                diff,
-                source,
-                weight,
-                rest_var,
-                part_rounding,
-                outside_rounding,
-                _against_nation(school, var, model, sigma, unc, nations),
-            )
-        )
-    return out
-
-
-def _against_nation(
-    school: dict[str, Any],
-    var: Variance,
-    model: ClassModel,
-    sigma: float,
-    unc: Uncertainty,
-    known: dict[tuple[Any, ...], float],
-) -> Difference | None:
-    nation = school["land_snitt"]
-    if nation is None:
-        return None
-    key = (school["land_avrunding"], school["land_usikkerhet"], school["land_antall"])
-    nation_var = known.get(key)
-    if nation_var is None:
-        rounding = unc.rounding(school["land_avrunding"])
-        if school["land_usikkerhet"] is None and not school["land_antall"]:
-            # tens of thousands of pupils: without Udir's figure only the rounding counts
-            nation_var = rounding
-        else:
-            nation_var = unc.published(
-                model,
-                rounding,
-                school["land_usikkerhet"],
-                school["land_antall"] or 1,
-                pupil_sd=sigma,
-            ).total
-        known[key] = nation_var
-    diff = school["skalapoeng"] - nation
-    return Difference(diff, math.sqrt(var.total + nation_var), nation, school["antall"] - 1)
-
-
 def memo(store: Store, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
     """One result per open store and key: a run that asks several analyses for the same
     whole-country comparison (the Læringsspeil: tests, profile, funnel) computes it once."""
@@ -522,24 +363,20 @@ def memo(store: Store, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
     return cache[key]
 
 
-def compared_schools(store: Store, filters: Filters, min_group: int) -> list[Compared]:
-    """:func:`compare_cell` over every cell of :func:`school_rows` (``skole`` is not part of
+def compared_schools(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
+    """:func:`mot_kommune_og_land.compare_frame` over :func:`school_rows` (``skole`` is not part of
     the selection: a school is compared with every school of its kommune)."""
     unc = uncertainty(store, filters)
 
-    def make() -> list[Compared]:
-        out: list[Compared] = []
-        cells = ("skoleaar", "trinn", "prove", "kommunenr")
-        for schools in group_rows(school_rows(store, filters, min_group), cells).values():
-            out.extend(compare_cell(schools, unc))
-        return out
+    def make() -> pl.DataFrame:
+        return compare_frame(school_rows(store, filters, min_group), unc)
 
     key = ("compared", *filters.params("aar", "trinn", "prove", "kommune", "pool_years").values())
-    result: list[Compared] = memo(store, (*key, min_group, id(unc)), make)
+    result: pl.DataFrame = memo(store, (*key, min_group, id(unc)), make)
     return result
 
 
-def compared_in_scope(store: Store, filters: Filters, min_group: int) -> list[Compared]:
+def compared_in_scope(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
     """:func:`compared_schools` for the kommune a run is about: with ``filters.skole`` (and no
     --kommune) only the school's kommune is read. Every comparison is made within one kommune,
     so its rows are those of the whole run; the whole run is reused when it is already made."""
@@ -550,13 +387,13 @@ def compared_in_scope(store: Store, filters: Filters, min_group: int) -> list[Co
         return compared_schools(store, filters, min_group)
     unc = uncertainty(store, filters)
     key = ("compared", *filters.params("aar", "trinn", "prove", "kommune", "pool_years").values())
-    whole: list[Compared] | None = _RUN_CACHE.setdefault(store, {}).get((*key, min_group, id(unc)))
+    whole: pl.DataFrame | None = _RUN_CACHE.setdefault(store, {}).get((*key, min_group, id(unc)))
     if whole is not None:
-        return [c for c in whole if c.row["kommunenr"] == kommune]
+        return whole.filter(pl.col("kommunenr") == kommune)
     return compared_schools(store, replace(filters, kommune=kommune), min_group)
 
 
-def school_rows(store: Store, filters: Filters, min_group: int) -> list[dict[str, Any]]:
+def school_rows(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
     """Published school results (with kommune, nation and pupil data), one row per school,
     year, trinn and test; with ``filters.pool_years`` > 1, years pooled per school."""
     years_filter = None if filters.pool_years > 1 else filters.aar
@@ -567,7 +404,7 @@ def school_rows(store: Store, filters: Filters, min_group: int) -> list[dict[str
     else:
         frame = frame.with_columns(aar_slatt_sammen=pl.lit(1, dtype=pl.Int32))
     # No number from fewer pupils than the minimum, even where Udir published one.
-    return frame.filter(pl.col("antall") >= min_group).to_dicts()
+    return frame.filter(pl.col("antall") >= min_group)
 
 
 def rounding_of(column: str) -> pl.Expr:

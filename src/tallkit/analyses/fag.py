@@ -18,12 +18,10 @@ import polars as pl
 from tallkit import skjerming, stats
 from tallkit.analyses import (
     Analysis,
-    Compared,
     Filters,
     compared_in_scope,
     frame_of,
-    group_compared,
-    group_rows,
+    in_schema,
     own_kommune_params,
     referanser,
     run_query,
@@ -32,13 +30,12 @@ from tallkit.analyses import (
     uncertainty,
     uncertainty_defaults,
 )
+from tallkit.analyses.kolonner import exact_sums
 from tallkit.analyses.usikkerhet import (
     NO_GROUP,
     ROUNDING_LABEL,
-    ClassModel,
     Uncertainty,
-    class_model_from,
-    group_summaries,
+    class_models_of,
 )
 from tallkit.formats.cells import MISSING, OK, SUPPRESSED
 from tallkit.store import Store
@@ -136,14 +133,36 @@ def _interval(diff: float, se: float) -> tuple[float, float, str]:
 def by_test(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
     """Each test against the kommune (part–whole) and the nation; with ``filters.comparison``
     each year, trinn and test is followed by the comparison kommuner's rows (Udir's)."""
-    rows = [_test_row(c) for c in _compared(store, filters, min_group)]
+    frame = _compared(store, filters, min_group).select(
+        "skoleaar",
+        "aar_slatt_sammen",
+        "trinn",
+        "prove",
+        "kommunenr",
+        "enhet_id",
+        "navn",
+        "antall",
+        "skalapoeng",
+        "se",
+        "usikkerhet_kilde",
+        kommune=pl.col("kommune_snitt"),
+        landet=pl.col("land_snitt"),
+        mot_kommune=pl.col("k_verdi"),
+        mot_kommune_lav=pl.col("k_lav"),
+        mot_kommune_hoy=pl.col("k_hoy"),
+        flagg_kommune=pl.col("k_flagg"),
+        mot_landet=pl.col("l_verdi"),
+        mot_landet_lav=pl.col("l_lav"),
+        mot_landet_hoy=pl.col("l_hoy"),
+        flagg_landet=pl.col("l_flagg"),
+    )
     run = referanser.prepare(store, filters, min_group)
 
     def references(cell: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [] if run is None else _reference_test_rows(run, cell[0])
 
     keys = ("skoleaar", "trinn", "prove")
-    return frame_of(referanser.with_references(rows, keys, references), TEST_SCHEMA)
+    return referanser.with_references_frame(frame, keys, references, run, TEST_SCHEMA)
 
 
 def _reference_test_rows(run: referanser.Run, cell: dict[str, Any]) -> list[dict[str, Any]]:
@@ -167,41 +186,11 @@ def _reference_test_rows(run: referanser.Run, cell: dict[str, Any]) -> list[dict
     return out
 
 
-def _compared(store: Store, filters: Filters, min_group: int) -> list[Compared]:
-    return [
-        c
-        for c in compared_in_scope(store, filters, min_group)
-        if filters.skole in (None, c.row["enhet_id"])
-    ]
-
-
-def _test_row(c: Compared) -> dict[str, Any]:
-    row = c.row
-    keys = ("skoleaar", "aar_slatt_sammen", "trinn", "prove", "kommunenr", "enhet_id", "navn")
-    result = {k: row[k] for k in keys}
-    result |= {
-        "antall": row["antall"],
-        "skalapoeng": row["skalapoeng"],
-        "se": c.variance.se,
-        "usikkerhet_kilde": c.variance.source,
-        "kommune": row["kommune_snitt"],
-        "landet": row["land_snitt"],
-    }
-    if c.kommune is not None:
-        result |= {
-            "mot_kommune": c.kommune.value,
-            "mot_kommune_lav": c.kommune.low,
-            "mot_kommune_hoy": c.kommune.high,
-            "flagg_kommune": c.kommune.flag,
-        }
-    if c.landet is not None:
-        result |= {
-            "mot_landet": c.landet.value,
-            "mot_landet_lav": c.landet.low,
-            "mot_landet_hoy": c.landet.high,
-            "flagg_landet": c.landet.flag,
-        }
-    return result
+def _compared(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
+    compared = compared_in_scope(store, filters, min_group)
+    if filters.skole is None:
+        return compared
+    return compared.filter(pl.col("enhet_id") == filters.skole)
 
 
 PROFILE_INDEPENDENT: Final = "uavhengige prøver (forsiktig: de samme elevene tar alle prøvene)"
@@ -217,110 +206,144 @@ def profile(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
     cancels), clustered by class. Elsewhere the tests are taken as independent, which is
     cautious, and labelled so.
     """
-    compared = [c for c in _compared(store, filters, min_group) if c.landet is not None]
-    pupil = _pupil_profile_variances(store, filters, min_group)
+    compared = _compared(store, filters, min_group).filter(pl.col("l_verdi").is_not_null())
     unc = uncertainty(store, filters)
-    out = []
-    for rows in group_compared(compared, ("skoleaar", "trinn", "enhet_id")).values():
-        if len(rows) < 2:
-            continue
-        k = len(rows)
-        for c in rows:
-            others = [o for o in rows if o is not c]
-            row = c.row
-            other_mean = math.fsum(o.landet.value for o in others if o.landet) / (k - 1)
-            assert c.landet is not None
-            diff = c.landet.value - other_mean
-            # rounding of the school's and the nation's published means, own test and others
-            rounding = unc.rounding(row["avrunding"]) + unc.rounding(row["land_avrunding"])
-            rounding += (
-                math.fsum(
-                    unc.rounding(o.row["avrunding"]) + unc.rounding(o.row["land_avrunding"])
-                    for o in others
-                )
-                / (k - 1) ** 2
-            )
-            key = (row["skoleaar"], row["trinn"], row["enhet_id"], row["prove"])
-            if key in pupil and row["aar_slatt_sammen"] == 1:
-                variance, source = pupil[key] + rounding, PROFILE_PUPILS
-            else:
-                sampling = (
-                    c.variance.sampling
-                    + math.fsum(o.variance.sampling for o in others) / (k - 1) ** 2
-                )
-                variance, source = sampling + rounding, PROFILE_INDEPENDENT
-            low, high, flag = _interval(diff, math.sqrt(variance))
-            out.append(
-                {
-                    "skoleaar": row["skoleaar"],
-                    "aar_slatt_sammen": row["aar_slatt_sammen"],
-                    "trinn": row["trinn"],
-                    "enhet_id": row["enhet_id"],
-                    "navn": row["navn"],
-                    "prove": row["prove"],
-                    "antall": row["antall"],
-                    "mot_landet": c.landet.value,
-                    "profil": diff,
-                    "profil_lav": low,
-                    "profil_hoy": high,
-                    "flagg": flag,
-                    "usikkerhet_kilde": source,
-                }
-            )
-    return frame_of(out, PROFILE_SCHEMA)
+    school = ["skoleaar", "trinn", "enhet_id"]
+    if unc.independent:
+        own_rounding = pl.lit(0.0)
+    else:
+        own_rounding = pl.col("avrunding").fill_null(0.0) + pl.col("land_avrunding").fill_null(0.0)
+    frame = (
+        compared.with_row_index("_rad")
+        .with_columns(_k=pl.len().over(school), _r=own_rounding)
+        .filter(pl.col("_k") >= 2)
+    )
+    columns = ("l_verdi", "_r", "var_utvalg")
+    sums = exact_sums(frame, school, **{f"_all{name}": pl.col(name) for name in columns})
+    frame = (
+        frame.join(sums, on=school, how="left")
+        .join(
+            _pupil_profile_variances(store, filters, min_group),
+            on=["skoleaar", "trinn", "enhet_id", "prove"],
+            how="left",
+        )
+        .sort("_rad")
+    )
+
+    def others(column: str) -> pl.Expr:
+        """The sum of a column over the school's other tests."""
+        return pl.col(f"_all{column}") - pl.col(column)
+
+    k_minus_1 = (pl.col("_k") - 1).cast(pl.Float64)
+    # rounding of the school's and the nation's published means, own test and others
+    rounding = pl.col("_r") + others("_r") / k_minus_1**2
+    independent = pl.col("var_utvalg") + others("var_utvalg") / k_minus_1**2
+    from_pupils = pl.col("_elevvarians").is_not_null() & (pl.col("aar_slatt_sammen") == 1)
+    frame = frame.with_columns(
+        profil=pl.col("l_verdi") - others("l_verdi") / k_minus_1,
+        _var=pl.when(from_pupils).then(pl.col("_elevvarians")).otherwise(independent) + rounding,
+        usikkerhet_kilde=pl.when(from_pupils)
+        .then(pl.lit(PROFILE_PUPILS))
+        .otherwise(pl.lit(PROFILE_INDEPENDENT)),
+    ).with_columns(_se=pl.col("_var").sqrt())
+    low = pl.col("profil") - stats.Z95 * pl.col("_se")
+    high = pl.col("profil") + stats.Z95 * pl.col("_se")
+    frame = frame.with_columns(
+        profil_lav=low,
+        profil_hoy=high,
+        flagg=pl.when(low > 0)
+        .then(pl.lit(stats.OVER))
+        .when(high < 0)
+        .then(pl.lit(stats.UNDER))
+        .otherwise(pl.lit(stats.NOT_SURE)),
+        mot_landet=pl.col("l_verdi"),
+    )
+    ordered = frame.sort(pl.col("_rad").min().over(school), "_rad")
+    return in_schema(ordered, PROFILE_SCHEMA)
 
 
-def _pupil_profile_variances(
-    store: Store, filters: Filters, min_group: int
-) -> dict[tuple[str, int, str, str], float]:
-    """Sampling variance of each school's profile from its pupils' own differences (d).
+PUPIL_VARIANCE_SCHEMA: Final = {
+    "skoleaar": pl.String,
+    "trinn": pl.Int16,
+    "enhet_id": pl.String,
+    "prove": pl.String,
+    "_elevvarians": pl.Float64,
+}
+
+
+def _pupil_profile_variances(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
+    """Sampling variance of each school's profile from its pupils' own differences (d), per
+    school, year, trinn and test (``_elevvarians``).
 
     The class share of d's variance is estimated per kommune, trinn and test over all years
     (blocks = school × year), else over the whole database, else the score model's.
     """
+    empty = pl.DataFrame(schema=PUPIL_VARIANCE_SCHEMA)
     if filters.pool_years > 1:
-        return {}
+        return empty
     # the class model is the kommune's: read the school's kommune, not the school alone
     kommune = filters.kommune if filters.skole is None else scope_kommune(store, filters)
     params = filters.params("aar", "trinn") | {"kommune": kommune, "skole": None}
     if kommune is None and filters.skole is not None:
         params["skole"] = filters.skole  # a school without a kommune: its own pupils
-    rows = run_query(store, "fag_profil_elever", params).to_dicts()
-    if not rows:
-        return {}
+    rows = run_query(store, "fag_profil_elever", params)
+    if rows.is_empty():
+        return empty
     unc = uncertainty(store, filters)
-    by_test = group_rows(rows, ("kommunenr", "trinn", "prove"))
-    models: dict[tuple[Any, ...], ClassModel] = {}  # one per kommune, trinn and test
-
-    def model_of(kommune: str | None, trinn: int, test: str) -> ClassModel:
-        key = (kommune, trinn, test)
-        if key not in models:
-            found = (
-                None
-                if unc.independent
-                else class_model_from(
-                    group_summaries(by_test.get(key, [])), "klasser: kommunens elevdata"
-                )
-            )
-            models[key] = found or unc.model(kommune, trinn, test)
-        return models[key]
-
-    out: dict[tuple[str, int, str, str], float] = {}
-    for (year, trinn, school, test), groups in group_rows(
-        rows, ("skoleaar", "trinn", "enhet_id", "prove")
-    ).items():
-        if filters.skole not in (None, school):
-            continue
-        n = sum(g["antall"] for g in groups)
-        if n < max(min_group, 2):
-            continue
-        mean = math.fsum(g["antall"] * g["snitt"] for g in groups) / n
-        ss = math.fsum(g["kvadratsum"] + g["antall"] * (g["snitt"] - mean) ** 2 for g in groups)
-        model = model_of(groups[0]["kommunenr"], trinn, test)
-        sizes = [g["antall"] for g in groups if g["gruppe"] != NO_GROUP]
-        group_size = stats.effective_group_size(sizes) if sizes else None
-        out[(year, trinn, school, test)] = ss / (n - 1) / n * model.design_effect(n, group_size)
-    return out
+    test = ["kommunenr", "trinn", "prove"]
+    own = {} if unc.independent else class_models_of(rows, test, "klasser: kommunens elevdata")
+    keys = rows.select(test).unique(maintain_order=True)
+    models = [own.get(key) or unc.model(*key) for key in keys.iter_rows()]
+    model_table = keys.with_columns(
+        _kn=pl.col("kommunenr").fill_null(""),
+        _icc=pl.Series([m.icc for m in models], dtype=pl.Float64),
+        _gs=pl.Series([m.group_size for m in models], dtype=pl.Float64),
+    ).drop("kommunenr")
+    if filters.skole is not None:
+        rows = rows.filter(pl.col("enhet_id") == filters.skole)
+    n, mean = pl.col("antall"), pl.col("snitt")
+    grouped = pl.col("gruppe") != NO_GROUP
+    school = ["skoleaar", "trinn", "enhet_id", "prove"]
+    schools = (
+        rows.group_by(school, maintain_order=True)
+        .agg(
+            _kn=pl.col("kommunenr").first().fill_null(""),
+            _n=n.sum(),
+            _grouped=n.filter(grouped).sum(),
+            _grouped_squares=(n * n).filter(grouped).sum(),
+        )
+        .join(
+            exact_sums(
+                rows,
+                school,
+                _sum=n * mean,
+                _within=pl.col("kvadratsum"),
+                _sum_squares=n * mean**2,
+            ),
+            on=school,
+            how="left",
+            maintain_order="left",
+        )
+        .filter(pl.col("_n") >= max(min_group, 2))
+        .join(model_table, on=["_kn", "trinn", "prove"], how="left")
+    )
+    total = pl.col("_n").cast(pl.Float64)
+    # Σ n_g (mean_g − mean)² = Σ n_g mean_g² − (Σ n_g mean_g)² / n
+    ss = pl.col("_within") + pl.col("_sum_squares") - pl.col("_sum") ** 2 / total
+    group_size = (
+        pl.when(pl.col("_grouped") > 0)
+        .then(pl.col("_grouped_squares") / pl.col("_grouped"))
+        .otherwise(pl.min_horizontal(total, pl.col("_gs")))
+    )
+    m = pl.max_horizontal(pl.lit(1.0), pl.min_horizontal(group_size, total))
+    design_effect = 1.0 + (m - 1.0) * pl.col("_icc")
+    return schools.select(
+        "skoleaar",
+        "trinn",
+        "enhet_id",
+        "prove",
+        _elevvarians=ss / (total - 1) / total * design_effect,
+    )
 
 
 def links(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:

@@ -21,7 +21,7 @@ from typing import Any, Final
 import polars as pl
 
 from tallkit import sammenligning, stats
-from tallkit.analyses import Filters
+from tallkit.analyses import Filters, in_schema
 from tallkit.formats.cells import MISSING, OK, SUPPRESSED
 from tallkit.store import Store
 
@@ -242,6 +242,26 @@ def reference_fields(found: Reference) -> dict[str, Any]:
         "kilde_kommunenr": found.kilde_kommunenr,
         "merknad": found.merknad,
     }
+
+
+def with_references_frame(
+    frame: pl.DataFrame,
+    keys: tuple[str, ...],
+    make: Any,
+    run: Run | None,
+    schema: dict[str, Any],
+    kind: str = "skole",
+) -> pl.DataFrame:
+    """:func:`with_references` for a frame, in ``schema``'s columns and types. Without a
+    comparison (the common run) the rows are only marked, column-wise: a national run has
+    60,000 of them."""
+    if run is not None:
+        rows = with_references(frame.to_dicts(), keys, make, kind)
+        return (
+            pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
+        )
+    status = pl.col("status").fill_null(OK) if "status" in frame.columns else pl.lit(OK)
+    return in_schema(frame.with_columns(radtype=pl.lit(kind), status=status), schema)
 
 
 def with_references(

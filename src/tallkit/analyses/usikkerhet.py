@@ -24,7 +24,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+import polars as pl
+
 from tallkit import stats
+from tallkit.analyses.kolonner import exact_sums
 from tallkit.config import Settings
 from tallkit.store import Store
 
@@ -188,6 +191,70 @@ def class_model_from(
     total = sum(sum(v) for v in sizes.values())
     typical = sum(sum(n * n for n in v) for v in sizes.values()) / total
     return ClassModel(parts.icc, typical, source)
+
+
+def class_models_of(
+    rows: pl.DataFrame,
+    keys: list[str],
+    source: str,
+    block: tuple[str, ...] = ("enhet_id", "skoleaar"),
+    min_df: int = 1,
+) -> dict[tuple[Any, ...], ClassModel]:
+    """:func:`class_model_from` for every value of ``keys`` at once, from rows of (n, mean, sum
+    of squares) per group (``antall``, ``snitt``, ``kvadratsum``, ``gruppe``): the one-way
+    ANOVA's sums taken column-wise, the model made per key (a key without one is left out)."""
+    n, mean = pl.col("antall"), pl.col("snitt")
+    groups = rows.filter((pl.col("gruppe") != NO_GROUP) & (n > 0))
+    if groups.is_empty():
+        return {}
+    by = [*keys, *block]
+    blocks = groups.group_by(by).agg(_n=n.sum(), _n2=(n * n).sum(), _groups=pl.len())
+    blocks = blocks.join(
+        exact_sums(
+            groups,
+            by,
+            _sum=n * mean,
+            _sum_squares=n * mean**2,
+            _within=pl.col("kvadratsum"),
+        ),
+        on=by,
+    )
+    total = pl.col("_n").cast(pl.Float64)
+    # Σ n_g (mean_g − mean_b)² = Σ n_g mean_g² − (Σ n_g mean_g)² / n_b, per block
+    blocks = blocks.with_columns(
+        _between=pl.col("_sum_squares") - pl.col("_sum") ** 2 / total,
+        _n2_over_n=pl.col("_n2") / total,
+    )
+    sums = (
+        blocks.group_by(keys)
+        .agg(pupils=pl.col("_n").sum(), groups=pl.col("_groups").sum(), blocks=pl.len())
+        .join(
+            exact_sums(
+                blocks,
+                keys,
+                ss_between=pl.col("_between"),
+                ss_within=pl.col("_within"),
+                sum_ng2_over_nb=pl.col("_n2_over_n"),
+                _n2=pl.col("_n2"),
+                _n=pl.col("_n"),
+            ),
+            on=keys,
+        )
+        .with_columns(typical=pl.col("_n2") / pl.col("_n"))
+    )
+    found = {}
+    for row in sums.iter_rows(named=True):
+        parts = stats.components_from_sums(
+            row["pupils"],
+            row["groups"],
+            row["blocks"],
+            max(0.0, row["ss_between"]),
+            row["ss_within"],
+            row["sum_ng2_over_nb"],
+        )
+        if parts is not None and parts.groups - parts.blocks >= min_df:
+            found[tuple(row[k] for k in keys)] = ClassModel(parts.icc, row["typical"], source)
+    return found
 
 
 def model_from_sums(row: dict[str, Any], source: str, min_df: int) -> ClassModel | None:

@@ -20,20 +20,20 @@ import polars as pl
 from tallkit import skjerming, stats
 from tallkit.analyses import (
     Analysis,
-    Compared,
     Filters,
     compared_in_scope,
     compared_schools,
     frame_of,
-    group_compared,
     group_rows,
-    pupil_sd,
+    in_schema,
     referanser,
     run_query,
     scope_kommune,
     suppression_plan,
     uncertainty,
 )
+from tallkit.analyses.kolonner import exact_sums
+from tallkit.analyses.mot_kommune_og_land import expected_se
 from tallkit.formats.cells import OK, SUPPRESSED
 from tallkit.store import Store
 
@@ -146,27 +146,22 @@ def between_schools(store: Store, filters: Filters, min_group: int) -> pl.DataFr
     else:
         compared = compared_schools(store, filters, min_group)
         tau2 = _overdispersion(compared)  # over every school of the selection
-    out: list[dict[str, Any]] = []
-    for cell in group_compared(compared, _CELL).values():
-        first = cell[0].row
-        if filters.rows_kommune not in (None, first["kommunenr"]) or (
-            filters.skole is not None and all(c.row["enhet_id"] != filters.skole for c in cell)
-        ):
-            continue  # not asked for: no shrinkage or ranks to compute
-        key = (first["skoleaar"], first["trinn"], first["prove"])
+    # only the cells asked for: no shrinkage or ranks to compute for the others
+    if filters.rows_kommune is not None:
+        compared = compared.filter(pl.col("kommunenr") == filters.rows_kommune)
+    if filters.skole is not None:
+        compared = compared.filter((pl.col("enhet_id") == filters.skole).any().over(_CELL))
+    out = _compare_schools(compared, tau2)
+    if filters.skole is not None:
         # compared with every school of its kommune, shown for the one asked about
-        out.extend(
-            r
-            for r in _compare_schools(cell, tau2.get(key, 0.0))
-            if filters.skole in (None, r["enhet_id"])
-        )
+        out = out.filter(pl.col("enhet_id") == filters.skole)
     run = referanser.prepare(store, filters, min_group)
 
     def references(cell: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [] if run is None else _reference_school_rows(run, cell[0])
 
     keys = ("skoleaar", "trinn", "prove")
-    return frame_of(referanser.with_references(out, keys, references), SCHOOL_SCHEMA)
+    return referanser.with_references_frame(out, keys, references, run, SCHOOL_SCHEMA)
 
 
 def _reference_school_rows(run: referanser.Run, cell: dict[str, Any]) -> list[dict[str, Any]]:
@@ -182,12 +177,6 @@ def _reference_school_rows(run: referanser.Run, cell: dict[str, Any]) -> list[di
             row |= {"referanse": own["verdi"], "referanse_kilde": OWN_KOMMUNE}
         out.append(row)
     return out
-
-
-def _expected_se(c: Compared, sigma: float) -> float:
-    """The SE a school of this size would have by chance alone: the funnel's width at its n."""
-    n = c.row["antall"]
-    return c.kommune_se(sigma**2 * c.model.design_effect(n, c.row["elev_gruppestorrelse"]) / n)
 
 
 def _every_schools_overdispersion(
@@ -229,81 +218,166 @@ def _every_schools_overdispersion(
     return tau2
 
 
-def _overdispersion(compared: list[Compared]) -> dict[tuple[str, int, str], float]:
+def _overdispersion(compared: pl.DataFrame) -> dict[tuple[str, int, str], float]:
     """τ² per year, trinn and test over every school in the data (more stable than per kommune;
-    fewer than ten schools give no estimate and no widening)."""
-    by_test: dict[tuple[str, int, str], list[tuple[float, float]]] = {}
-    for cell in group_compared(compared, _CELL).values():
-        sigma, _ = pupil_sd([c.row for c in cell])
-        for c in cell:
-            if c.kommune is None:
-                continue
-            s = _expected_se(c, sigma)
-            key = (c.row["skoleaar"], c.row["trinn"], c.row["prove"])
-            by_test.setdefault(key, []).append((c.kommune.value / s, s))
-    return {
-        key: stats.additive_overdispersion([z for z, _ in zs], [s for _, s in zs])
-        if len(zs) >= 10
-        else 0.0
-        for key, zs in by_test.items()
-    }
-
-
-def _compare_schools(cell: list[Compared], tau2: float) -> list[dict[str, Any]]:
-    schools = [c.row for c in cell]
-    ses = [c.variance.se for c in cell]
-    sigma, sigma_source = pupil_sd(schools)
-    shrunk = (
-        stats.shrink([s["skalapoeng"] for s in schools], [v * v for v in ses])
-        if len(schools) > 1
-        else None
+    fewer than ten schools give no estimate and no widening): :func:`stats.additive_
+    overdispersion` of each school's z against its kommune, with the funnel's chance-alone SE."""
+    test = ["skoleaar", "trinn", "prove"]
+    with_kommune = compared.filter(pl.col("k_verdi").is_not_null()).with_columns(_s=expected_se())
+    z, w = pl.col("k_verdi") / pl.col("_s"), 1.0 / (pl.col("_s") * pl.col("_s"))
+    sums = exact_sums(with_kommune, test, _zz=z * z, _sw=w, _sw2=w * w).join(
+        with_kommune.group_by(test).agg(_k=pl.len()), on=test
     )
-    ranks = stats.rank_intervals([s["skalapoeng"] for s in schools], ses)
-    result = []
-    for index, c in enumerate(cell):
-        school = c.row
-        row: dict[str, Any] = {k: school[k] for k in SCHOOL_SCHEMA if k in school}
-        row |= {
-            "se": c.variance.se,
-            "usikkerhet_kilde": c.variance.source,
-            "referanse_kilde": c.kommune_source,
-            "elev_sd": sigma,
-            "elev_sd_kilde": sigma_source,
-            "rang_fra": ranks[index][0],
-            "rang_til": ranks[index][1],
-            "antall_skoler": len(schools),
+    out = {}
+    for year, trinn, prove, zz, sw, sw2, k in sums.iter_rows():
+        phi = zz / k
+        denominator = sw - sw2 / sw
+        tau2 = 0.0
+        if k >= 10 and denominator > 0:
+            tau2 = max(0.0, (k * phi - (k - 1)) / denominator)
+        out[(year, trinn, prove)] = tau2
+    return out
+
+
+def _shrunk(frame: pl.DataFrame, means: str, variances: str, by: list[str]) -> pl.DataFrame:
+    """:func:`stats.shrink` per ``by`` group of two units or more, column-wise with the same
+    exact sums: ``_tau2`` (DerSimonian–Laird), the shrunken ``_estimate`` and its ``_estimate_se``
+    beside each row."""
+    y, v = pl.col(means), pl.col(variances)
+    w = 1.0 / v
+    frame = frame.with_row_index("_order")
+    first = exact_sums(frame, by, _sw=w, _swy=w * y, _sww=w * w)
+    frame = frame.join(first, on=by, how="left").with_columns(
+        _fixed=pl.col("_swy") / pl.col("_sw"),
+        _c=pl.col("_sw") - pl.col("_sww") / pl.col("_sw"),
+        _units=pl.len().over(by),
+    )
+    second = exact_sums(frame, by, _q=w * (y - pl.col("_fixed")) ** 2)
+    c = pl.col("_c")
+    tau2 = (
+        pl.when(c > 0)
+        .then(pl.max_horizontal(pl.lit(0.0), (pl.col("_q") - (pl.col("_units") - 1)) / c))
+        .otherwise(pl.lit(0.0))
+    )
+    frame = frame.join(second, on=by, how="left").with_columns(_tau2=tau2)
+    w_star = 1.0 / (v + pl.col("_tau2"))
+    third = exact_sums(frame, by, _sws=w_star, _swsy=w_star * y)
+    frame = frame.join(third, on=by, how="left")
+    mu, mu_var = pl.col("_swsy") / pl.col("_sws"), 1.0 / pl.col("_sws")
+    b = pl.col("_tau2") / (pl.col("_tau2") + v)
+    return (
+        frame.with_columns(
+            _estimate=mu + b * (y - mu), _estimate_se=(b * v + (1.0 - b) ** 2 * mu_var).sqrt()
+        )
+        .sort("_order")
+        .drop("_order", "_sw", "_swy", "_sww", "_fixed", "_c", "_units", "_q", "_sws", "_swsy")
+    )
+
+
+def _rank_intervals(frame: pl.DataFrame) -> pl.DataFrame:
+    """:func:`stats.rank_intervals` per cell (``_rad`` -> ``rang_fra``, ``rang_til``): each
+    school against every other school of its cell, Bonferroni-corrected over its k − 1
+    comparisons, as one self-join."""
+    cell = [*_CELL[:3], "_kn"]
+    units = frame.select(*cell, "_rad", "_k", y="skalapoeng", s="se")
+    sizes = sorted(set(units["_k"].to_list()))
+    z = pl.DataFrame(
+        {
+            "_k": pl.Series(sizes, dtype=units["_k"].dtype),
+            "_z": [stats.bonferroni_z(k - 1) for k in sizes],
         }
-        if c.kommune is not None:
-            diff = c.kommune
-            width = math.sqrt(_expected_se(c, sigma) ** 2 + tau2)
-            limits = {
-                z: (diff.reference - z * width, diff.reference + z * width)
-                for z in (stats.Z95, stats.Z998)
-            }
-            (low95, high95), (low998, high998) = limits[stats.Z95], limits[stats.Z998]
-            row |= {
-                "referanse": diff.reference,
-                "forskjell": diff.value,
-                "forskjell_lav": diff.low,
-                "forskjell_hoy": diff.high,
-                "flagg": diff.flag,
-                "trakt_95_lav": low95,
-                "trakt_95_hoy": high95,
-                "trakt_998_lav": low998,
-                "trakt_998_hoy": high998,
-                "trakt_tau": math.sqrt(tau2),
-                "posisjon_95": stats.funnel_position(school["skalapoeng"], low95, high95),
-                "posisjon_998": stats.funnel_position(school["skalapoeng"], low998, high998),
-            }
-        est = shrunk.estimates[index] if shrunk else school["skalapoeng"]
-        est_se = shrunk.ses[index] if shrunk else c.variance.se
-        row |= {
-            "krympet": est,
-            "krympet_lav": est - stats.Z95 * est_se,
-            "krympet_hoy": est + stats.Z95 * est_se,
-        }
-        result.append(row)
-    return result
+    )
+    pairs = (
+        units.join(z, on="_k")
+        .join(units.select(*cell, _j=pl.col("_rad"), y2="y", s2="s"), on=cell)
+        .filter(pl.col("_rad") != pl.col("_j"))
+    )
+    margin = pl.col("_z") * (pl.col("s") ** 2 + pl.col("s2") ** 2).sqrt()
+    counted = pairs.group_by("_rad").agg(
+        _above=(pl.col("y2") - pl.col("y") > margin).sum(),
+        _below=(pl.col("y") - pl.col("y2") > margin).sum(),
+    )
+    return (
+        frame.select("_rad", "_k")
+        .join(counted, on="_rad", how="left")
+        .select(
+            "_rad",
+            rang_fra=(1 + pl.col("_above").fill_null(0)).cast(pl.Int32),
+            rang_til=(pl.col("_k") - pl.col("_below").fill_null(0)).cast(pl.Int32),
+        )
+    )
+
+
+def _compare_schools(
+    compared: pl.DataFrame, tau2: dict[tuple[str, int, str], float]
+) -> pl.DataFrame:
+    """Each school of each cell against its kommune with the funnel (τ² per year, trinn and
+    test), shrinkage and a rank interval among the cell's schools."""
+    cell = [*_CELL[:3], "_kn"]
+    taus = pl.DataFrame(
+        [(*key, value) for key, value in tau2.items()],
+        schema={
+            "skoleaar": pl.String,
+            "trinn": compared["trinn"].dtype,
+            "prove": pl.String,
+            "_trakt_tau2": pl.Float64,
+        },
+        orient="row",
+    )
+    frame = (
+        compared.with_row_index("_rad")
+        .with_columns(_kn=pl.col("kommunenr").fill_null(""), _k=pl.len().over(_CELL))
+        .join(taus, on=["skoleaar", "trinn", "prove"], how="left")
+        .with_columns(pl.col("_trakt_tau2").fill_null(0.0))
+        .sort("_rad")
+    )
+    frame = _shrunk(frame.with_columns(_se2=pl.col("se") ** 2), "skalapoeng", "_se2", cell)
+    several = pl.col("_k") > 1
+    estimate = pl.when(several).then(pl.col("_estimate")).otherwise(pl.col("skalapoeng"))
+    estimate_se = pl.when(several).then(pl.col("_estimate_se")).otherwise(pl.col("se"))
+    width = (expected_se() ** 2 + pl.col("_trakt_tau2")).sqrt()
+    has_kommune = pl.col("k_verdi").is_not_null()
+
+    def limit(z: float, sign: float) -> pl.Expr:
+        return pl.when(has_kommune).then(pl.col("k_referanse") + sign * z * width)
+
+    def position(low: str, high: str) -> pl.Expr:
+        mean = pl.col("skalapoeng")
+        return (
+            pl.when(~has_kommune)
+            .then(None)
+            .when(mean > pl.col(high))
+            .then(pl.lit(stats.OVER))
+            .when(mean < pl.col(low))
+            .then(pl.lit(stats.UNDER))
+            .otherwise(pl.lit(stats.INSIDE))
+        )
+
+    frame = frame.with_columns(
+        referanse=pl.col("k_referanse"),
+        forskjell=pl.col("k_verdi"),
+        forskjell_lav=pl.col("k_lav"),
+        forskjell_hoy=pl.col("k_hoy"),
+        flagg=pl.col("k_flagg"),
+        trakt_95_lav=limit(stats.Z95, -1.0),
+        trakt_95_hoy=limit(stats.Z95, 1.0),
+        trakt_998_lav=limit(stats.Z998, -1.0),
+        trakt_998_hoy=limit(stats.Z998, 1.0),
+        trakt_tau=pl.when(has_kommune).then(pl.col("_trakt_tau2").sqrt()),
+        _estimate=estimate,
+        _estimate_se=estimate_se,
+        antall_skoler=pl.col("_k").cast(pl.Int32),
+    ).with_columns(
+        posisjon_95=position("trakt_95_lav", "trakt_95_hoy"),
+        posisjon_998=position("trakt_998_lav", "trakt_998_hoy"),
+        elev_sd=pl.col("sigma"),
+        elev_sd_kilde=pl.col("sigma_kilde"),
+        krympet=pl.col("_estimate"),
+        krympet_lav=pl.col("_estimate") - stats.Z95 * pl.col("_estimate_se"),
+        krympet_hoy=pl.col("_estimate") + stats.Z95 * pl.col("_estimate_se"),
+    )
+    ranks = _rank_intervals(frame)
+    return frame.join(ranks, on="_rad", how="left").sort("_rad")
 
 
 def spread(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
@@ -313,37 +387,37 @@ def spread(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
     variance includes the class-year component and the rounding, so neither is counted as a
     difference between schools.
     """
-    compared = compared_schools(store, filters, min_group)
-    out = []
-    for (year, trinn, test, kommune), cell in group_compared(compared, _CELL).items():
-        schools = [c.row for c in cell]
-        if len(schools) < 2:
-            continue  # one school has no spread; saying 0 would be a number without meaning
-        variances = [c.variance.total for c in cell]
-        means = [s["skalapoeng"] for s in schools]
-        shrunk = stats.shrink(means, variances)
-        sigma, sigma_source = pupil_sd(schools)
-        mean = math.fsum(means) / len(means)
-        sd = math.sqrt(math.fsum((m - mean) ** 2 for m in means) / (len(means) - 1))
-        out.append(
-            {
-                "skoleaar": year,
-                "aar_slatt_sammen": max(s["aar_slatt_sammen"] for s in schools),
-                "trinn": trinn,
-                "prove": test,
-                "kommunenr": kommune,
-                "antall_skoler": len(schools),
-                "antall": sum(s["antall"] for s in schools),
-                "snitt_skolesnitt": mean,
-                "sd_skolesnitt": sd,
-                "sd_mellom_skoler": math.sqrt(shrunk.tau2),
-                "elev_sd": sigma,
-                "elev_sd_kilde": sigma_source,
-                "andel_mellom_skoler": shrunk.tau2 / (shrunk.tau2 + sigma * sigma),
-                "metode": SHRINKAGE_METHOD,
-            }
-        )
-    return frame_of(out, SPREAD_SCHEMA)
+    cell = [*_CELL[:3], "_kn"]
+    compared = compared_schools(store, filters, min_group).with_columns(
+        _kn=pl.col("kommunenr").fill_null("")
+    )
+    # one school has no spread; saying 0 would be a number without meaning
+    several = _shrunk(compared.filter(pl.len().over(cell) >= 2), "skalapoeng", "var_total", cell)
+    means = pl.col("skalapoeng")
+    spread = several.group_by(cell, maintain_order=True).agg(
+        kommunenr=pl.col("kommunenr").first(),
+        aar_slatt_sammen=pl.col("aar_slatt_sammen").max(),
+        antall_skoler=pl.len(),
+        antall=pl.col("antall").sum(),
+        _tau2=pl.col("_tau2").first(),
+        elev_sd=pl.col("sigma").first(),
+        elev_sd_kilde=pl.col("sigma_kilde").first(),
+    )
+    spread = spread.join(exact_sums(several, cell, _sum=means), on=cell, how="left").with_columns(
+        snitt_skolesnitt=pl.col("_sum") / pl.col("antall_skoler")
+    )
+    deviations = several.join(spread.select(*cell, "snitt_skolesnitt"), on=cell, how="left")
+    squares = exact_sums(deviations, cell, _ss=(means - pl.col("snitt_skolesnitt")) ** 2)
+    spread = spread.join(squares, on=cell, how="left").with_columns(
+        sd_skolesnitt=(pl.col("_ss") / (pl.col("antall_skoler") - 1)).sqrt()
+    )
+    tau2, sigma = pl.col("_tau2"), pl.col("elev_sd")
+    spread = spread.with_columns(
+        sd_mellom_skoler=tau2.sqrt(),
+        andel_mellom_skoler=tau2 / (tau2 + sigma * sigma),
+        metode=pl.lit(SHRINKAGE_METHOD),
+    )
+    return in_schema(spread, SPREAD_SCHEMA)
 
 
 def _group_summaries(store: Store, filters: Filters) -> list[dict[str, Any]]:

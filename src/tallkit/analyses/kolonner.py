@@ -1,0 +1,24 @@
+"""Column-wise helpers the analyses share, where polars alone would not give the same bits."""
+
+from __future__ import annotations
+
+import math
+
+import polars as pl
+
+
+def exact_sums(frame: pl.DataFrame, by: list[str], **sums: pl.Expr) -> pl.DataFrame:
+    """One row per ``by`` group with the exactly rounded sum (``math.fsum``) of each named
+    expression over the group's rows (nulls left out).
+
+    polars' own ``sum`` adds in an order that depends on how it splits the work between threads
+    and on where a group's values lie in memory, so the same school's numbers could differ in
+    the last bit between a national run and its kommune alone, and between two runs.
+    ``tests/test_utvalg.py`` holds one school's rows to the whole run's, bit for bit."""
+    lists = frame.group_by(by, maintain_order=True).agg(
+        **{name: expr.drop_nulls() for name, expr in sums.items()}
+    )
+    return lists.with_columns(
+        pl.Series(name, [math.fsum(v) for v in lists[name].to_list()], dtype=pl.Float64)
+        for name in sums
+    )

@@ -1,0 +1,207 @@
+"""The column-wise comparison (analyses/mot_kommune_og_land.py) and variasjon's funnel,
+shrinkage and ranks, held row by row against the scalar formulas in stats.py and
+usikkerhet.py they are written from (and a pupil SD written out here from its definition).
+
+Real exports (Agder's national tests: Udir's kommune rows, no pupil data) and the sample
+kommune (pupil data, kommune means computed from the schools where Udir has none) between
+them reach every branch: Udir's uncertainty, pupil data, the national SD, a published and a
+computed kommune mean, a kommune with one school, independent pupils."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import polars as pl
+import pytest
+
+from tallkit import analyses, stats
+from tallkit.analyses import Filters, variasjon
+from tallkit.analyses.mot_kommune_og_land import compare_frame
+from tallkit.analyses.usikkerhet import NATIONAL_SD, Uncertainty
+from tallkit.config import Settings
+from tallkit.store import open_store
+
+CELL = ("skoleaar", "trinn", "prove", "kommunenr")
+
+
+def close(a: float | None, b: float | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12)
+
+
+def pupil_sd(schools: list[dict[str, Any]]) -> tuple[float, str]:
+    """PRODUCT.md §4.4: pooled from pupil data, else from Udir's half-widths, else 10."""
+    pupils = [s for s in schools if s["elev_sd"] is not None and (s["elev_antall"] or 0) > 1]
+    if pupils:
+        num = math.fsum((s["elev_antall"] - 1) * s["elev_sd"] ** 2 for s in pupils)
+        return math.sqrt(num / sum(s["elev_antall"] - 1 for s in pupils)), "elevdata"
+    udir = [s for s in schools if s["usikkerhet"] is not None and s["usikkerhet"] > 0]
+    if udir:
+        num = math.fsum(
+            (s["antall"] - 1) * stats.se_from_half_width(s["usikkerhet"]) ** 2 * s["antall"]
+            for s in udir
+        )
+        return math.sqrt(num / sum(s["antall"] - 1 for s in udir)), "udir (usikkerhet)"
+    return NATIONAL_SD, "tilnærming (nasjonalt SD)"
+
+
+def quantile(n: int) -> float:
+    return stats.Z95 if n - 1 < 1 else stats.t_quantile(0.975, n - 1)
+
+
+def check_school(row: dict[str, Any], cell: list[dict[str, Any]], unc: Uncertainty) -> None:
+    model = unc.model(row["kommunenr"], row["trinn"], row["prove"])
+    var = unc.published(
+        model,
+        row["avrunding"],
+        row["usikkerhet"],
+        row["antall"],
+        pupil_sd=row["elev_sd"],
+        pupil_n=row["elev_antall"],
+        group_size=row["elev_gruppestorrelse"],
+    )
+    assert close(row["var_utvalg"], var.sampling) and close(row["se"], var.se)
+    assert row["usikkerhet_kilde"] == var.source
+    sigma, source = pupil_sd(cell)
+    assert close(row["sigma"], sigma) and row["sigma_kilde"] == source
+    q = quantile(row["antall"])
+    first = cell[0]
+    if first["kommune_snitt"] is not None and first["kommune_antall"]:
+        rest_n = first["kommune_antall"] - row["antall"]
+        if rest_n <= 0:
+            assert row["k_verdi"] is None and row["referanse_kilde"].startswith("kommunen har")
+        else:
+            weight = row["antall"] / first["kommune_antall"]
+            rest = sigma**2 * model.design_effect(rest_n) / rest_n
+            outside = var.rounding + unc.rounding(first["kommune_avrunding"])
+            se = stats.part_whole_difference_se(var.sampling, rest, weight, outside)
+            assert close(row["k_referanse"], first["kommune_snitt"])
+            assert close(row["k_se"], se)
+            assert row["referanse_kilde"] == "kommunen (Udir)"
+    elif len(cell) > 1:
+        total = sum(s["antall"] for s in cell)
+        rest_n = total - row["antall"]
+        rest = math.fsum((s["antall"] / rest_n) ** 2 * s["var_total"] for s in cell if s is not row)
+        reference = math.fsum(s["antall"] * s["skalapoeng"] for s in cell) / total
+        se = stats.part_whole_difference_se(
+            var.sampling + var.rounding, rest, row["antall"] / total
+        )
+        assert close(row["k_referanse"], reference) and close(row["k_se"], se)
+        assert row["referanse_kilde"] == "beregnet fra skolene"
+    else:
+        assert row["k_verdi"] is None and row["referanse_kilde"].startswith("ingen andre")
+    if row["k_verdi"] is not None:
+        assert close(row["k_verdi"], row["skalapoeng"] - row["k_referanse"])
+        assert row["k_flagg"] == stats.flag(row["k_verdi"], row["k_se"], q)
+        assert close(row["k_lav"], row["k_verdi"] - q * row["k_se"])
+    if row["land_snitt"] is None:
+        assert row["l_verdi"] is None
+        return
+    rounding = unc.rounding(row["land_avrunding"])
+    if row["land_usikkerhet"] is None and not row["land_antall"]:
+        nation = rounding
+    else:
+        nation = unc.published(
+            model, rounding, row["land_usikkerhet"], row["land_antall"] or 1, pupil_sd=sigma
+        ).total
+    assert close(row["l_se"], math.sqrt(var.total + nation))
+    assert row["l_flagg"] == stats.flag(row["l_verdi"], row["l_se"], q)
+
+
+@pytest.mark.parametrize("independent", [False, True])
+@pytest.mark.parametrize("udir_kommune", [True, False])
+@pytest.mark.parametrize("source", ["real_np", "sample_unsuppressed"])
+def test_every_school_s_comparison_is_the_scalar_formulas(
+    source: str, udir_kommune: bool, independent: bool, request: pytest.FixtureRequest
+) -> None:
+    """Without Udir's kommune rows (as for a kommune whose row is suppressed) the kommune mean
+    is computed from its schools."""
+    settings: Settings = request.getfixturevalue(source)
+    filters = Filters(independent_pupils=independent)
+    with open_store(settings.db_path, read_only=True) as store:
+        schools = analyses.school_rows(store, filters, settings.min_group)
+        unc = analyses.uncertainty(store, filters)
+    if not udir_kommune:
+        schools = schools.with_columns(kommune_snitt=None, kommune_antall=None)
+    rows = compare_frame(schools, unc).to_dicts()
+    assert len(rows) > 20
+    cells: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        cells.setdefault(tuple(row[k] for k in CELL), []).append(row)
+    sources = set()
+    for cell in cells.values():
+        for row in cell:
+            check_school(row, cell, unc)
+            sources.add(row["referanse_kilde"])
+    # the branch this case is meant to reach
+    assert ("kommunen (Udir)" if udir_kommune else "beregnet fra skolene") in sources
+
+
+def test_funnel_shrinkage_and_ranks_are_the_scalar_formulas(real_np: Settings) -> None:
+    with open_store(real_np.db_path, read_only=True) as store:
+        filters = Filters()
+        compared = analyses.compared_schools(store, filters, real_np.min_group)
+        tau2 = variasjon._overdispersion(compared)
+        shown = variasjon.between_schools(store, filters, real_np.min_group)
+    rows, out = compared.to_dicts(), shown.filter(pl.col("radtype") == "skole").to_dicts()
+    assert [r["enhet_id"] for r in rows] == [r["enhet_id"] for r in out]
+    by_test: dict[tuple[Any, ...], list[tuple[float, float]]] = {}
+    cells: dict[tuple[Any, ...], list[int]] = {}
+    for index, row in enumerate(rows):
+        cells.setdefault(tuple(row[k] for k in CELL), []).append(index)
+        if row["k_verdi"] is not None:
+            model_deff = row["design_effekt"]
+            chance = row["sigma"] ** 2 * model_deff / row["antall"]
+            s = stats.part_whole_difference_se(
+                chance + row["del_avrunding"],
+                row["rest_var"],
+                row["vekt"],
+                row["utenfor_avrunding"],
+            )
+            key = (row["skoleaar"], row["trinn"], row["prove"])
+            by_test.setdefault(key, []).append((row["k_verdi"] / s, s))
+            width = math.sqrt(s**2 + tau2[key])
+            assert close(out[index]["trakt_95_hoy"], row["k_referanse"] + stats.Z95 * width)
+    widened = 0
+    for key, zs in by_test.items():
+        expected = (
+            stats.additive_overdispersion([z for z, _ in zs], [s for _, s in zs])
+            if len(zs) >= 10
+            else 0.0
+        )
+        assert close(tau2[key], expected)
+        widened += tau2[key] > 0
+    assert widened > 0  # the real data is overdispersed somewhere: the check has something to hold
+    several = 0
+    for members in cells.values():
+        means = [rows[i]["skalapoeng"] for i in members]
+        ses = [rows[i]["se"] for i in members]
+        ranks = stats.rank_intervals(means, ses)
+        shrunk = stats.shrink(means, [s * s for s in ses]) if len(members) > 1 else None
+        for position, i in enumerate(members):
+            assert (out[i]["rang_fra"], out[i]["rang_til"]) == ranks[position]
+            if shrunk is not None:
+                assert close(out[i]["krympet"], shrunk.estimates[position])
+                assert close(
+                    out[i]["krympet_hoy"],
+                    shrunk.estimates[position] + stats.Z95 * shrunk.ses[position],
+                )
+                several += 1
+    assert several > 20
+
+
+def test_one_cell_alone_gives_its_rows_in_the_whole_run_bit_for_bit(real_np: Settings) -> None:
+    """The sums are exact (analyses/kolonner.py): a kommune's rows do not depend on what else
+    polars was given, nor on how it split the work."""
+    with open_store(real_np.db_path, read_only=True) as store:
+        whole = analyses.compared_schools(store, Filters(), real_np.min_group)
+    kommune = whole["kommunenr"].drop_nulls().mode().sort()[0]
+    with open_store(real_np.db_path, read_only=True) as store:
+        alone = analyses.compared_schools(
+            store, dataclasses.replace(Filters(), kommune=kommune), real_np.min_group
+        )
+    assert alone.height > 5
+    assert alone.equals(whole.filter(pl.col("kommunenr") == kommune))
