@@ -30,7 +30,7 @@ from tallkit.analyses import (
     uncertainty,
     uncertainty_defaults,
 )
-from tallkit.analyses.kolonner import exact_sums
+from tallkit.analyses.kolonner import divided_by, exact_sums
 from tallkit.analyses.usikkerhet import (
     NO_GROUP,
     ROUNDING_LABEL,
@@ -394,7 +394,7 @@ def indicators(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
         return [] if run is None else _reference_indicator_rows(run, cell[0])
 
     keys = ("skoleaar", "kilde", "trinn", "indikator_kode")
-    return frame_of(referanser.with_references(rows, keys, references), INDICATOR_SCHEMA)
+    return referanser.with_references_frame(rows, keys, references, run, INDICATOR_SCHEMA)
 
 
 def _reference_indicator_rows(run: referanser.Run, cell: dict[str, Any]) -> list[dict[str, Any]]:
@@ -422,31 +422,101 @@ def _reference_indicator_rows(run: referanser.Run, cell: dict[str, Any]) -> list
     return out
 
 
-def _indicator_rows(store: Store, filters: Filters, min_group: int) -> list[dict[str, Any]]:
+def _indicator_rows(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
+    """Every school's indicators with their SE (:func:`_indicator_se`, column-wise: a national
+    run has 250,000 rows) and the difference to the nation; hidden below ``min_group``."""
     params = own_kommune_params(store, filters, "aar", "kommune", "skole")
     frame = run_query(store, "fag_indikatorer", params)
     unc = uncertainty_defaults(filters)  # only its independent-pupils switch (the rounding)
-    out = []
-    for row in frame.to_dicts():
-        result = {k: row[k] for k in INDICATOR_SCHEMA if k in row}
-        code = row["indikator_kode"]
-        result["retning"] = "lavere er bedre" if code in LOWER_IS_BETTER else "høyere er bedre"
-        if row["status"] != OK or row["verdi"] is None or (row["antall"] or 0) < min_group:
-            result |= {"status": SUPPRESSED if row["status"] != MISSING else MISSING}
-            result |= {"antall": None, "verdi": None}
-            out.append(result)
-            continue
-        se, source = _indicator_se(row, unc)
-        result |= {"se": se, "usikkerhet_kilde": source}
-        if row["landet"] is not None:
-            diff = row["verdi"] - row["landet"]
-            result["mot_landet"] = diff
-            if se is not None:
-                nation_var = _published_rounding(row, row["landet"], unc)
-                low, high, flag = _interval(diff, math.sqrt(se**2 + nation_var))
-                result |= {"mot_landet_lav": low, "mot_landet_hoy": high, "flagg_landet": flag}
-        out.append(result)
-    return out
+    value, n = pl.col("verdi"), pl.col("antall")
+    hidden = (pl.col("status") != OK) | value.is_null() | (n.fill_null(0) < min_group)
+    known_n = n.is_not_null() & (n != 0)
+    survey = pl.col("kilde") == "elevundersokelsen"
+    share = (pl.col("indikator_kode").is_in(sorted(SHARE_INDICATORS))) & known_n
+    share &= (value >= 0) & (value <= 100)
+    base_se = (
+        pl.when(pl.col("standardavvik").is_not_null() & known_n)
+        .then(pl.col("standardavvik") / n.cast(pl.Float64).sqrt())
+        .when(share)
+        .then(100 * _share_se(divided_by(value, 100), n.cast(pl.Float64)))
+    )
+    base_source = (
+        pl.when(pl.col("standardavvik").is_not_null() & known_n)
+        .then(pl.lit("standardavvik og n"))
+        .when(share)
+        .then(pl.lit("andel og n (Agresti–Coull)"))
+        .otherwise(pl.lit("ingen (eksporten oppgir ikke spredning)"))
+    )
+    rounding = _survey_rounding(value, survey, unc)
+    udir = pl.col("usikkerhet").is_not_null()
+    rounded = base_se.is_not_null() & (rounding > 0)
+    frame = frame.with_columns(
+        retning=pl.when(pl.col("indikator_kode").is_in(sorted(LOWER_IS_BETTER)))
+        .then(pl.lit("lavere er bedre"))
+        .otherwise(pl.lit("høyere er bedre")),
+        se=pl.when(hidden)
+        .then(None)
+        .when(udir)
+        .then(divided_by(pl.col("usikkerhet"), stats.Z95))
+        .when(rounded)
+        .then((base_se * base_se + rounding).sqrt())
+        .otherwise(base_se),
+        usikkerhet_kilde=pl.when(hidden)
+        .then(None)
+        .when(udir)
+        .then(pl.lit("udir"))
+        .when(rounded)
+        .then(pl.concat_str(base_source, pl.lit(f"; {ROUNDING_LABEL}")))
+        .otherwise(base_source),
+    )
+    diff = pl.when(~hidden).then(value - pl.col("landet"))
+    nation = _survey_rounding(pl.col("landet"), survey, unc)
+    se = (pl.col("se") ** 2 + nation).sqrt()
+    low, high = pl.col("mot_landet") - stats.Z95 * se, pl.col("mot_landet") + stats.Z95 * se
+    with_interval = pl.col("mot_landet").is_not_null() & pl.col("se").is_not_null()
+    frame = frame.with_columns(mot_landet=diff).with_columns(
+        mot_landet_lav=pl.when(with_interval).then(low),
+        mot_landet_hoy=pl.when(with_interval).then(high),
+        flagg_landet=pl.when(~with_interval)
+        .then(None)
+        .when(low > 0)
+        .then(pl.lit(stats.OVER))
+        .when(high < 0)
+        .then(pl.lit(stats.UNDER))
+        .otherwise(pl.lit(stats.NOT_SURE)),
+    )
+    return frame.with_columns(
+        status=pl.when(~hidden)
+        .then(pl.col("status"))
+        .when(pl.col("status") != MISSING)
+        .then(pl.lit(SUPPRESSED))
+        .otherwise(pl.lit(MISSING)),
+        antall=pl.when(hidden).then(None).otherwise(n),
+        verdi=pl.when(hidden).then(None).otherwise(value),
+    )
+
+
+def _share_se(share: pl.Expr, n: pl.Expr) -> pl.Expr:
+    """:func:`stats.share_se` column-wise."""
+    z2 = stats.Z95 * stats.Z95
+    adjusted_n = n + z2
+    adjusted = (share * n + z2 / 2) / adjusted_n
+    return pl.max_horizontal(
+        (share * (1 - share) / n).sqrt(), (adjusted * (1 - adjusted) / adjusted_n).sqrt()
+    )
+
+
+def _survey_rounding(value: pl.Expr, survey: pl.Expr, unc: Uncertainty) -> pl.Expr:
+    """:func:`stats.rounding_variance` of Elevundersøkelsen's one-decimal values, column-wise
+    (0 for the other sources, whose own path carries theirs, and for Udir's own intervals)."""
+    if unc.independent:
+        return pl.lit(0.0)
+    whole_tenths = value.is_not_null() & value.is_finite() & (value == value.round(1))
+    return (
+        pl.when(survey & whole_tenths)
+        .then(pl.lit(stats.DECIMAL_ROUNDING_VARIANCE))
+        .otherwise(pl.lit(0.0))
+    )
 
 
 def kommune_indicators(

@@ -1,6 +1,7 @@
-"""The column-wise comparison (analyses/mot_kommune_og_land.py) and variasjon's funnel,
-shrinkage and ranks, held row by row against the scalar formulas in stats.py and
-usikkerhet.py they are written from (and a pupil SD written out here from its definition).
+"""The column-wise analyses held row by row against the scalar formulas in stats.py,
+usikkerhet.py and fag.py they are written from (and a pupil SD written out here from its
+definition): the comparison with kommune and nation (analyses/mot_kommune_og_land.py),
+variasjon's funnel, shrinkage and ranks, and fag's indicators.
 
 Real exports (Agder's national tests: Udir's kommune rows, no pupil data) and the sample
 kommune (pupil data, kommune means computed from the schools where Udir has none) between
@@ -17,7 +18,8 @@ import polars as pl
 import pytest
 
 from tallkit import analyses, stats
-from tallkit.analyses import Filters, variasjon
+from tallkit.analyses import Filters, fag, variasjon
+from tallkit.analyses.kolonner import divided_by, exact_sums
 from tallkit.analyses.mot_kommune_og_land import compare_frame
 from tallkit.analyses.usikkerhet import NATIONAL_SD, Uncertainty
 from tallkit.config import Settings
@@ -205,3 +207,59 @@ def test_one_cell_alone_gives_its_rows_in_the_whole_run_bit_for_bit(real_np: Set
         )
     assert alone.height > 5
     assert alone.equals(whole.filter(pl.col("kommunenr") == kommune))
+
+
+@pytest.mark.parametrize("independent", [False, True])
+def test_indicators_are_the_scalar_formulas(sample: Settings, independent: bool) -> None:
+    """Every source (national tests with Udir's uncertainty, Elevundersøkelsen's indices with
+    SD and its bullying share, grunnskolepoeng without spread), hidden rows included."""
+    unc = Uncertainty(independent=independent)
+    with open_store(sample.db_path, read_only=True) as store:
+        raw = analyses.run_query(
+            store, "fag_indikatorer", {"aar": None, "kommune": None, "skole": None}
+        ).to_dicts()
+        shown = fag._indicator_rows(store, Filters(independent_pupils=independent), 10)
+    rows = shown.to_dicts()
+    assert len(rows) == len(raw) > 50
+    sources, hidden = set(), 0
+    for before, row in zip(raw, rows, strict=True):
+        assert row["enhet_id"] == before["enhet_id"]
+        if before["status"] != "ok" or before["verdi"] is None or (before["antall"] or 0) < 10:
+            assert row["verdi"] is None and row["se"] is None and row["mot_landet"] is None
+            hidden += 1
+            continue
+        se, source = fag._indicator_se(before, unc)
+        assert row["se"] == se and row["usikkerhet_kilde"] == source  # bit for bit
+        sources.add(source)
+        if before["landet"] is None or se is None:
+            assert row["mot_landet_lav"] is None
+            continue
+        nation = fag._published_rounding(before, before["landet"], unc)
+        low, high, flag = fag._interval(row["mot_landet"], math.sqrt(se**2 + nation))
+        assert (row["mot_landet_lav"], row["mot_landet_hoy"], row["flagg_landet"]) == (
+            low,
+            high,
+            flag,
+        )
+    assert hidden > 0
+    assert {"udir", "ingen (eksporten oppgir ikke spredning)"} <= sources
+    assert any(s.startswith("andel og n") for s in sources)
+    assert any(s.startswith("standardavvik og n") for s in sources)
+
+
+def test_divided_by_rounds_as_python_divides() -> None:
+    """polars' own division by one number multiplies by its reciprocal (an ulp off for 5.0 /
+    z₀.₉₇₅); the helper must give Python's quotient for every value, and keep nulls."""
+    values = [5.0, None, *(i / 7 for i in range(1, 20_000))]
+    frame = pl.DataFrame({"u": values})
+    for constant in (stats.Z95, 100.0):
+        found = frame.select(divided_by(pl.col("u"), constant))["u"].to_list()
+        assert found == [None if v is None else v / constant for v in values]
+
+
+def test_exact_sums_are_fsum_whatever_the_order() -> None:
+    values = [1e16, 1.0, -1e16, 0.1, 0.2, 0.3] * 5_000
+    frame = pl.DataFrame({"g": [i % 3 for i in range(len(values))], "x": values})
+    sums = exact_sums(frame.sample(fraction=1.0, shuffle=True, seed=1), ["g"], s=pl.col("x"))
+    expected = {g: math.fsum(values[g::3]) for g in range(3)}
+    assert dict(zip(sums["g"].to_list(), sums["s"].to_list(), strict=True)) == expected
