@@ -17,12 +17,13 @@ from typing import Any
 import polars as pl
 import pytest
 
-from tallkit import analyses, stats
+from tallkit import analyses, skjerming, stats
 from tallkit.analyses import Filters, fag, variasjon
 from tallkit.analyses.kolonner import divided_by, exact_sums
 from tallkit.analyses.mot_kommune_og_land import compare_frame
 from tallkit.analyses.usikkerhet import NATIONAL_SD, Uncertainty
 from tallkit.config import Settings
+from tallkit.formats.cells import OK, SUPPRESSED
 from tallkit.store import open_store
 
 CELL = ("skoleaar", "trinn", "prove", "kommunenr")
@@ -263,3 +264,93 @@ def test_exact_sums_are_fsum_whatever_the_order() -> None:
     sums = exact_sums(frame.sample(fraction=1.0, shuffle=True, seed=1), ["g"], s=pl.col("x"))
     expected = {g: math.fsum(values[g::3]) for g in range(3)}
     assert dict(zip(sums["g"].to_list(), sums["s"].to_list(), strict=True)) == expected
+
+
+def test_exact_sums_of_nothing_is_no_group() -> None:
+    empty = pl.DataFrame(schema={"g": pl.Int64, "x": pl.Float64})
+    assert exact_sums(empty, ["g"], s=pl.col("x")).height == 0
+    one_null = pl.DataFrame({"g": [1], "x": [None]}, schema={"g": pl.Int64, "x": pl.Float64})
+    assert exact_sums(one_null, ["g"], s=pl.col("x"))["s"].to_list() == [0.0]
+
+
+def _one_school(groups: list[dict[str, Any]], minimum: int) -> list[dict[str, Any]]:
+    """variasjon --del grupper for one school, one group at a time (PRODUCT.md §4.3)."""
+    base = {k: groups[0][k] for k in ("skoleaar", "trinn", "prove", "enhet_id", "navn")}
+    hidden_row = dict.fromkeys(
+        ("antall", "snitt", "lav", "hoy", "sd", "andel_laveste_nivaa", "andel_hoyeste_nivaa")
+    )
+    hidden_row |= {"status": SUPPRESSED, "andel_mellom_grupper": None}
+    total_n = sum(g["antall"] for g in groups)
+    if total_n < minimum:
+        return [{**base, **hidden_row, "gruppe": "alle"}]
+
+    def described(name: str, members: list[dict[str, Any]]) -> dict[str, Any]:
+        n = sum(g["antall"] for g in members)
+        mean = math.fsum(g["antall"] * g["snitt"] for g in members) / n
+        ss = math.fsum(g["kvadratsum"] + g["antall"] * (g["snitt"] - mean) ** 2 for g in members)
+        sd = math.sqrt(ss / (n - 1)) if n > 1 else 0.0
+        half = stats.t_quantile(0.975, n - 1) * sd / math.sqrt(n) if n > 1 else math.inf
+        level = sum(g["med_nivaa"] for g in members)
+        low = sum(g["laveste_nivaa"] for g in members)
+        high = sum(g["hoyeste_nivaa"] for g in members)
+        return {
+            **base,
+            "gruppe": name,
+            "status": OK,
+            "antall": n,
+            "snitt": mean,
+            "lav": mean - half,
+            "hoy": mean + half,
+            "sd": sd,
+            "andel_laveste_nivaa": low / level if level else None,
+            "andel_hoyeste_nivaa": high / level if level else None,
+            "andel_mellom_grupper": None,
+        }
+
+    hidden = stats.complementary_suppression([g["antall"] for g in groups], minimum)
+    everyone = described("alle", groups)
+    if len(groups) > 1 and not any(hidden) and total_n > len(groups):
+        everyone["andel_mellom_grupper"] = stats.between_group_share(
+            [
+                stats.GroupSummary("s", g["gruppe"], g["antall"], g["snitt"], g["kvadratsum"])
+                for g in groups
+            ]
+        )
+    rows = [everyone]
+    for group, is_hidden in zip(groups, hidden, strict=True):
+        if is_hidden:
+            rows.append({**base, **hidden_row, "gruppe": group["gruppe"]})
+        else:
+            rows.append(described(group["gruppe"], [group]))
+    return rows
+
+
+@pytest.mark.parametrize("source", ["sample", "sample_unsuppressed"])
+def test_groups_within_schools_are_the_scalar_formulas(
+    source: str, request: pytest.FixtureRequest
+) -> None:
+    """Every school's «alle» and group rows, hidden ones included, bit for bit; the
+    cross-table plan applied as skjerming.grupper_rows applies it to one school's rows."""
+    settings: Settings = request.getfixturevalue(source)
+    minimum = settings.min_group
+    with open_store(settings.db_path, read_only=True) as store:
+        raw = analyses.run_query(
+            store,
+            "variasjon_grupper",
+            {"aar": None, "trinn": None, "prove": None, "kommune": None, "skole": None},
+        ).to_dicts()
+        plan = analyses.suppression_plan(store, minimum)
+        shown = variasjon.within_schools(store, Filters(), minimum).to_dicts()
+    schools: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for row in raw:
+        schools.setdefault(
+            tuple(row[k] for k in ("skoleaar", "trinn", "prove", "enhet_id")), []
+        ).append(row)
+    expected = []
+    for groups in schools.values():
+        expected.extend(skjerming.grupper_rows(_one_school(groups, minimum), plan, SUPPRESSED))
+    assert len(shown) == len(expected) > 20
+    for found, wanted in zip(shown, expected, strict=True):
+        assert found == {k: wanted[k] for k in found}
+    statuses = {row["status"] for row in shown}
+    assert statuses == ({OK, SUPPRESSED} if minimum > 1 else {OK})

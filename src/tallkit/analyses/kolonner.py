@@ -18,9 +18,18 @@ def exact_sums(frame: pl.DataFrame, by: list[str], **sums: pl.Expr) -> pl.DataFr
     lists = frame.group_by(by, maintain_order=True).agg(
         **{name: expr.drop_nulls() for name, expr in sums.items()}
     )
+    totals = {}
+    for name in sums:
+        # one flat list and the groups' lengths: far faster out of polars than a list per group
+        flat = lists[name].explode().to_list()
+        ends = lists[name].list.len().cum_sum().to_list()
+        starts = [0, *ends[:-1]] if ends else []
+        totals[name] = [
+            math.fsum(flat[start:end]) if end > start else 0.0
+            for start, end in zip(starts, ends, strict=True)
+        ]
     return lists.with_columns(
-        pl.Series(name, [math.fsum(v) for v in lists[name].to_list()], dtype=pl.Float64)
-        for name in sums
+        pl.Series(name, values, dtype=pl.Float64) for name, values in totals.items()
     )
 
 

@@ -420,105 +420,195 @@ def spread(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
     return in_schema(spread, SPREAD_SCHEMA)
 
 
-def _group_summaries(store: Store, filters: Filters) -> list[dict[str, Any]]:
+def _group_summaries(store: Store, filters: Filters) -> pl.DataFrame:
     return run_query(
         store, "variasjon_grupper", filters.params("aar", "trinn", "prove", "kommune", "skole")
-    ).to_dicts()
+    )
+
+
+_SCHOOL: Final = ["skoleaar", "trinn", "prove", "enhet_id"]
+_GROUP_VALUES: Final = (
+    "antall",
+    "snitt",
+    "lav",
+    "hoy",
+    "sd",
+    "andel_laveste_nivaa",
+    "andel_hoyeste_nivaa",
+    "andel_mellom_grupper",
+)
 
 
 def within_schools(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
-    """Per school, year, trinn and test: one row for all pupils, one per group (class)."""
-    out: list[dict[str, Any]] = []
-    keys = ("skoleaar", "trinn", "prove", "enhet_id")
-    plan = suppression_plan(
-        store, min_group, scope_kommune(store, filters)
-    )  # suppression across tables (skjerming.py)
-    for groups in group_rows(_group_summaries(store, filters), keys).values():
-        rows = _one_school_groups(groups, min_group)
-        out.extend(skjerming.grupper_rows(rows, plan, SUPPRESSED))
-    return frame_of(out, GROUP_SCHEMA)
+    """Per school, year, trinn and test: one row for all pupils, one per group (class).
+
+    A school under the minimum shows only a hidden «alle»; groups under it are hidden with
+    their smallest siblings until the hidden ones cannot be derived from the total
+    (:func:`stats.complementary_suppression`); the cross-table plan (skjerming.py) hides more;
+    where any row of a school is hidden, its share between groups is too (it would leak).
+    Column-wise over every school: a national run has 200,000 rows."""
+    groups = _group_summaries(store, filters).with_row_index("_rad")
+    if groups.is_empty():
+        return pl.DataFrame(schema=GROUP_SCHEMA)
+    plan = suppression_plan(store, min_group, scope_kommune(store, filters))
+    n = pl.col("antall")
+    groups = groups.with_columns(
+        _total=n.sum().over(_SCHOOL),
+        _k=pl.len().over(_SCHOOL),
+        _first=pl.col("_rad").min().over(_SCHOOL),
+        _hidden=_complementary_suppression(groups, min_group),
+    )
+    schools = _all_pupils(groups.filter(pl.col("_total") >= min_group))
+    # one group pooled alone, as the «alle» row pools several (the same arithmetic)
+    one_group = groups.with_columns(_mean=(n * pl.col("snitt")) / n, _n=n)
+    one_group = one_group.with_columns(
+        _ss=pl.col("kvadratsum") + n * (pl.col("snitt") - pl.col("_mean")) ** 2
+    )
+    group_rows_shown = _described(one_group).with_columns(
+        andel_mellom_grupper=pl.lit(None, dtype=pl.Float64), _order=1
+    )
+    too_small = (
+        groups.filter(pl.col("_total") < min_group)
+        .unique(_SCHOOL, keep="first", maintain_order=True)
+        .with_columns(gruppe=pl.lit("alle"), _hidden=pl.lit(True), _order=0)
+    )
+    rows = pl.concat(
+        [
+            in_schema(schools.with_columns(_order=0), _WORK_SCHEMA),
+            in_schema(group_rows_shown.filter(pl.col("_total") >= min_group), _WORK_SCHEMA),
+            in_schema(too_small, _WORK_SCHEMA),
+        ]
+    )
+    rows = _planned(plan, rows).with_columns(_leaks=pl.col("_hidden").any().over(_SCHOOL))
+    blank = pl.col("_hidden")
+    shown = rows.sort("_first", "_order", "_rad").with_columns(
+        status=pl.when(blank).then(pl.lit(SUPPRESSED)).otherwise(pl.lit(OK)),
+        **{
+            name: pl.when(blank).then(None).otherwise(pl.col(name))
+            for name in _GROUP_VALUES
+            if name != "andel_mellom_grupper"
+        },
+        andel_mellom_grupper=pl.when(pl.col("_leaks"))
+        .then(None)
+        .otherwise(pl.col("andel_mellom_grupper")),
+    )
+    return in_schema(shown, GROUP_SCHEMA)
 
 
-def _one_school_groups(groups: list[dict[str, Any]], min_group: int) -> list[dict[str, Any]]:
-    first = groups[0]
-    base = {k: first[k] for k in ("skoleaar", "trinn", "prove", "enhet_id", "navn")}
-    total_n = sum(g["antall"] for g in groups)
-    if total_n < min_group:
-        return [{**base, **_hidden("alle")}]
-    summaries = [
-        stats.GroupSummary("s", g["gruppe"], g["antall"], g["snitt"], g["kvadratsum"])
-        for g in groups
-    ]
-    hidden = stats.complementary_suppression([g["antall"] for g in groups], min_group)
-    share = None
-    if len(groups) > 1 and not any(hidden) and total_n > len(groups):
-        share = stats.between_group_share(summaries)  # only when no group is hidden: it would leak
-    total = _pooled(groups)
-    rows = [{**base, **_shown("alle", total, groups), "andel_mellom_grupper": share}]
-    for group, is_hidden in zip(groups, hidden, strict=True):
-        if is_hidden:
-            rows.append({**base, **_hidden(group["gruppe"])})
-        else:
-            rows.append(
-                {
-                    **base,
-                    **_shown(group["gruppe"], _pooled([group]), [group]),
-                    "andel_mellom_grupper": None,
-                }
-            )
-    return rows
+_WORK_SCHEMA: Final = {
+    **{k: v for k, v in GROUP_SCHEMA.items() if k != "status"},
+    "_rad": pl.UInt32,
+    "_first": pl.UInt32,
+    "_order": pl.Int32,
+    "_hidden": pl.Boolean,
+}
 
 
-def _pooled(groups: list[dict[str, Any]]) -> tuple[int, float, float]:
-    """(n, mean, sum of squares around the mean) of several groups together."""
-    n = sum(g["antall"] for g in groups)
-    mean = math.fsum(g["antall"] * g["snitt"] for g in groups) / n
-    ss = math.fsum(g["kvadratsum"] + g["antall"] * (g["snitt"] - mean) ** 2 for g in groups)
-    return n, mean, ss
+def _complementary_suppression(groups: pl.DataFrame, min_group: int) -> pl.Series:
+    """:func:`stats.complementary_suppression` of each school's groups, in the rows' order
+    (once per distinct list of group sizes: most schools share theirs with others)."""
+    sizes = groups.group_by(_SCHOOL, maintain_order=True).agg(pl.col("antall"), pl.col("_rad"))
+    found: dict[tuple[int, ...], list[bool]] = {}
+    flags: list[bool] = []
+    order: list[int] = []
+    for members, rows in zip(sizes["antall"].to_list(), sizes["_rad"].to_list(), strict=True):
+        key = tuple(members)
+        if key not in found:
+            found[key] = stats.complementary_suppression(members, min_group)
+        flags.extend(found[key])
+        order.extend(rows)
+    by_row = pl.DataFrame({"_rad": pl.Series(order, dtype=pl.UInt32), "h": flags})
+    return groups.select("_rad").join(by_row, on="_rad", how="left")["h"].alias("_hidden")
 
 
-def _shown(
-    name: str, pooled: tuple[int, float, float], groups: list[dict[str, Any]]
-) -> dict[str, Any]:
-    n, mean, ss = pooled
-    sd = math.sqrt(ss / (n - 1)) if n > 1 else 0.0
-    half = stats.t_quantile(0.975, n - 1) * sd / math.sqrt(n) if n > 1 else math.inf
-    with_level = sum(g["med_nivaa"] for g in groups)
-    lowest = sum(g["laveste_nivaa"] for g in groups)
-    highest = sum(g["hoyeste_nivaa"] for g in groups)
-    return {
-        "gruppe": name,
-        "status": OK,
-        "antall": n,
-        "snitt": mean,
-        "lav": mean - half,
-        "hoy": mean + half,
-        "sd": sd,
-        "andel_laveste_nivaa": lowest / with_level if with_level else None,
-        "andel_hoyeste_nivaa": highest / with_level if with_level else None,
-    }
+def _all_pupils(groups: pl.DataFrame) -> pl.DataFrame:
+    """The «alle» row of each school: its groups pooled, and the share between them (only
+    where no group is hidden and there are more pupils than groups)."""
+    n = pl.col("antall")
+    first = exact_sums(groups, _SCHOOL, _sum=n * pl.col("snitt"), _n=n, _n2=n * n)
+    groups = groups.join(first, on=_SCHOOL, how="left").with_columns(
+        _mean=pl.col("_sum") / pl.col("_n"),
+    )
+    second = exact_sums(
+        groups,
+        _SCHOOL,
+        _ss=pl.col("kvadratsum") + n * (pl.col("snitt") - pl.col("_mean")) ** 2,
+        _between=n * (pl.col("snitt") - pl.col("_mean")) ** 2,
+        _within=pl.col("kvadratsum"),
+    )
+    schools = (
+        groups.group_by(_SCHOOL, maintain_order=True)
+        .agg(
+            pl.col("navn", "_rad", "_first", "_k", "_total", "_mean", "_n2").first(),
+            pl.col("_hidden").any().alias("_any_hidden"),
+            pl.col("med_nivaa", "laveste_nivaa", "hoyeste_nivaa").sum(),
+        )
+        .join(second, on=_SCHOOL, how="left")
+        .with_columns(gruppe=pl.lit("alle"), _n=pl.col("_total"), _hidden=pl.lit(False))
+    )
+    # stats.between_group_share: one-way ANOVA ICC over the school's groups
+    k, total = pl.col("_k"), pl.col("_total")
+    ms_b = pl.col("_between") / (k - 1)
+    ms_w = pl.col("_within") / (total - k)
+    n0 = (total - pl.col("_n2") / total) / (k - 1)
+    var_b = pl.max_horizontal(pl.lit(0.0), (ms_b - ms_w) / n0)
+    share = pl.when(var_b + ms_w > 0).then(var_b / (var_b + ms_w)).otherwise(pl.lit(0.0))
+    with_share = (k > 1) & ~pl.col("_any_hidden") & (total > k)
+    return _described(schools).with_columns(andel_mellom_grupper=pl.when(with_share).then(share))
 
 
-def _hidden(name: str) -> dict[str, Any]:
-    return {
-        "gruppe": name,
-        "status": SUPPRESSED,
-        "antall": None,
-        "snitt": None,
-        "lav": None,
-        "hoy": None,
-        "sd": None,
-        "andel_laveste_nivaa": None,
-        "andel_hoyeste_nivaa": None,
-        "andel_mellom_grupper": None,
-    }
+def _described(rows: pl.DataFrame) -> pl.DataFrame:
+    """n, mean, interval (t), SD and the shares at the lowest and highest mastery level from
+    ``_n``, ``_mean``, ``_ss`` and the level counts."""
+    n, ss = pl.col("_n"), pl.col("_ss")
+    sd = pl.when(n > 1).then((ss / (n - 1)).sqrt()).otherwise(pl.lit(0.0))
+    sizes = sorted(set(rows["_n"].to_list()))
+    quantiles = pl.DataFrame(
+        {
+            "_n": pl.Series(sizes, dtype=rows["_n"].dtype),
+            "_q": [stats.t_quantile(0.975, m - 1) if m > 1 else math.inf for m in sizes],
+        }
+    )
+    rows = rows.join(quantiles, on="_n", how="left").with_columns(sd=sd)
+    half = (
+        pl.when(n > 1)
+        .then(pl.col("_q") * pl.col("sd") / n.cast(pl.Float64).sqrt())
+        .otherwise(pl.lit(math.inf))
+    )
+    with_level = pl.col("med_nivaa")
+    return rows.with_columns(
+        antall=n,
+        snitt=pl.col("_mean"),
+        lav=pl.col("_mean") - half,
+        hoy=pl.col("_mean") + half,
+        andel_laveste_nivaa=pl.when(with_level > 0).then(pl.col("laveste_nivaa") / with_level),
+        andel_hoyeste_nivaa=pl.when(with_level > 0).then(pl.col("hoyeste_nivaa") / with_level),
+    )
+
+
+def _planned(plan: skjerming.Plan, rows: pl.DataFrame) -> pl.DataFrame:
+    """``rows`` with ``_hidden`` also where the cross-table plan hides them (skjerming.py)."""
+    keys = [key[1:] for key in plan.hidden if key[0] == "grupper"]
+    if not keys:
+        return rows
+    columns = ["enhet_id", "skoleaar", "trinn", "prove", "gruppe"]
+    hidden = pl.DataFrame(
+        keys,
+        schema={name: rows.schema[name] for name in columns},
+        orient="row",
+    ).with_columns(_planned=pl.lit(True))
+    return (
+        rows.join(hidden.unique(columns), on=columns, how="left")
+        .with_columns(_hidden=pl.col("_hidden") | pl.col("_planned").fill_null(False))
+        .drop("_planned")
+    )
 
 
 def decomposition(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
     """Variance between schools / between groups within schools / within groups, per kommune."""
     out = []
     for (year, trinn, test, kommune), groups in group_rows(
-        _group_summaries(store, filters), _CELL
+        _group_summaries(store, filters).to_dicts(), _CELL
     ).items():
         summaries = [
             stats.GroupSummary(g["enhet_id"], g["gruppe"], g["antall"], g["snitt"], g["kvadratsum"])
