@@ -354,3 +354,43 @@ def test_groups_within_schools_are_the_scalar_formulas(
         assert found == {k: wanted[k] for k in found}
     statuses = {row["status"] for row in shown}
     assert statuses == ({OK, SUPPRESSED} if minimum > 1 else {OK})
+
+
+def test_decomposition_is_the_scalar_formula(sample_unsuppressed: Settings) -> None:
+    """Per kommune cell, stats.nested_variance_components of its groups (schools under the
+    minimum left out), in the order of the query's rows."""
+    minimum = 10  # leaves schools out of the sample kommune's cells
+    with open_store(sample_unsuppressed.db_path, read_only=True) as store:
+        raw = analyses.run_query(
+            store,
+            "variasjon_grupper",
+            {"aar": None, "trinn": None, "prove": None, "kommune": None, "skole": None},
+        ).to_dicts()
+        shown = variasjon.decomposition(store, Filters(), minimum).to_dicts()
+    cells: dict[tuple[Any, ...], list[stats.GroupSummary]] = {}
+    for g in raw:
+        cells.setdefault(tuple(g[k] for k in CELL), []).append(
+            stats.GroupSummary(g["enhet_id"], g["gruppe"], g["antall"], g["snitt"], g["kvadratsum"])
+        )
+    expected, left_out = [], 0
+    for key, groups in cells.items():
+        sizes: dict[str, int] = {}
+        for g in groups:
+            sizes[g.school] = sizes.get(g.school, 0) + g.n
+        kept = [g for g in groups if sizes[g.school] >= minimum]
+        left_out += len(kept) < len(groups)
+        try:
+            expected.append((key, stats.nested_variance_components(kept)))
+        except ValueError:
+            continue
+    assert left_out > 0 and len(expected) == len(shown) > 5
+    for (key, parts), row in zip(expected, shown, strict=True):
+        assert tuple(row[k] for k in CELL) == key
+        assert (row["antall"], row["grupper"], row["skoler"]) == (
+            parts.pupils,
+            parts.groups,
+            parts.schools,
+        )
+        assert close(row["var_mellom_skoler"], parts.between_schools)
+        assert close(row["var_mellom_grupper"], parts.between_groups)
+        assert close(row["var_innen_grupper"], parts.within_groups)

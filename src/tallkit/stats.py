@@ -496,6 +496,25 @@ def nested_variance_components(groups: Sequence[GroupSummary]) -> VarianceCompon
         sum_ng2 += squares
         sum_ng2_over_ns += squares / n_s
         sum_ns2 += n_s * n_s
+    return nested_components_from_sums(
+        n_total, n_groups, n_schools, ss_w, ss_g, ss_s, sum_ng2, sum_ng2_over_ns, sum_ns2
+    )
+
+
+def nested_components_from_sums(
+    n_total: int,
+    n_groups: int,
+    n_schools: int,
+    ss_w: float,
+    ss_g: float,
+    ss_s: float,
+    sum_ng2: float,
+    sum_ng2_over_ns: float,
+    sum_ns2: float,
+) -> VarianceComponents:
+    """:func:`nested_variance_components` from its sums (e.g. taken column-wise): pupils, groups,
+    schools, the sums of squares within groups, between groups within schools and between
+    schools, Σn_g², Σ_s Σn_g²/n_s and Σn_s²."""
     ms_w = ss_w / (n_total - n_groups)
     ms_g = ss_g / (n_groups - n_schools)
     ms_s = ss_s / (n_schools - 1)

@@ -24,7 +24,6 @@ from tallkit.analyses import (
     compared_in_scope,
     compared_schools,
     frame_of,
-    group_rows,
     in_schema,
     referanser,
     run_query,
@@ -605,30 +604,71 @@ def _planned(plan: skjerming.Plan, rows: pl.DataFrame) -> pl.DataFrame:
 
 
 def decomposition(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
-    """Variance between schools / between groups within schools / within groups, per kommune."""
-    out = []
-    for (year, trinn, test, kommune), groups in group_rows(
-        _group_summaries(store, filters).to_dicts(), _CELL
-    ).items():
-        summaries = [
-            stats.GroupSummary(g["enhet_id"], g["gruppe"], g["antall"], g["snitt"], g["kvadratsum"])
-            for g in groups
-        ]
-        school_sizes: dict[str, int] = {}
-        for g in summaries:
-            school_sizes[g.school] = school_sizes.get(g.school, 0) + g.n
+    """Variance between schools / between groups within schools / within groups, per kommune
+    (:func:`stats.nested_variance_components`, its sums taken column-wise and exactly)."""
+    cell = [*_CELL[:3], "_kn"]
+    school = [*cell, "enhet_id"]
+    n, mean = pl.col("antall"), pl.col("snitt")
+    groups = (
+        _group_summaries(store, filters)
+        .with_row_index("_rad")
+        .with_columns(_kn=pl.col("kommunenr").fill_null(""))
+        # in the order of the query's rows, also where its first school is left out below
+        .with_columns(_first=pl.col("_rad").min().over(cell))
         # a school under the minimum would be a component of its own; leave it out
-        summaries = [g for g in summaries if school_sizes[g.school] >= min_group]
-        try:
-            parts = stats.nested_variance_components(summaries)
-        except ValueError:
+        .filter(n.sum().over(school) >= min_group)
+    )
+    if groups.is_empty():
+        return pl.DataFrame(schema=DECOMPOSITION_SCHEMA)
+    schools = groups.group_by(school, maintain_order=True).agg(_n_s=n.sum(), _squares=(n * n).sum())
+    schools = schools.join(exact_sums(groups, school, _sum_s=n * mean), on=school)
+    schools = schools.with_columns(_mean_s=pl.col("_sum_s") / pl.col("_n_s"))
+    groups = groups.join(schools.select(*school, "_mean_s"), on=school, how="left")
+    schools = schools.join(
+        exact_sums(groups, school, _ss_g=n * (mean - pl.col("_mean_s")) ** 2), on=school
+    )
+    cells = groups.group_by(cell, maintain_order=True).agg(
+        kommunenr=pl.col("kommunenr").first(),
+        _n=n.sum(),
+        _groups=pl.len(),
+        _schools=pl.col("enhet_id").n_unique(),
+        _first=pl.col("_first").first(),
+    )
+    cells = cells.join(
+        exact_sums(groups, cell, _sum=n * mean, _ss_w=pl.col("kvadratsum")), on=cell, how="left"
+    ).with_columns(_grand=pl.col("_sum") / pl.col("_n"))
+    schools = schools.join(cells.select(*cell, "_grand"), on=cell, how="left")
+    per_school = exact_sums(
+        schools,
+        cell,
+        _ss_s=pl.col("_n_s") * (pl.col("_mean_s") - pl.col("_grand")) ** 2,
+        _ss_g=pl.col("_ss_g"),
+        _sum_ng2=pl.col("_squares"),
+        _sum_ng2_over_ns=pl.col("_squares") / pl.col("_n_s"),
+        _sum_ns2=pl.col("_n_s") * pl.col("_n_s"),
+    )
+    cells = cells.join(per_school, on=cell, how="left").sort("_first")  # as the query's rows
+    out = []
+    for row in cells.iter_rows(named=True):
+        if row["_schools"] < 2 or row["_groups"] <= row["_schools"] or row["_n"] <= row["_groups"]:
             continue  # too few schools or groups to separate the levels
+        parts = stats.nested_components_from_sums(
+            row["_n"],
+            row["_groups"],
+            row["_schools"],
+            row["_ss_w"],
+            row["_ss_g"],
+            row["_ss_s"],
+            row["_sum_ng2"],
+            row["_sum_ng2_over_ns"],
+            row["_sum_ns2"],
+        )
         out.append(
             {
-                "skoleaar": year,
-                "trinn": trinn,
-                "prove": test,
-                "kommunenr": kommune,
+                "skoleaar": row["skoleaar"],
+                "trinn": row["trinn"],
+                "prove": row["prove"],
+                "kommunenr": row["kommunenr"],
                 "antall": parts.pupils,
                 "grupper": parts.groups,
                 "skoler": parts.schools,
