@@ -18,7 +18,7 @@ import polars as pl
 import pytest
 
 from tallkit import analyses, skjerming, stats
-from tallkit.analyses import Filters, fag, variasjon
+from tallkit.analyses import Filters, fag, progresjon, variasjon
 from tallkit.analyses.kolonner import divided_by, exact_sums
 from tallkit.analyses.mot_kommune_og_land import compare_frame
 from tallkit.analyses.usikkerhet import NATIONAL_SD, Uncertainty
@@ -394,3 +394,65 @@ def test_decomposition_is_the_scalar_formula(sample_unsuppressed: Settings) -> N
         assert close(row["var_mellom_skoler"], parts.between_schools)
         assert close(row["var_mellom_grupper"], parts.between_groups)
         assert close(row["var_innen_grupper"], parts.within_groups)
+
+
+@pytest.mark.parametrize("independent", [False, True])
+def test_cohort_and_trend_are_the_scalar_formulas(real_np: Settings, independent: bool) -> None:
+    """progresjon --del kull and trend: each published mean's variance is
+    Uncertainty.published (class model of its trinn, Udir's uncertainty, the rounding)."""
+    filters = Filters(independent_pupils=independent)
+    with open_store(real_np.db_path, read_only=True) as store:
+        unc = analyses.uncertainty(store, filters)
+        raw = analyses.run_query(
+            store,
+            "progresjon_kull",
+            {"aar": None, "prove": None, "kommune": None, "skole": None},
+        )
+        published_rows = analyses.run_query(
+            store,
+            "progresjon_trend",
+            {"trinn": None, "prove": None, "kommune": None, "skole": None},
+        ).to_dicts()
+        cohort = progresjon.cohort(store, filters, 10).to_dicts()
+        trend = progresjon.trend(store, filters, 10).to_dicts()
+    rows = raw.filter((pl.col("fra_antall") >= 10) & (pl.col("til_antall") >= 10)).to_dicts()
+    assert len(rows) == len(cohort) > 20
+
+    def published(row: dict[str, Any], end: str) -> float:
+        model = unc.model(row["kommunenr"], row[f"{end}_trinn"], row["prove"])
+        value = row[f"{end}_skalapoeng"]
+        return unc.published(
+            model, stats.rounding_variance(value), row[f"{end}_usikkerhet"], row[f"{end}_antall"]
+        ).total
+
+    def nation(row: dict[str, Any], end: str) -> float:
+        half = row[f"{end}_landet_usikkerhet"]
+        spread = stats.se_from_half_width(half) ** 2 if half else 0.0
+        return spread + unc.rounding(stats.rounding_variance(row[f"{end}_landet"]))
+
+    flagged = 0
+    for row, found in zip(rows, cohort, strict=True):
+        assert found["enhet_id"] == row["enhet_id"]
+        ends = published(row, "fra") + published(row, "til")
+        if row["fra_trinn"] == 8:
+            change = row["til_skalapoeng"] - row["fra_skalapoeng"]
+            assert found["endring_lav"] == change - stats.Z95 * math.sqrt(ends)
+        if found["endring_mot_landet"] is not None:
+            se = math.sqrt(ends + nation(row, "fra") + nation(row, "til"))
+            assert found["endring_mot_landet_hoy"] == found["endring_mot_landet"] + stats.Z95 * se
+            assert found["flagg"] == stats.flag(found["endring_mot_landet"], se)
+            flagged += 1
+    assert flagged > 20
+    by_key = {(r["enhet_id"], r["trinn"], r["prove"], r["skoleaar"]): r for r in published_rows}
+    shown = [r for r in trend if r["status"] == OK]
+    assert len(trend) == len(published_rows) and len(shown) > 20
+    for found in shown:
+        row = by_key[(found["enhet_id"], found["trinn"], found["prove"], found["skoleaar"])]
+        var = unc.published(
+            unc.model(row["kommunenr"], row["trinn"], row["prove"]),
+            stats.rounding_variance(row["skalapoeng"]),
+            row["usikkerhet"],
+            row["antall"],
+        )
+        assert found["lav"] == row["skalapoeng"] - stats.Z95 * var.se
+        assert found["usikkerhet_kilde"] == var.source

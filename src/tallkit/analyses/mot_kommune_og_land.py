@@ -123,6 +123,52 @@ def _flag(value: str, se: str) -> pl.Expr:
     )
 
 
+def with_published_variance(
+    frame: pl.DataFrame,
+    unc: Uncertainty,
+    *,
+    half_width: pl.Expr,
+    rounding: pl.Expr,
+    pupil_sd: pl.Expr | None = None,
+    pupil_n: pl.Expr | None = None,
+    group_size: pl.Expr | None = None,
+) -> pl.DataFrame:
+    """:meth:`Uncertainty.published` for every row of ``frame`` (``antall`` pupils; the class
+    model's ``_icc``, ``_gs``, ``_msrc`` joined by :func:`with_models`): ``design_effekt``,
+    ``var_utvalg``, ``var_avrunding`` and ``usikkerhet_kilde``."""
+    n = pl.col("antall")
+    base, source = _base_variance(half_width, pupil_sd, pupil_n, n)
+    label = (
+        pl.when(pl.col("_msrc").is_null())
+        .then(source)
+        .otherwise(pl.concat_str(source, pl.lit("; "), pl.col("_msrc")))
+    )
+    frame = frame.with_columns(
+        design_effekt=_design_effect(n, group_size),
+        var_avrunding=pl.lit(0.0) if unc.independent else rounding,
+        _base=base,
+        _label=label,
+    )
+    return frame.with_columns(
+        var_utvalg=pl.col("_base") * pl.col("design_effekt"),
+        usikkerhet_kilde=pl.when(pl.col("var_avrunding") > 0)
+        .then(pl.concat_str(pl.col("_label"), pl.lit(f"; {ROUNDING_LABEL}")))
+        .otherwise(pl.col("_label")),
+    ).drop("_base", "_label")
+
+
+def with_models(frame: pl.DataFrame, unc: Uncertainty) -> pl.DataFrame:
+    """``frame`` with the class model of its rows' kommune, trinn and test (``_icc``, ``_gs``,
+    ``_msrc``) and ``_kn`` (the kommune, "" for none), in its own order."""
+    return (
+        frame.with_row_index("_modellrad")
+        .with_columns(_kn=pl.col("kommunenr").fill_null(""))
+        .join(_models(frame, unc), on=["_kn", "trinn", "prove"], how="left")
+        .sort("_modellrad")
+        .drop("_modellrad")
+    )
+
+
 def compare_frame(rows: pl.DataFrame, unc: Uncertainty) -> pl.DataFrame:
     """Every school of ``rows`` against its kommune and the nation (see the module's text);
     rows in the order of their cells' first rows, each cell in its own order."""
@@ -130,31 +176,16 @@ def compare_frame(rows: pl.DataFrame, unc: Uncertainty) -> pl.DataFrame:
         return rows.with_columns(
             pl.lit(None, dtype=pl.Float64).alias(name) for name in FLOAT_COLUMNS
         ).with_columns(pl.lit(None, dtype=pl.String).alias(name) for name in STRING_COLUMNS)
-    frame = (
-        rows.with_row_index("_rad")
-        .with_columns(_kn=pl.col("kommunenr").fill_null(""))
-        .join(_models(rows, unc), on=["_kn", "trinn", "prove"], how="left")
-        .sort("_rad")
-    )
+    frame = with_models(rows.with_row_index("_rad"), unc)
     n = pl.col("antall")
-    half = pl.col("usikkerhet")
-    # the school mean's variance (Uncertainty.published)
-    base, source = _base_variance(half, pl.col("elev_sd"), pl.col("elev_antall"), n)
-    label = (
-        pl.when(pl.col("_msrc").is_null())
-        .then(source)
-        .otherwise(pl.concat_str(source, pl.lit("; "), pl.col("_msrc")))
-    )
-    frame = frame.with_columns(
-        design_effekt=_design_effect(n, pl.col("elev_gruppestorrelse")),
-        var_avrunding=_rounding("avrunding", unc),
-        _base=base,
-        _label=label,
-    ).with_columns(
-        var_utvalg=pl.col("_base") * pl.col("design_effekt"),
-        usikkerhet_kilde=pl.when(pl.col("var_avrunding") > 0)
-        .then(pl.concat_str(pl.col("_label"), pl.lit(f"; {ROUNDING_LABEL}")))
-        .otherwise(pl.col("_label")),
+    frame = with_published_variance(
+        frame,
+        unc,
+        half_width=pl.col("usikkerhet"),
+        pupil_sd=pl.col("elev_sd"),
+        pupil_n=pl.col("elev_antall"),
+        group_size=pl.col("elev_gruppestorrelse"),
+        rounding=_rounding("avrunding", unc),
     )
     frame = frame.with_columns(var_total=pl.col("var_utvalg") + pl.col("var_avrunding"))
     frame = frame.with_columns(se=pl.col("var_total").sqrt(), _df=n - 1)
@@ -164,7 +195,7 @@ def compare_frame(rows: pl.DataFrame, unc: Uncertainty) -> pl.DataFrame:
     frame = _against_nation(frame, unc)
     first_row = pl.col("_rad").min().over(KEY)
     return frame.sort(first_row, "_rad").drop(
-        "_rad", "_kn", "_icc", "_gs", "_msrc", "_base", "_label", "_df", *_CELL_SUMS
+        "_rad", "_kn", "_icc", "_gs", "_msrc", "_df", *_CELL_SUMS
     )
 
 

@@ -31,6 +31,7 @@ from tallkit.analyses import (
     Uncertainty,
     frame_of,
     group_rows,
+    in_schema,
     memo,
     own_kommune_params,
     run_query,
@@ -39,6 +40,8 @@ from tallkit.analyses import (
     uncertainty,
     uncertainty_defaults,
 )
+from tallkit.analyses.kolonner import divided_by
+from tallkit.analyses.mot_kommune_og_land import with_models, with_published_variance
 from tallkit.analyses.usikkerhet import (
     MIN_DF_OWN,
     NO_GROUP,
@@ -48,7 +51,7 @@ from tallkit.analyses.usikkerhet import (
     class_model_from,
     group_summaries,
 )
-from tallkit.brudd import SeriesBreak, breaks_between
+from tallkit.brudd import breaks_between
 from tallkit.formats.cells import MISSING, OK, SUPPRESSED
 from tallkit.store import Store
 
@@ -139,16 +142,44 @@ TREND_SCHEMA: Final = {
 }
 
 
-def _published(
-    unc: Uncertainty, model: ClassModel, value: float, half: float | None, n: int
-) -> float:
-    """Variance of a published mean about the unit's lasting level (classes, rounding)."""
-    return unc.published(model, stats.rounding_variance(value), half, n).total
+def _whole_points_rounding(value: pl.Expr) -> pl.Expr:
+    """:func:`stats.rounding_variance` of a national-test mean, column-wise."""
+    whole = value.is_not_null() & value.is_finite() & (value == value.round(0))
+    return pl.when(whole).then(pl.lit(stats.ROUNDING_VARIANCE)).otherwise(pl.lit(0.0))
 
 
-def _nation(unc: Uncertainty, value: float, half: float | None) -> float:
-    spread = stats.se_from_half_width(half) ** 2 if half else 0.0
-    return spread + unc.rounding(stats.rounding_variance(value))
+def _end_variance(frame: pl.DataFrame, unc: Uncertainty, end: str) -> pl.Series:
+    """Variance of each row's published mean at one end (``fra``/``til``) about the unit's
+    lasting level: the class model of that trinn, Udir's uncertainty, the rounding."""
+    one_end = frame.select(
+        "kommunenr",
+        "prove",
+        trinn=pl.col(f"{end}_trinn"),
+        antall=pl.col(f"{end}_antall"),
+        _value=pl.col(f"{end}_skalapoeng"),
+        _half=pl.col(f"{end}_usikkerhet"),
+    )
+    published = with_published_variance(
+        with_models(one_end, unc),
+        unc,
+        half_width=pl.col("_half"),
+        rounding=_whole_points_rounding(pl.col("_value")),
+    )
+    return published["var_utvalg"] + published["var_avrunding"]
+
+
+def _nation(unc: Uncertainty, end: str) -> pl.Expr:
+    """The variance of the nation's published mean at one end: Udir's uncertainty (none for
+    tens of thousands of pupils) and the rounding."""
+    half = pl.col(f"{end}_landet_usikkerhet")
+    spread = (
+        pl.when(half.is_not_null() & (half != 0))
+        .then(divided_by(half, stats.Z95) ** 2)
+        .otherwise(pl.lit(0.0))
+    )
+    if unc.independent:
+        return spread
+    return spread + _whole_points_rounding(pl.col(f"{end}_landet"))
 
 
 def cohort(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
@@ -160,70 +191,56 @@ def cohort(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
     params = own_kommune_params(store, filters, "aar", "prove", "kommune", "skole")
     frame = run_query(store, "progresjon_kull", params)
     frame = frame.filter((pl.col("fra_antall") >= min_group) & (pl.col("til_antall") >= min_group))
+    if filters.skole is not None:
+        frame = frame.filter(pl.col("enhet_id") == filters.skole)
+    if frame.is_empty():
+        return pl.DataFrame(schema=COHORT_SCHEMA)
     unc = uncertainty(store, filters)
-    out = []
-    for row in frame.to_dicts():
-        if filters.skole is not None and row["enhet_id"] != filters.skole:
-            continue
-        var_from = _published(
-            unc,
-            unc.model(row["kommunenr"], row["fra_trinn"], row["prove"]),
-            row["fra_skalapoeng"],
-            row["fra_usikkerhet"],
-            row["fra_antall"],
-        )
-        var_to = _published(
-            unc,
-            unc.model(row["kommunenr"], row["til_trinn"], row["prove"]),
-            row["til_skalapoeng"],
-            row["til_usikkerhet"],
-            row["til_antall"],
-        )
-        se = math.sqrt(var_from + var_to)
-        same_scale = row["fra_trinn"] == 8
-        change = row["til_skalapoeng"] - row["fra_skalapoeng"] if same_scale else None
-        result = {k: row[k] for k in COHORT_SCHEMA if k in row}
-        result["endring"] = change
-        if change is not None:
-            result |= {
-                "endring_lav": change - stats.Z95 * se,
-                "endring_hoy": change + stats.Z95 * se,
-            }
-        if row["fra_landet"] is not None and row["til_landet"] is not None:
-            before = row["fra_skalapoeng"] - row["fra_landet"]
-            after = row["til_skalapoeng"] - row["til_landet"]
-            relative = Difference(
-                after - before,
-                math.sqrt(
-                    var_from
-                    + var_to
-                    + _nation(unc, row["fra_landet"], row["fra_landet_usikkerhet"])
-                    + _nation(unc, row["til_landet"], row["til_landet_usikkerhet"])
-                ),
-                0.0,
-            )
-            result |= {
-                "fra_mot_landet": before,
-                "til_mot_landet": after,
-                "endring_mot_landet": relative.value,
-                "endring_mot_landet_lav": relative.low,
-                "endring_mot_landet_hoy": relative.high,
-                "flagg": relative.flag,
-            }
-        if row["fra_kommune"] is not None and row["til_kommune"] is not None:
-            # the school is inside its kommune at both ends: shown as a position, not flagged
-            before_k = row["fra_skalapoeng"] - row["fra_kommune"]
-            after_k = row["til_skalapoeng"] - row["til_kommune"]
-            result |= {
-                "fra_mot_kommune": before_k,
-                "til_mot_kommune": after_k,
-                "endring_mot_kommune": after_k - before_k,
-            }
-        result["sammenligning"] = (
-            "samme skala (8. til 9. trinn)" if same_scale else "posisjon mot landet (ulike skalaer)"
-        )
-        out.append(result)
-    return frame_of(out, COHORT_SCHEMA)
+    frame = frame.with_columns(
+        _var_from=_end_variance(frame, unc, "fra"), _var_to=_end_variance(frame, unc, "til")
+    )
+    ends = pl.col("_var_from") + pl.col("_var_to")
+    same_scale = pl.col("fra_trinn") == 8
+    change = pl.when(same_scale).then(pl.col("til_skalapoeng") - pl.col("fra_skalapoeng"))
+    before = pl.col("fra_skalapoeng") - pl.col("fra_landet")
+    after = pl.col("til_skalapoeng") - pl.col("til_landet")
+    with_nation = pl.col("fra_landet").is_not_null() & pl.col("til_landet").is_not_null()
+    with_kommune = pl.col("fra_kommune").is_not_null() & pl.col("til_kommune").is_not_null()
+    frame = frame.with_columns(
+        endring=change,
+        _se=ends.sqrt(),
+        _relative=pl.when(with_nation).then(after - before),
+        _relative_se=(ends + _nation(unc, "fra") + _nation(unc, "til")).sqrt(),
+    )
+    relative, relative_se = pl.col("_relative"), pl.col("_relative_se")
+    low = relative - stats.Z95 * relative_se
+    high = relative + stats.Z95 * relative_se
+    # the school is inside its kommune at both ends: shown as a position, not flagged
+    before_k = pl.col("fra_skalapoeng") - pl.col("fra_kommune")
+    after_k = pl.col("til_skalapoeng") - pl.col("til_kommune")
+    frame = frame.with_columns(
+        endring_lav=pl.col("endring") - stats.Z95 * pl.col("_se"),
+        endring_hoy=pl.col("endring") + stats.Z95 * pl.col("_se"),
+        fra_mot_landet=pl.when(with_nation).then(before),
+        til_mot_landet=pl.when(with_nation).then(after),
+        endring_mot_landet=relative,
+        endring_mot_landet_lav=low,
+        endring_mot_landet_hoy=high,
+        flagg=pl.when(relative.is_null())
+        .then(None)
+        .when(low > 0)
+        .then(pl.lit(stats.OVER))
+        .when(high < 0)
+        .then(pl.lit(stats.UNDER))
+        .otherwise(pl.lit(stats.NOT_SURE)),
+        fra_mot_kommune=pl.when(with_kommune).then(before_k),
+        til_mot_kommune=pl.when(with_kommune).then(after_k),
+        endring_mot_kommune=pl.when(with_kommune).then(after_k - before_k),
+        sammenligning=pl.when(same_scale)
+        .then(pl.lit("samme skala (8. til 9. trinn)"))
+        .otherwise(pl.lit("posisjon mot landet (ulike skalaer)")),
+    )
+    return in_schema(frame, COHORT_SCHEMA)
 
 
 _CELL: Final = ["til_aar", "fra_trinn", "til_trinn", "prove", "kommunenr"]
@@ -596,49 +613,67 @@ def trend(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
     frame = run_query(
         store, "progresjon_trend", filters.params("trinn", "prove", "kommune", "skole")
     )
+    if frame.is_empty():
+        return pl.DataFrame(schema=TREND_SCHEMA)
     unc = uncertainty(store, filters)
-    out = []
-    for rows in group_rows(frame.to_dicts(), ("enhet_id", "trinn", "prove")).values():
-        series, previous = 1, None
-        for row in sorted(rows, key=lambda r: r["skoleaar"]):
-            crossed: list[SeriesBreak] = []
-            if previous is not None:
-                # a school keeps its number through kommune and fylke reforms
-                domain_breaks = breaks_between("np", previous, row["skoleaar"])
-                crossed = [
-                    b
-                    for b in domain_breaks
-                    if b.domain == "np" or (row["nivaa"] != "skole" and row["nivaa"] in b.levels)
-                ]
-            if crossed:
-                series += 1
-            previous = row["skoleaar"]
-            result = {k: row[k] for k in ("enhet_id", "trinn", "prove", "skoleaar", "landet")}
-            result |= {"serie": series, "brudd_for": " ".join(b.text for b in crossed) or None}
-            if row["status"] != OK or row["skalapoeng"] is None or (row["antall"] or 0) < min_group:
-                out.append(
-                    {**result, "status": SUPPRESSED if row["status"] != MISSING else MISSING}
-                )
-                continue
-            var = unc.published(
-                unc.model(row["kommunenr"], row["trinn"], row["prove"]),
-                stats.rounding_variance(row["skalapoeng"]),
-                row["usikkerhet"],
-                row["antall"],
-            )
-            se, source = var.se, var.source
-            out.append(
-                {
-                    **result,
-                    "status": OK,
-                    "antall": row["antall"],
-                    "skalapoeng": row["skalapoeng"],
-                    "lav": row["skalapoeng"] - stats.Z95 * se,
-                    "hoy": row["skalapoeng"] + stats.Z95 * se,
-                    "usikkerhet_kilde": source,
-                }
-            )
-    return frame_of(out, TREND_SCHEMA)
+    unit = ["enhet_id", "trinn", "prove"]
+    frame = (
+        frame.with_row_index("_rad")
+        .with_columns(_first=pl.col("_rad").min().over(unit))
+        .sort("_first", "skoleaar", "_rad")  # each unit's years in order, units as found
+        .with_columns(_previous=pl.col("skoleaar").shift(1).over(unit))
+    )
+    crossed = _breaks_crossed(frame.select("_previous", "skoleaar", "nivaa").unique())
+    frame = frame.join(crossed, on=["_previous", "skoleaar", "nivaa"], how="left")
+    frame = frame.sort("_first", "skoleaar", "_rad").with_columns(
+        serie=(1 + pl.col("brudd_for").is_not_null().cast(pl.Int32).cum_sum().over(unit))
+    )
+    value, n = pl.col("skalapoeng"), pl.col("antall")
+    hidden = (pl.col("status") != OK) | value.is_null() | (n.fill_null(0) < min_group)
+    whole_points = value.is_not_null() & value.is_finite() & (value == value.round(0))
+    frame = with_published_variance(
+        with_models(frame, unc),
+        unc,
+        half_width=pl.col("usikkerhet"),
+        rounding=pl.when(whole_points).then(stats.ROUNDING_VARIANCE).otherwise(0.0),
+    ).with_columns(_se=(pl.col("var_utvalg") + pl.col("var_avrunding")).sqrt())
+    shown = {
+        "antall": n,
+        "skalapoeng": value,
+        "lav": value - stats.Z95 * pl.col("_se"),
+        "hoy": value + stats.Z95 * pl.col("_se"),
+        "usikkerhet_kilde": pl.col("usikkerhet_kilde"),
+    }
+    return in_schema(
+        frame.with_columns(
+            status=pl.when(~hidden)
+            .then(pl.lit(OK))
+            .when(pl.col("status") != MISSING)
+            .then(pl.lit(SUPPRESSED))
+            .otherwise(pl.lit(MISSING)),
+            **{name: pl.when(hidden).then(None).otherwise(expr) for name, expr in shown.items()},
+        ),
+        TREND_SCHEMA,
+    )
+
+
+def _breaks_crossed(steps: pl.DataFrame) -> pl.DataFrame:
+    """For each step from one year to the next (``_previous`` → ``skoleaar``) of a unit at
+    ``nivaa``: the breaks it crosses, in words (``brudd_for``; null for none). A school keeps
+    its number through kommune and fylke reforms."""
+    texts = []
+    for previous, year, level in steps.iter_rows():
+        crossed = (
+            []
+            if previous is None
+            else [
+                b.text
+                for b in breaks_between("np", previous, year)
+                if b.domain == "np" or (level != "skole" and level in b.levels)
+            ]
+        )
+        texts.append(" ".join(crossed) or None)
+    return steps.with_columns(brudd_for=pl.Series(texts, dtype=pl.String))
 
 
 def _ending_on_trinn(run: Analysis) -> Analysis:
