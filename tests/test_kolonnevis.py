@@ -456,3 +456,34 @@ def test_cohort_and_trend_are_the_scalar_formulas(real_np: Settings, independent
         )
         assert found["lav"] == row["skalapoeng"] - stats.Z95 * var.se
         assert found["usikkerhet_kilde"] == var.source
+
+
+def test_links_are_pearson_and_fisher_with_the_plan_applied(sample: Settings) -> None:
+    """fag --del sammenheng: r from the sums, Fisher's z interval, and «low in only one»
+    blanked exactly where skjerming.sammenheng_rows blanks it for the plan."""
+    with open_store(sample.db_path, read_only=True) as store:
+        raw = analyses.run_query(
+            store, "fag_sammenheng", {"aar": None, "trinn": None, "kommune": None, "skole": None}
+        )
+        plan = analyses.suppression_plan(store, sample.min_group)
+        shown = fag.links(store, Filters(), sample.min_group).to_dicts()
+    rows = raw.filter(pl.col("antall") >= sample.min_group).to_dicts()
+    assert len(rows) == len(shown) > 10
+    expected_rows = skjerming.sammenheng_rows([dict(r) for r in rows], plan)
+    blanked = 0
+    for row, wanted, found in zip(rows, expected_rows, shown, strict=True):
+        n = row["antall"]
+        var_a = n * row["sum_aa"] - row["sum_a"] ** 2
+        var_b = n * row["sum_bb"] - row["sum_b"] ** 2
+        r = (n * row["sum_ab"] - row["sum_a"] * row["sum_b"]) / math.sqrt(var_a * var_b)
+        assert close(found["korrelasjon"], r)
+        half = stats.Z95 / math.sqrt(n - 3)
+        assert close(found["korrelasjon_lav"], math.tanh(math.atanh(r) - half))
+        for name in skjerming.LOW_IN_ONE:
+            if name in wanted and wanted[name] is None:
+                assert found[name] is None
+        blanked += wanted["lav_bare_a"] is None
+        assert (found["lav_bare_a"] is None) == (wanted["lav_bare_a"] is None)
+        if found["lav_bare_a"] is not None:
+            assert found["andel_lav_bare_a"] == row["lav_bare_a"] / n
+    assert 0 < blanked < len(rows)  # the sample's plan hides some, not all

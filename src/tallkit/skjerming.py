@@ -564,7 +564,7 @@ _GROUP_VALUES: Final = (
 _PAIRED_VALUES: Final = (
     "antall", "endring", "endring_lav", "endring_hoy", "andel_opp", "andel_samme", "andel_ned",
 )  # fmt: skip
-_LOW_IN_ONE: Final = ("lav_bare_a", "lav_bare_b", "andel_lav_bare_a", "andel_lav_bare_b")
+LOW_IN_ONE: Final = ("lav_bare_a", "lav_bare_b", "andel_lav_bare_a", "andel_lav_bare_b")
 
 
 def _blank(row: dict[str, Any], columns: Iterable[str], status: str | None) -> dict[str, Any]:
@@ -637,6 +637,24 @@ def verdiskaping_rows(rows: list[dict[str, Any]], shown: Plan) -> list[dict[str,
     ]
 
 
+def hidden_rows(shown: Plan, kind: str, rows: pl.DataFrame, key: list[str]) -> pl.Expr:
+    """Which of ``rows`` the plan hides among its ``kind`` records, as a boolean column of
+    ``rows`` (``key``: the record's columns after its kind, as in the plan's keys): the
+    frame-wise form of ``shown.shows((kind, *values))`` for every row."""
+    found = [k[1:] for k in shown.hidden if k[0] == kind]
+    if not found:
+        return pl.repeat(False, rows.height, dtype=pl.Boolean)
+    hidden = pl.DataFrame(
+        found, schema={name: rows.schema[name] for name in key}, orient="row"
+    ).unique()
+    marked = (
+        rows.select(key)
+        .with_row_index("_i")
+        .join(hidden.with_columns(_hidden=pl.lit(True)), on=key, how="left")
+    )
+    return pl.lit(marked.sort("_i")["_hidden"].fill_null(False))
+
+
 def sammenheng_rows(rows: list[dict[str, Any]], shown: Plan) -> list[dict[str, Any]]:
     """fag --del sammenheng: the correlation and «low in both» stay; «low in only one» is a
     count of the pupils at the lowest level in one test, which beside the school's own
@@ -653,7 +671,7 @@ def sammenheng_rows(rows: list[dict[str, Any]], shown: Plan) -> list[dict[str, A
                 row["prove_b"],
             )
         )
-        else _blank(row, _LOW_IN_ONE, None)
+        else _blank(row, LOW_IN_ONE, None)
         for row in rows
     ]
 

@@ -347,40 +347,40 @@ def _pupil_profile_variances(store: Store, filters: Filters, min_group: int) -> 
 
 
 def links(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
-    """Pupil-level correlation between tests (Fisher z interval) and low-in-one/both counts."""
+    """Pupil-level correlation between tests (Fisher z interval) and low-in-one/both counts;
+    «low in only one» blanked where the cross-table plan hides it (skjerming.py)."""
     frame = run_query(store, "fag_sammenheng", filters.params("aar", "trinn", "kommune", "skole"))
-    out = []
-    for row in frame.filter(pl.col("antall") >= min_group).to_dicts():
-        n = row["antall"]
-        r = _correlation(n, row["sum_a"], row["sum_b"], row["sum_aa"], row["sum_bb"], row["sum_ab"])
-        low = high = None
-        if r is not None and n > 3 and abs(r) < 1:
-            z, half = math.atanh(r), stats.Z95 / math.sqrt(n - 3)
-            low, high = math.tanh(z - half), math.tanh(z + half)
-        out.append(
-            {
-                **{k: row[k] for k in LINK_SCHEMA if k in row},
-                "korrelasjon": r,
-                "korrelasjon_lav": low,
-                "korrelasjon_hoy": high,
-                "andel_lav_bare_a": row["lav_bare_a"] / n,
-                "andel_lav_bare_b": row["lav_bare_b"] / n,
-                "andel_lav_begge": row["lav_begge"] / n,
-            }
+    frame = frame.filter(pl.col("antall") >= min_group)
+    n = pl.col("antall").cast(pl.Float64)
+    sum_a, sum_b = pl.col("sum_a"), pl.col("sum_b")
+    var_a = n * pl.col("sum_aa") - sum_a * sum_a
+    var_b = n * pl.col("sum_bb") - sum_b * sum_b
+    # Pearson's r from the exact sums (none when a test has no spread)
+    frame = frame.with_columns(
+        korrelasjon=pl.when((var_a > 0) & (var_b > 0)).then(
+            (n * pl.col("sum_ab") - sum_a * sum_b) / (var_a * var_b).sqrt()
         )
-    # suppression across tables (skjerming.py)
-    out = skjerming.sammenheng_rows(
-        out, suppression_plan(store, min_group, scope_kommune(store, filters))
     )
-    return frame_of(out, LINK_SCHEMA)
-
-
-def _correlation(n: int, sa: float, sb: float, saa: float, sbb: float, sab: float) -> float | None:
-    """Pearson's r from exact sums (None when a test has no spread)."""
-    var_a, var_b = n * saa - sa * sa, n * sbb - sb * sb
-    if var_a <= 0 or var_b <= 0:
-        return None
-    return (n * sab - sa * sb) / math.sqrt(var_a * var_b)
+    r = pl.col("korrelasjon")
+    interval = r.is_not_null() & (pl.col("antall") > 3) & (r.abs() < 1)
+    half = stats.Z95 / (n - 3).sqrt()
+    frame = frame.with_columns(
+        korrelasjon_lav=pl.when(interval).then((r.arctanh() - half).tanh()),
+        korrelasjon_hoy=pl.when(interval).then((r.arctanh() + half).tanh()),
+        andel_lav_bare_a=pl.col("lav_bare_a") / pl.col("antall"),
+        andel_lav_bare_b=pl.col("lav_bare_b") / pl.col("antall"),
+        andel_lav_begge=pl.col("lav_begge") / pl.col("antall"),
+    )
+    # suppression across tables (skjerming.py)
+    plan = suppression_plan(store, min_group, scope_kommune(store, filters))
+    hidden = skjerming.hidden_rows(
+        plan, "sammenheng", frame, ["enhet_id", "skoleaar", "trinn", "prove_a", "prove_b"]
+    )
+    frame = frame.with_columns(
+        pl.when(hidden).then(None).otherwise(pl.col(name)).alias(name)
+        for name in skjerming.LOW_IN_ONE
+    )
+    return in_schema(frame, LINK_SCHEMA)
 
 
 def indicators(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:

@@ -478,7 +478,12 @@ def within_schools(store: Store, filters: Filters, min_group: int) -> pl.DataFra
             in_schema(too_small, _WORK_SCHEMA),
         ]
     )
-    rows = _planned(plan, rows).with_columns(_leaks=pl.col("_hidden").any().over(_SCHOOL))
+    planned = skjerming.hidden_rows(
+        plan, "grupper", rows, ["enhet_id", "skoleaar", "trinn", "prove", "gruppe"]
+    )
+    rows = rows.with_columns(_hidden=pl.col("_hidden") | planned).with_columns(
+        _leaks=pl.col("_hidden").any().over(_SCHOOL)
+    )
     blank = pl.col("_hidden")
     shown = rows.sort("_first", "_order", "_rad").with_columns(
         status=pl.when(blank).then(pl.lit(SUPPRESSED)).otherwise(pl.lit(OK)),
@@ -582,24 +587,6 @@ def _described(rows: pl.DataFrame) -> pl.DataFrame:
         hoy=pl.col("_mean") + half,
         andel_laveste_nivaa=pl.when(with_level > 0).then(pl.col("laveste_nivaa") / with_level),
         andel_hoyeste_nivaa=pl.when(with_level > 0).then(pl.col("hoyeste_nivaa") / with_level),
-    )
-
-
-def _planned(plan: skjerming.Plan, rows: pl.DataFrame) -> pl.DataFrame:
-    """``rows`` with ``_hidden`` also where the cross-table plan hides them (skjerming.py)."""
-    keys = [key[1:] for key in plan.hidden if key[0] == "grupper"]
-    if not keys:
-        return rows
-    columns = ["enhet_id", "skoleaar", "trinn", "prove", "gruppe"]
-    hidden = pl.DataFrame(
-        keys,
-        schema={name: rows.schema[name] for name in columns},
-        orient="row",
-    ).with_columns(_planned=pl.lit(True))
-    return (
-        rows.join(hidden.unique(columns), on=columns, how="left")
-        .with_columns(_hidden=pl.col("_hidden") | pl.col("_planned").fill_null(False))
-        .drop("_planned")
     )
 
 
