@@ -487,3 +487,36 @@ def test_links_are_pearson_and_fisher_with_the_plan_applied(sample: Settings) ->
         if found["lav_bare_a"] is not None:
             assert found["andel_lav_bare_a"] == row["lav_bare_a"] / n
     assert 0 < blanked < len(rows)  # the sample's plan hides some, not all
+
+
+def test_gain_models_are_the_scalar_class_models(sample_unsuppressed: Settings) -> None:
+    """progresjon's class share of a change: usikkerhet.class_model_from of the classes'
+    summaries (blocks school × year × test), per transition and per kommune."""
+    from tallkit.analyses.usikkerhet import (
+        MIN_DF_OWN,
+        SOURCE_ALL,
+        SOURCE_OWN,
+        class_model_from,
+        group_summaries,
+    )
+
+    with open_store(sample_unsuppressed.db_path, read_only=True) as store:
+        classes = progresjon._classes(store, Filters())
+    models, _ = progresjon._make_gain_models(classes, Uncertainty())
+    rows = classes.to_dicts()
+    checked = 0
+    for trinn in {r["fra_trinn"] for r in rows}:
+        of_trinn = [r for r in rows if r["fra_trinn"] == trinn]
+        block = ("skole", "til_aar", "prove")
+        everyone = class_model_from(group_summaries(of_trinn, block, "klynge"), SOURCE_ALL)
+        assert everyone is not None
+        assert close(models[(None, trinn)].icc, everyone.icc)
+        assert close(models[(None, trinn)].group_size, everyone.group_size)
+        for kommune in {r["kommunenr"] for r in of_trinn}:
+            own = [r for r in of_trinn if r["kommunenr"] == kommune]
+            found = class_model_from(group_summaries(own, block, "klynge"), SOURCE_OWN, MIN_DF_OWN)
+            expected = found or everyone
+            assert models[(kommune, trinn)].source == expected.source
+            assert close(models[(kommune, trinn)].icc, expected.icc)
+            checked += 1
+    assert checked >= 2

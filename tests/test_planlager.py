@@ -162,7 +162,7 @@ def _refuse_whole_database(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(variasjon, "_overdispersion", refuse)
     own_classes = progresjon._classes
 
-    def only_own_classes(*args: Any, scoped: bool = True) -> list[dict[str, Any]]:
+    def only_own_classes(*args: Any, scoped: bool = True) -> pl.DataFrame:
         if not scoped:  # every kommune's classes: the whole country's pupil pairs
             refuse()
         return own_classes(*args)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import math
+from typing import Any, Final
 
 import polars as pl
 
@@ -47,3 +49,21 @@ def divided_by(expr: pl.Expr, constant: float) -> pl.Expr:
         return quotient.alias(values.name)
 
     return expr.cast(pl.Float64).map_batches(divide, return_dtype=pl.Float64, is_elementwise=True)
+
+
+def join_keeping_nulls(
+    left: pl.DataFrame, right: pl.DataFrame, on: list[str], **options: Any
+) -> pl.DataFrame:
+    """``left.join(right, on=on)`` where a null key matches a null key (a school without a
+    kommune is one group, as ``group_by`` makes it): the option is ``join_nulls`` in polars
+    1.x and ``nulls_equal`` from 1.24 on."""
+    options[_NULLS_EQUAL] = True
+    joined: pl.DataFrame = left.join(right, on=on, **options)
+    return joined
+
+
+_NULLS_EQUAL: Final = (
+    "nulls_equal"
+    if "nulls_equal" in inspect.signature(pl.DataFrame.join).parameters
+    else "join_nulls"
+)

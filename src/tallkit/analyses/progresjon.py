@@ -40,7 +40,7 @@ from tallkit.analyses import (
     uncertainty,
     uncertainty_defaults,
 )
-from tallkit.analyses.kolonner import divided_by
+from tallkit.analyses.kolonner import divided_by, exact_sums, join_keeping_nulls
 from tallkit.analyses.mot_kommune_og_land import with_models, with_published_variance
 from tallkit.analyses.usikkerhet import (
     MIN_DF_OWN,
@@ -48,8 +48,7 @@ from tallkit.analyses.usikkerhet import (
     SOURCE_ALL,
     SOURCE_DEFAULT,
     SOURCE_OWN,
-    class_model_from,
-    group_summaries,
+    class_models_of,
 )
 from tallkit.brudd import breaks_between
 from tallkit.formats.cells import MISSING, OK, SUPPRESSED
@@ -247,7 +246,7 @@ _CELL: Final = ["til_aar", "fra_trinn", "til_trinn", "prove", "kommunenr"]
 _CLASS_KEYS: Final = [*_CELL, "skole", "klynge"]
 
 
-def _classes(store: Store, filters: Filters, *, scoped: bool = True) -> list[dict[str, Any]]:
+def _classes(store: Store, filters: Filters, *, scoped: bool = True) -> pl.DataFrame:
     """Pupil pairs summed per class (``queries/progresjon_klasser.sql``): n, mean change
     (``snitt``), its sum of squares, level moves and the variance of the earlier score, per
     cell, school the pairs count for (``skole``) and class (``klynge``), in the order of
@@ -264,40 +263,48 @@ def _classes(store: Store, filters: Filters, *, scoped: bool = True) -> list[dic
     params = filters.params("aar", "prove", "kommune") | {"skole": None}
     if scoped and filters.skole is not None and filters.kommune is None:
         params["skole"] = filters.skole  # whole kommuner: those the school's pupils count in
-    classes: list[dict[str, Any]] = memo(
+    classes: pl.DataFrame = memo(
         store,
         ("pair_classes", *params.values()),
-        lambda: run_query(store, "progresjon_klasser", params).sort(_CLASS_KEYS).to_dicts(),
+        lambda: run_query(store, "progresjon_klasser", params).sort(_CLASS_KEYS),
     )
     return classes
 
 
-def _nulls_first(key: tuple[Any, ...]) -> tuple[tuple[bool, Any], ...]:
-    """A sort key that orders like polars (nulls first)."""
-    return tuple((v is not None, v if v is not None else 0) for v in key)
-
-
-def _summaries(classes: list[dict[str, Any]], keys: list[str]) -> list[dict[str, Any]]:
+def _pooled(classes: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     """n, mean and sum of squares of the change (and level moves) per ``keys``, pooled from the
-    classes (:func:`_pool`: exactly rounded sums, so any order gives the same bytes), sorted by
-    ``keys``."""
-    found = group_rows(classes, keys)
-    out = []
-    for key in sorted(found, key=_nulls_first):
-        members = found[key]
-        pooled = _pool(members)
-        row = dict(zip(keys, key, strict=True))
-        row |= {
-            "antall": pooled.n,
-            "snitt": pooled.mean,
-            "kvadratsum": pooled.ss,
-            "opp": sum(c["opp"] for c in members),
-            "samme": sum(c["samme"] for c in members),
-            "ned": sum(c["ned"] for c in members),
-            "med_niva": sum(c["med_niva"] for c in members),
-        }
-        out.append(row)
-    return out
+    classes with exactly rounded sums (so any order gives the same bytes), and the effective
+    class size of the known classes (``_gs``, null without any), sorted by ``keys`` (nulls
+    first)."""
+    n, mean = pl.col("antall"), pl.col("snitt")
+    known = pl.col("klynge") != NO_GROUP
+    counts = classes.group_by(keys).agg(
+        n.sum(),
+        pl.col("opp", "samme", "ned", "med_niva").sum(),
+        _known=n.filter(known).sum(),
+        _known_squares=(n * n).filter(known).sum(),
+    )
+    pooled = join_keeping_nulls(counts, exact_sums(classes, keys, _sum=n * mean), keys)
+    pooled = pooled.with_columns(snitt=pl.col("_sum") / pl.col("antall"))
+    deviations = join_keeping_nulls(classes, pooled.select(*keys, "snitt"), keys, suffix="_p")
+    squares = exact_sums(
+        deviations,
+        keys,
+        kvadratsum=pl.col("kvadratsum") + n * (mean - pl.col("snitt_p")) ** 2,
+    )
+    return (
+        join_keeping_nulls(pooled, squares, keys)
+        .with_columns(
+            _gs=pl.when(pl.col("_known") > 0).then(pl.col("_known_squares") / pl.col("_known"))
+        )
+        .drop("_sum", "_known", "_known_squares")
+        .sort(keys, nulls_last=False)
+    )
+
+
+def _summaries(classes: pl.DataFrame, keys: list[str]) -> list[dict[str, Any]]:
+    """:func:`_pooled` per ``keys`` as rows."""
+    return _pooled(classes, keys).drop("_gs").to_dicts()
 
 
 @dataclass(frozen=True)
@@ -314,16 +321,17 @@ class _Cluster:
         return self.ss / (self.n - 1) if self.n > 1 else 0.0
 
 
-def _pool(classes: list[dict[str, Any]]) -> _Cluster:
-    n = sum(c["antall"] for c in classes)
-    mean = math.fsum(c["antall"] * c["snitt"] for c in classes) / n
-    ss = math.fsum(c["kvadratsum"] + c["antall"] * (c["snitt"] - mean) ** 2 for c in classes)
-    known = [c["antall"] for c in classes if c["klynge"] != NO_GROUP]
-    return _Cluster(n, mean, ss, stats.effective_group_size(known) if known else None)
+def _clusters(classes: pl.DataFrame, keys: list[str]) -> dict[tuple[Any, ...], _Cluster]:
+    """:func:`_pooled` per ``keys`` as clusters."""
+    pooled = _pooled(classes, keys)
+    return {
+        tuple(row[:-4]): _Cluster(*row[-4:])
+        for row in pooled.select(*keys, "antall", "snitt", "kvadratsum", "_gs").iter_rows()
+    }
 
 
 def _gain_models(
-    store: Store, filters: Filters, classes: list[dict[str, Any]], unc: Uncertainty
+    store: Store, filters: Filters, classes: pl.DataFrame, unc: Uncertainty
 ) -> dict[tuple[str | None, int], ClassModel]:
     """The class share of the change's variance per kommune and transition (all years and tests
     pooled; blocks = school × year × test), else over the whole database, else derived from the
@@ -340,7 +348,7 @@ def _gain_models(
             # a kommune without enough classes of its own takes the model of all pupil data:
             # that needs every kommune's classes (as the whole run has them, and kept beside
             # the database for the next command), but only the school's kommuner's own models
-            wanted = {c["kommunenr"] for c in classes}
+            wanted = set(classes["kommunenr"].to_list())
             models = {
                 key: model
                 for key, model in _every_gain_model(store, filters, unc).items()
@@ -386,19 +394,23 @@ def _every_gain_model(
 
 
 def _make_gain_models(
-    classes: list[dict[str, Any]], unc: Uncertainty, kommuner: set[str | None] | None = None
+    classes: pl.DataFrame, unc: Uncertainty, kommuner: set[str | None] | None = None
 ) -> tuple[dict[tuple[str | None, int], ClassModel], bool]:
     """The models from ``classes`` (own models for ``kommuner``, None: all), and whether every
-    kommune had enough classes of its own (else the model over all of ``classes`` stands in)."""
-
-    def summaries(rows: list[dict[str, Any]]) -> list[stats.GroupSummary]:
-        return group_summaries(rows, ("skole", "til_aar", "prove"), "klynge")
-
+    kommune had enough classes of its own (else the model over all of ``classes`` stands in).
+    Blocks are school × year × test, groups the classes (``klynge``); the sums column-wise
+    (:func:`usikkerhet.class_models_of`)."""
+    block = ("skole", "til_aar", "prove")
+    everyone = class_models_of(classes, ["fra_trinn"], SOURCE_ALL, block, group="klynge")
+    own = class_models_of(
+        classes, ["kommunenr", "fra_trinn"], SOURCE_OWN, block, MIN_DF_OWN, group="klynge"
+    )
     models: dict[tuple[str | None, int], ClassModel] = {}
     complete = True
-    for (trinn,), rows in group_rows(classes, ("fra_trinn",)).items():
-        everyone = class_model_from(summaries(rows), SOURCE_ALL)
-        if everyone is None:
+    for (trinn,) in classes.select("fra_trinn").unique(maintain_order=True).iter_rows():
+        found = everyone.get((trinn,))
+        if found is None:
+            rows = classes.filter(pl.col("fra_trinn") == trinn).to_dicts()
             pooled = _pool(rows)
             # 2·ρ·σ²(score) of class variance in a change of variance σ²(change)
             change_var = pooled.variance
@@ -407,15 +419,24 @@ def _make_gain_models(
                 if change_var > 0
                 else 0.0
             )
-            everyone = ClassModel(share, unc.default_group_size, SOURCE_DEFAULT)
-        models[(None, trinn)] = everyone
-        for (kommune,), own in group_rows(rows, ("kommunenr",)).items():
-            if kommuner is not None and kommune not in kommuner:
-                continue
-            found = class_model_from(summaries(own), SOURCE_OWN, MIN_DF_OWN)
-            models[(kommune, trinn)] = found or everyone
-            complete = complete and found is not None
+            found = ClassModel(share, unc.default_group_size, SOURCE_DEFAULT)
+        models[(None, trinn)] = found
+    pairs = classes.select("kommunenr", "fra_trinn").unique(maintain_order=True)
+    for kommune, trinn in pairs.iter_rows():
+        if kommuner is not None and kommune not in kommuner:
+            continue
+        model = own.get((kommune, trinn))
+        models[(kommune, trinn)] = model or models[(None, trinn)]
+        complete = complete and model is not None
     return models, complete
+
+
+def _pool(classes: list[dict[str, Any]]) -> _Cluster:
+    n = sum(c["antall"] for c in classes)
+    mean = math.fsum(c["antall"] * c["snitt"] for c in classes) / n
+    ss = math.fsum(c["kvadratsum"] + c["antall"] * (c["snitt"] - mean) ** 2 for c in classes)
+    known = [c["antall"] for c in classes if c["klynge"] != NO_GROUP]
+    return _Cluster(n, mean, ss, stats.effective_group_size(known) if known else None)
 
 
 def _score_variance(rows: list[dict[str, Any]]) -> float:
@@ -440,14 +461,14 @@ def paired(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
     interval carries the class component: pupils of one class share that year's class effect.
     """
     classes = _classes(store, filters)
-    if not classes:
+    if classes.is_empty():
         return frame_of([], PAIRED_SCHEMA)
     unc = uncertainty_defaults(filters)  # the gain models are estimated here
     models = _gain_models(store, filters, classes, unc)
     if filters.skole is not None:
         # the models above use every class; the rows only the school's own
-        classes = [c for c in classes if c["skole"] == filters.skole]
-    by_school = group_rows(classes, [*_CELL, "skole"])
+        classes = classes.filter(pl.col("skole") == filters.skole)
+    by_school = _clusters(classes, [*_CELL, "skole"])
     keys = ["til_aar", "fra_trinn", "til_trinn", "prove", "skole"]
     schools = {
         tuple(r[k] for k in keys): {**r, "gruppe": "alle"}
@@ -461,7 +482,7 @@ def paired(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
         if filters.skole is not None and total["skole"] != filters.skole:
             continue
         model = _model(models, total["kommunenr"], total["fra_trinn"])
-        cluster = _pool(by_school[(*key[:4], total["kommunenr"], key[4])])
+        cluster = by_school[(*key[:4], total["kommunenr"], key[4])]
         out.extend(_paired_rows(total, groups.get(key, []), cluster, model, min_group))
     # suppression across tables (skjerming.py)
     out = skjerming.elever_rows(
@@ -527,21 +548,23 @@ def value_added(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
     that is the whole kommune has nothing to be compared with and gets no row.
     """
     classes = _classes(store, filters)
-    if not classes:
+    if classes.is_empty():
         return frame_of([], VALUE_ADDED_SCHEMA)
     unc = uncertainty_defaults(filters)  # the gain models are estimated here
     models = _gain_models(store, filters, classes, unc)
     if filters.skole is not None:
         # a school is compared with every school of its cells, shown alone
-        cells = {tuple(c[k] for k in _CELL) for c in classes if c["skole"] == filters.skole}
-        classes = [c for c in classes if tuple(c[k] for k in _CELL) in cells]
+        cells = classes.filter(pl.col("skole") == filters.skole).select(_CELL).unique()
+        classes = join_keeping_nulls(classes, cells, _CELL).sort(_CLASS_KEYS, nulls_last=False)
+    # every school of every cell pooled at once, then the cells in the classes' order
+    clusters = _clusters(classes, [*_CELL, "skole"])
+    by_cell: dict[tuple[Any, ...], dict[str, _Cluster]] = {}
+    for key, cluster in clusters.items():
+        by_cell.setdefault(key[:-1], {})[key[-1]] = cluster
     out = []
-    for cell_rows in group_rows(classes, _CELL).values():
-        schools = {
-            school: _pool(rows) for (school,), rows in group_rows(cell_rows, ("skole",)).items()
-        }
-        first = cell_rows[0]
+    for first in classes.select(_CELL).unique(maintain_order=True).iter_rows(named=True):
         model = _model(models, first["kommunenr"], first["fra_trinn"])
+        schools = by_cell[tuple(first[k] for k in _CELL)]
         out.extend(_value_added_cell(first, schools, model, min_group, filters.skole))
     # suppression across tables (skjerming.py)
     out = skjerming.verdiskaping_rows(

@@ -199,12 +199,13 @@ def class_models_of(
     source: str,
     block: tuple[str, ...] = ("enhet_id", "skoleaar"),
     min_df: int = 1,
+    group: str = "gruppe",
 ) -> dict[tuple[Any, ...], ClassModel]:
     """:func:`class_model_from` for every value of ``keys`` at once, from rows of (n, mean, sum
-    of squares) per group (``antall``, ``snitt``, ``kvadratsum``, ``gruppe``): the one-way
+    of squares) per group (``antall``, ``snitt``, ``kvadratsum``, ``group``): the one-way
     ANOVA's sums taken column-wise, the model made per key (a key without one is left out)."""
     n, mean = pl.col("antall"), pl.col("snitt")
-    groups = rows.filter((pl.col("gruppe") != NO_GROUP) & (n > 0))
+    groups = rows.filter((pl.col(group) != NO_GROUP) & (n > 0))
     if groups.is_empty():
         return {}
     by = [*keys, *block]
