@@ -23,7 +23,8 @@ def exact_sums(frame: pl.DataFrame, by: list[str], **sums: pl.Expr) -> pl.DataFr
     totals = {}
     for name in sums:
         # one flat list and the groups' lengths: far faster out of polars than a list per group
-        flat = lists[name].explode().to_list()
+        # (an empty list explodes to one null in polars 1.x; the lists hold no nulls)
+        flat = lists[name].explode().drop_nulls().to_list()
         ends = lists[name].list.len().cum_sum().to_list()
         starts = [0, *ends[:-1]] if ends else []
         totals[name] = [
