@@ -30,7 +30,7 @@ from tallkit.analyses import (
     uncertainty,
     uncertainty_defaults,
 )
-from tallkit.analyses.kolonner import divided_by, exact_sums
+from tallkit.analyses.kolonner import divided_by, exact_sums, flag
 from tallkit.analyses.usikkerhet import (
     NO_GROUP,
     ROUNDING_LABEL,
@@ -251,11 +251,7 @@ def profile(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
     frame = frame.with_columns(
         profil_lav=low,
         profil_hoy=high,
-        flagg=pl.when(low > 0)
-        .then(pl.lit(stats.OVER))
-        .when(high < 0)
-        .then(pl.lit(stats.UNDER))
-        .otherwise(pl.lit(stats.NOT_SURE)),
+        flagg=flag(low, high),
         mot_landet=pl.col("l_verdi"),
     )
     ordered = frame.sort(pl.col("_rad").min().over(school), "_rad")
@@ -477,13 +473,7 @@ def _indicator_rows(store: Store, filters: Filters, min_group: int) -> pl.DataFr
     frame = frame.with_columns(mot_landet=diff).with_columns(
         mot_landet_lav=pl.when(with_interval).then(low),
         mot_landet_hoy=pl.when(with_interval).then(high),
-        flagg_landet=pl.when(~with_interval)
-        .then(None)
-        .when(low > 0)
-        .then(pl.lit(stats.OVER))
-        .when(high < 0)
-        .then(pl.lit(stats.UNDER))
-        .otherwise(pl.lit(stats.NOT_SURE)),
+        flagg_landet=flag(low, high, with_interval),
     )
     return frame.with_columns(
         status=pl.when(~hidden)

@@ -8,31 +8,35 @@ from typing import Any, Final
 
 import polars as pl
 
+from tallkit import stats
+
 
 def exact_sums(frame: pl.DataFrame, by: list[str], **sums: pl.Expr) -> pl.DataFrame:
     """One row per ``by`` group with the exactly rounded sum (``math.fsum``) of each named
-    expression over the group's rows (nulls left out).
+    expression over the group's rows (nulls count as nothing; every expression must give one
+    value per row).
 
     polars' own ``sum`` adds in an order that depends on how it splits the work between threads
     and on where a group's values lie in memory, so the same school's numbers could differ in
     the last bit between a national run and its kommune alone, and between two runs.
     ``tests/test_utvalg.py`` holds one school's rows to the whole run's, bit for bit."""
-    lists = frame.group_by(by, maintain_order=True).agg(
-        **{name: expr.drop_nulls() for name, expr in sums.items()}
+    names = list(sums)
+    values = frame.select(
+        *by, **{name: expr.cast(pl.Float64).fill_null(0.0) for name, expr in sums.items()}
     )
+    # every group's values in one list per column, all of one length per group: one flat list
+    # per column and one set of group boundaries (far faster out of polars than a list per
+    # group, and a handful of polars calls for one school's report as for the country)
+    lists = values.group_by(by, maintain_order=True).agg(pl.col(names))
+    ends = lists.select(pl.col(names[0]).list.len().cum_sum())[names[0]].to_list()
+    starts = [0, *ends[:-1]] if ends else []
+    flat = lists.select(pl.col(names).explode())
     totals = {}
-    for name in sums:
-        # one flat list and the groups' lengths: far faster out of polars than a list per group
-        # (an empty list explodes to one null in polars 1.x; the lists hold no nulls)
-        flat = lists[name].explode().drop_nulls().to_list()
-        ends = lists[name].list.len().cum_sum().to_list()
-        starts = [0, *ends[:-1]] if ends else []
-        totals[name] = [
-            math.fsum(flat[start:end]) if end > start else 0.0
-            for start, end in zip(starts, ends, strict=True)
-        ]
-    return lists.with_columns(
-        pl.Series(name, values, dtype=pl.Float64) for name, values in totals.items()
+    for name in names:
+        column = flat[name].to_list()
+        totals[name] = [math.fsum(column[a:b]) for a, b in zip(starts, ends, strict=True)]
+    return lists.select(by).with_columns(
+        pl.Series(name, totals[name], dtype=pl.Float64) for name in names
     )
 
 
@@ -43,11 +47,10 @@ def divided_by(expr: pl.Expr, constant: float) -> pl.Expr:
     «over» by that ulp."""
 
     def divide(values: pl.Series) -> pl.Series:
-        import pyarrow.compute as pc  # Arrow divides element by element, as Python does
-
-        quotient = pl.from_arrow(pc.divide(values.to_arrow(), constant))
-        assert isinstance(quotient, pl.Series)
-        return quotient.alias(values.name)
+        # Python's own division, value by value: numpy is not a dependency, and Arrow's
+        # compute module costs 45 MiB and 0.1 s to load for one school's report
+        quotients = [None if v is None else v / constant for v in values.to_list()]
+        return pl.Series(values.name, quotients, dtype=pl.Float64)
 
     return expr.cast(pl.Float64).map_batches(divide, return_dtype=pl.Float64, is_elementwise=True)
 
@@ -68,3 +71,16 @@ _NULLS_EQUAL: Final = (
     if "nulls_equal" in inspect.signature(pl.DataFrame.join).parameters
     else "join_nulls"
 )
+
+
+def flag(low: pl.Expr, high: pl.Expr, known: pl.Expr | None = None) -> pl.Expr:
+    """:func:`stats.flag` column-wise from an interval's ends: ``over`` when it lies above 0,
+    ``under`` below, else ``ikke_sikker``; null where ``known`` is false."""
+    verdict = (
+        pl.when(low > 0)
+        .then(pl.lit(stats.OVER))
+        .when(high < 0)
+        .then(pl.lit(stats.UNDER))
+        .otherwise(pl.lit(stats.NOT_SURE))
+    )
+    return verdict if known is None else pl.when(known).then(verdict)

@@ -32,7 +32,7 @@ from typing import Final
 import polars as pl
 
 from tallkit import stats
-from tallkit.analyses.kolonner import divided_by, exact_sums
+from tallkit.analyses.kolonner import divided_by, exact_sums, flag
 from tallkit.analyses.usikkerhet import INDEPENDENT, NATIONAL_SD, ROUNDING_LABEL, Uncertainty
 
 SOURCE_PUBLISHED_KOMMUNE: Final = "kommunen (Udir)"
@@ -109,18 +109,10 @@ def _quantiles(df: pl.Series) -> pl.DataFrame:
 
 
 def _flag(value: str, se: str) -> pl.Expr:
-    """:func:`stats.flag` with the row's quantile."""
+    """:func:`stats.flag` with the row's quantile (null without a difference)."""
     low = pl.col(value) - pl.col("kvantil") * pl.col(se)
     high = pl.col(value) + pl.col("kvantil") * pl.col(se)
-    return (
-        pl.when(pl.col(value).is_null())
-        .then(None)
-        .when(low > 0)
-        .then(pl.lit(stats.OVER))
-        .when(high < 0)
-        .then(pl.lit(stats.UNDER))
-        .otherwise(pl.lit(stats.NOT_SURE))
-    )
+    return flag(low, high, pl.col(value).is_not_null())
 
 
 def with_published_variance(
@@ -222,10 +214,10 @@ def _with_cell_sums(frame: pl.DataFrame) -> pl.DataFrame:
     sums = exact_sums(
         frame,
         KEY,
-        _pupils_num=((pl.col("elev_antall") - 1) * pl.col("elev_sd") ** 2).filter(with_pupils),
-        _pupils_den=(pl.col("elev_antall") - 1).filter(with_pupils),
-        _udir_num=((n - 1) * (divided_by(half, stats.Z95) ** 2 * n)).filter(with_udir),
-        _udir_den=(n - 1).filter(with_udir),
+        _pupils_num=pl.when(with_pupils).then((pl.col("elev_antall") - 1) * pl.col("elev_sd") ** 2),
+        _pupils_den=pl.when(with_pupils).then(pl.col("elev_antall") - 1),
+        _udir_num=pl.when(with_udir).then((n - 1) * (divided_by(half, stats.Z95) ** 2 * n)),
+        _udir_den=pl.when(with_udir).then(n - 1),
         # for the kommune mean computed from its schools: Σ n², weighted variances, Σ n·x
         _a2v=n.cast(pl.Float64) ** 2 * pl.col("var_total"),
         _nx=n * pl.col("skalapoeng"),

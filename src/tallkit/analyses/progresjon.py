@@ -40,7 +40,7 @@ from tallkit.analyses import (
     uncertainty,
     uncertainty_defaults,
 )
-from tallkit.analyses.kolonner import divided_by, exact_sums, join_keeping_nulls
+from tallkit.analyses.kolonner import divided_by, exact_sums, flag, join_keeping_nulls
 from tallkit.analyses.mot_kommune_og_land import with_models, with_published_variance
 from tallkit.analyses.usikkerhet import (
     MIN_DF_OWN,
@@ -225,13 +225,7 @@ def cohort(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
         endring_mot_landet=relative,
         endring_mot_landet_lav=low,
         endring_mot_landet_hoy=high,
-        flagg=pl.when(relative.is_null())
-        .then(None)
-        .when(low > 0)
-        .then(pl.lit(stats.OVER))
-        .when(high < 0)
-        .then(pl.lit(stats.UNDER))
-        .otherwise(pl.lit(stats.NOT_SURE)),
+        flagg=flag(low, high, relative.is_not_null()),
         fra_mot_kommune=pl.when(with_kommune).then(before_k),
         til_mot_kommune=pl.when(with_kommune).then(after_k),
         endring_mot_kommune=pl.when(with_kommune).then(after_k - before_k),
