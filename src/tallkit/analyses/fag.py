@@ -30,7 +30,7 @@ from tallkit.analyses import (
     uncertainty,
     uncertainty_defaults,
 )
-from tallkit.analyses.kolonner import divided_by, exact_sums, flag
+from tallkit.analyses.kolonner import divided_by, exact_sums, flag, pooled_means
 from tallkit.analyses.usikkerhet import (
     NO_GROUP,
     ROUNDING_LABEL,
@@ -297,35 +297,23 @@ def _pupil_profile_variances(store: Store, filters: Filters, min_group: int) -> 
     ).drop("kommunenr")
     if filters.skole is not None:
         rows = rows.filter(pl.col("enhet_id") == filters.skole)
-    n, mean = pl.col("antall"), pl.col("snitt")
+    n = pl.col("antall")
     grouped = pl.col("gruppe") != NO_GROUP
     school = ["skoleaar", "trinn", "enhet_id", "prove"]
     schools = (
-        rows.group_by(school, maintain_order=True)
+        rows.group_by(school)
         .agg(
             _kn=pl.col("kommunenr").first().fill_null(""),
-            _n=n.sum(),
             _grouped=n.filter(grouped).sum(),
             _grouped_squares=(n * n).filter(grouped).sum(),
         )
-        .join(
-            exact_sums(
-                rows,
-                school,
-                _sum=n * mean,
-                _within=pl.col("kvadratsum"),
-                _sum_squares=n * mean**2,
-            ),
-            on=school,
-            how="left",
-            maintain_order="left",
-        )
+        .join(pooled_means(rows, school), on=school)
+        .join(exact_sums(rows, school, _within=pl.col("kvadratsum")), on=school)
         .filter(pl.col("_n") >= max(min_group, 2))
         .join(model_table, on=["_kn", "trinn", "prove"], how="left")
     )
     total = pl.col("_n").cast(pl.Float64)
-    # Σ n_g (mean_g − mean)² = Σ n_g mean_g² − (Σ n_g mean_g)² / n
-    ss = pl.col("_within") + pl.col("_sum_squares") - pl.col("_sum") ** 2 / total
+    ss = pl.col("_within") + pl.col("_between")
     group_size = (
         pl.when(pl.col("_grouped") > 0)
         .then(pl.col("_grouped_squares") / pl.col("_grouped"))

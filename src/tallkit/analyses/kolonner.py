@@ -84,3 +84,20 @@ def flag(low: pl.Expr, high: pl.Expr, known: pl.Expr | None = None) -> pl.Expr:
         .otherwise(pl.lit(stats.NOT_SURE))
     )
     return verdict if known is None else pl.when(known).then(verdict)
+
+
+def pooled_means(
+    frame: pl.DataFrame, by: list[str], n: str = "antall", mean: str = "snitt"
+) -> pl.DataFrame:
+    """Per ``by`` group of group summaries: the pupils (``_n``), their pooled mean (``_mean`` =
+    Σ n_g·mean_g / n) and the sum of squares between the groups about it (``_between`` =
+    Σ n_g (mean_g − mean)²), both sums exact and the second taken about the pooled mean (two
+    passes, not Σ n_g mean_g² − n·mean², which loses digits on scale points)."""
+    counts = frame.group_by(by).agg(_n=pl.col(n).sum())
+    first = join_keeping_nulls(exact_sums(frame, by, _sum=pl.col(n) * pl.col(mean)), counts, by)
+    first = first.with_columns(_mean=pl.col("_sum") / pl.col("_n")).drop("_sum")
+    about = join_keeping_nulls(frame, first.select(*by, _pooled_mean=pl.col("_mean")), by)
+    between = exact_sums(
+        about, by, _between=pl.col(n) * (pl.col(mean) - pl.col("_pooled_mean")) ** 2
+    )
+    return join_keeping_nulls(first, between, by)

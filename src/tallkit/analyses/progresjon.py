@@ -40,7 +40,13 @@ from tallkit.analyses import (
     uncertainty,
     uncertainty_defaults,
 )
-from tallkit.analyses.kolonner import divided_by, exact_sums, flag, join_keeping_nulls
+from tallkit.analyses.kolonner import (
+    divided_by,
+    exact_sums,
+    flag,
+    join_keeping_nulls,
+    pooled_means,
+)
 from tallkit.analyses.mot_kommune_og_land import with_models, with_published_variance
 from tallkit.analyses.usikkerhet import (
     MIN_DF_OWN,
@@ -270,28 +276,24 @@ def _pooled(classes: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     classes with exactly rounded sums (so any order gives the same bytes), and the effective
     class size of the known classes (``_gs``, null without any), sorted by ``keys`` (nulls
     first)."""
-    n, mean = pl.col("antall"), pl.col("snitt")
+    n = pl.col("antall")
     known = pl.col("klynge") != NO_GROUP
     counts = classes.group_by(keys).agg(
-        n.sum(),
         pl.col("opp", "samme", "ned", "med_niva").sum(),
         _known=n.filter(known).sum(),
         _known_squares=(n * n).filter(known).sum(),
     )
-    pooled = join_keeping_nulls(counts, exact_sums(classes, keys, _sum=n * mean), keys)
-    pooled = pooled.with_columns(snitt=pl.col("_sum") / pl.col("antall"))
-    deviations = join_keeping_nulls(classes, pooled.select(*keys, "snitt"), keys, suffix="_p")
-    squares = exact_sums(
-        deviations,
-        keys,
-        kvadratsum=pl.col("kvadratsum") + n * (mean - pl.col("snitt_p")) ** 2,
-    )
+    within = exact_sums(classes, keys, _within=pl.col("kvadratsum"))
+    pooled = join_keeping_nulls(pooled_means(classes, keys), counts, keys)
     return (
-        join_keeping_nulls(pooled, squares, keys)
+        join_keeping_nulls(pooled, within, keys)
         .with_columns(
-            _gs=pl.when(pl.col("_known") > 0).then(pl.col("_known_squares") / pl.col("_known"))
+            antall=pl.col("_n"),
+            snitt=pl.col("_mean"),
+            kvadratsum=pl.col("_within") + pl.col("_between"),
+            _gs=pl.when(pl.col("_known") > 0).then(pl.col("_known_squares") / pl.col("_known")),
         )
-        .drop("_sum", "_known", "_known_squares")
+        .select(*keys, "antall", "snitt", "kvadratsum", "opp", "samme", "ned", "med_niva", "_gs")
         .sort(keys, nulls_last=False)
     )
 

@@ -27,7 +27,7 @@ from typing import Any, Final
 import polars as pl
 
 from tallkit import stats
-from tallkit.analyses.kolonner import exact_sums
+from tallkit.analyses.kolonner import exact_sums, join_keeping_nulls, pooled_means
 from tallkit.config import Settings
 from tallkit.store import Store
 
@@ -204,44 +204,30 @@ def class_models_of(
     """:func:`class_model_from` for every value of ``keys`` at once, from rows of (n, mean, sum
     of squares) per group (``antall``, ``snitt``, ``kvadratsum``, ``group``): the one-way
     ANOVA's sums taken column-wise, the model made per key (a key without one is left out)."""
-    n, mean = pl.col("antall"), pl.col("snitt")
+    n = pl.col("antall")
     groups = rows.filter((pl.col(group) != NO_GROUP) & (n > 0))
     if groups.is_empty():
         return {}
     by = [*keys, *block]
-    blocks = groups.group_by(by).agg(_n=n.sum(), _n2=(n * n).sum(), _groups=pl.len())
-    blocks = blocks.join(
-        exact_sums(
-            groups,
-            by,
-            _sum=n * mean,
-            _sum_squares=n * mean**2,
-            _within=pl.col("kvadratsum"),
-        ),
-        on=by,
-    )
+    blocks = groups.group_by(by).agg(_n2=(n * n).sum(), _groups=pl.len())
+    blocks = join_keeping_nulls(blocks, pooled_means(groups, by), by)
+    blocks = join_keeping_nulls(blocks, exact_sums(groups, by, _within=pl.col("kvadratsum")), by)
     total = pl.col("_n").cast(pl.Float64)
-    # Σ n_g (mean_g − mean_b)² = Σ n_g mean_g² − (Σ n_g mean_g)² / n_b, per block
-    blocks = blocks.with_columns(
-        _between=pl.col("_sum_squares") - pl.col("_sum") ** 2 / total,
-        _n2_over_n=pl.col("_n2") / total,
+    blocks = blocks.with_columns(_n2_over_n=pl.col("_n2") / total)
+    counts = blocks.group_by(keys).agg(
+        pupils=pl.col("_n").sum(), groups=pl.col("_groups").sum(), blocks=pl.len()
     )
-    sums = (
-        blocks.group_by(keys)
-        .agg(pupils=pl.col("_n").sum(), groups=pl.col("_groups").sum(), blocks=pl.len())
-        .join(
-            exact_sums(
-                blocks,
-                keys,
-                ss_between=pl.col("_between"),
-                ss_within=pl.col("_within"),
-                sum_ng2_over_nb=pl.col("_n2_over_n"),
-                _n2=pl.col("_n2"),
-                _n=pl.col("_n"),
-            ),
-            on=keys,
-        )
-        .with_columns(typical=pl.col("_n2") / pl.col("_n"))
+    block_sums = exact_sums(
+        blocks,
+        keys,
+        ss_between=pl.col("_between"),
+        ss_within=pl.col("_within"),
+        sum_ng2_over_nb=pl.col("_n2_over_n"),
+        _n2=pl.col("_n2"),
+        _n=pl.col("_n"),
+    )
+    sums = join_keeping_nulls(counts, block_sums, keys).with_columns(
+        typical=pl.col("_n2") / pl.col("_n")
     )
     found = {}
     for row in sums.iter_rows(named=True):
@@ -249,7 +235,7 @@ def class_models_of(
             row["pupils"],
             row["groups"],
             row["blocks"],
-            max(0.0, row["ss_between"]),
+            row["ss_between"],
             row["ss_within"],
             row["sum_ng2_over_nb"],
         )

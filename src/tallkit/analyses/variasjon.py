@@ -31,7 +31,7 @@ from tallkit.analyses import (
     suppression_plan,
     uncertainty,
 )
-from tallkit.analyses.kolonner import exact_sums
+from tallkit.analyses.kolonner import exact_sums, pooled_means
 from tallkit.analyses.mot_kommune_og_land import expected_se
 from tallkit.formats.cells import OK, SUPPRESSED
 from tallkit.store import Store
@@ -529,25 +529,18 @@ def _all_pupils(groups: pl.DataFrame) -> pl.DataFrame:
     """The «alle» row of each school: its groups pooled, and the share between them (only
     where no group is hidden and there are more pupils than groups)."""
     n = pl.col("antall")
-    first = exact_sums(groups, _SCHOOL, _sum=n * pl.col("snitt"), _n=n, _n2=n * n)
-    groups = groups.join(first, on=_SCHOOL, how="left").with_columns(
-        _mean=pl.col("_sum") / pl.col("_n"),
-    )
-    second = exact_sums(
-        groups,
-        _SCHOOL,
-        _ss=pl.col("kvadratsum") + n * (pl.col("snitt") - pl.col("_mean")) ** 2,
-        _between=n * (pl.col("snitt") - pl.col("_mean")) ** 2,
-        _within=pl.col("kvadratsum"),
+    sums = pooled_means(groups, _SCHOOL).join(
+        exact_sums(groups, _SCHOOL, _within=pl.col("kvadratsum"), _n2=n * n), on=_SCHOOL
     )
     schools = (
         groups.group_by(_SCHOOL, maintain_order=True)
         .agg(
-            pl.col("navn", "_rad", "_first", "_k", "_total", "_mean", "_n2").first(),
+            pl.col("navn", "_rad", "_first", "_k", "_total").first(),
             pl.col("_hidden").any().alias("_any_hidden"),
             pl.col("med_nivaa", "laveste_nivaa", "hoyeste_nivaa").sum(),
         )
-        .join(second, on=_SCHOOL, how="left")
+        .join(sums.drop("_n"), on=_SCHOOL, how="left")
+        .with_columns(_ss=pl.col("_within") + pl.col("_between"))
         .with_columns(gruppe=pl.lit("alle"), _n=pl.col("_total"), _hidden=pl.lit(False))
     )
     # stats.between_group_share: one-way ANOVA ICC over the school's groups
