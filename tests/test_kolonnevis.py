@@ -114,16 +114,17 @@ def check_school(row: dict[str, Any], cell: list[dict[str, Any]], unc: Uncertain
     assert row["l_flagg"] == stats.flag(row["l_verdi"], row["l_se"], q)
 
 
+@pytest.mark.parametrize("pooled", [1, 2])
 @pytest.mark.parametrize("independent", [False, True])
 @pytest.mark.parametrize("udir_kommune", [True, False])
 @pytest.mark.parametrize("source", ["real_np", "sample_unsuppressed"])
 def test_every_school_s_comparison_is_the_scalar_formulas(
-    source: str, udir_kommune: bool, independent: bool, request: pytest.FixtureRequest
+    source: str, udir_kommune: bool, independent: bool, pooled: int, request: pytest.FixtureRequest
 ) -> None:
     """Without Udir's kommune rows (as for a kommune whose row is suppressed) the kommune mean
-    is computed from its schools."""
+    is computed from its schools; with --slaa-sammen 2 the pooled rows go the same way."""
     settings: Settings = request.getfixturevalue(source)
-    filters = Filters(independent_pupils=independent)
+    filters = Filters(independent_pupils=independent, pool_years=pooled)
     with open_store(settings.db_path, read_only=True) as store:
         schools = analyses.school_rows(store, filters, settings.min_group)
         unc = analyses.uncertainty(store, filters)
@@ -526,3 +527,22 @@ def test_gain_models_are_the_scalar_class_models(sample_unsuppressed: Settings) 
             assert close(models[(kommune, trinn)].icc, expected.icc)
             checked += 1
     assert checked >= 2
+
+
+def test_pooled_years_without_pupil_data_are_unknown_not_nan(real_np: Settings) -> None:
+    """--slaa-sammen on exports without pupil data: the pooled pupil SD and class size are
+    null (unknown: the class model's typical class stands in), never 0/0 = NaN, which the
+    design effect read as «no classes» (1.0) and polars as «one class of the whole school»."""
+    with open_store(real_np.db_path, read_only=True) as store:
+        filters = Filters(pool_years=2)
+        rows = analyses.school_rows(store, filters, real_np.min_group)
+        unc = analyses.uncertainty(store, filters)
+    assert rows.height > 20
+    for column in ("elev_sd", "elev_gruppestorrelse", "elev_snitt", "skalapoeng"):
+        assert rows[column].is_nan().sum() == 0, column
+    assert rows["elev_gruppestorrelse"].null_count() == rows.height
+    compared = compare_frame(rows, unc).to_dicts()
+    for row in compared:
+        model = unc.model(row["kommunenr"], row["trinn"], row["prove"])
+        assert close(row["design_effekt"], model.design_effect(row["antall"]))
+    assert any(row["design_effekt"] > 1.0 for row in compared)

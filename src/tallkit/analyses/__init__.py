@@ -455,7 +455,18 @@ def pool_years(frame: pl.DataFrame, count: int, end: str | None) -> pl.DataFrame
 
 
 def _weighted(value: str, n: str) -> pl.Expr:
-    return (pl.col(value) * pl.col(n)).sum() / pl.col(n).filter(pl.col(value).is_not_null()).sum()
+    """The n-weighted mean of a column over the pooled years; null (unknown) where no year has
+    it, not 0/0 = NaN: a NaN group size read as a number made a pooled school without pupil
+    data one of independent pupils (design effect 1)."""
+    weight = pl.col(n).filter(pl.col(value).is_not_null()).sum()
+    return pl.when(weight > 0).then((pl.col(value) * pl.col(n)).sum() / weight)
+
+
+def _pooled_sd(sd: str, n: str) -> pl.Expr:
+    """The years' pupil SDs pooled (n − 1 weights); null where no year has pupil data."""
+    weight = (pl.col(n) - 1).filter(pl.col(sd).is_not_null()).sum()
+    pooled = ((pl.col(n) - 1) * pl.col(sd) ** 2).sum() / weight
+    return pl.when(weight > 0).then(pooled.sqrt())
 
 
 def _combined_half_width(half: str, n: str) -> pl.Expr:
@@ -489,10 +500,7 @@ def _pool_window(rows: pl.DataFrame, first: str, last: str) -> pl.DataFrame:
             land_avrunding=pl.col("land_avrunding").sum() / pl.len() ** 2,
             elev_gruppestorrelse=_weighted("elev_gruppestorrelse", "elev_antall"),
             elev_snitt=_weighted("elev_snitt", "elev_antall"),
-            elev_sd=(
-                ((pl.col("elev_antall") - 1) * pl.col("elev_sd") ** 2).sum()
-                / (pl.col("elev_antall") - 1).filter(pl.col("elev_sd").is_not_null()).sum()
-            ).sqrt(),
+            elev_sd=_pooled_sd("elev_sd", "elev_antall"),
             antall=pl.col("antall").sum(),
             kommune_antall=pl.col("kommune_antall").sum(),
             elev_antall=pl.col("elev_antall").sum(),
