@@ -408,9 +408,10 @@ def school_rows(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
 
 
 def rounding_of(column: str) -> pl.Expr:
-    """1/12 where a published mean is in whole points (Udir rounds them), else 0."""
+    """1/12 where a published mean is in whole points (Udir rounds them), else 0: the
+    column-wise :func:`stats.rounding_variance`."""
     value = pl.col(column)
-    whole = value.is_not_null() & (value == value.round(0))
+    whole = value.is_not_null() & value.is_finite() & (value == value.round(0))
     return pl.when(whole).then(pl.lit(stats.ROUNDING_VARIANCE)).otherwise(pl.lit(0.0))
 
 

@@ -31,6 +31,7 @@ from tallkit.analyses import (
     uncertainty_defaults,
 )
 from tallkit.analyses.kolonner import divided_by, exact_sums, flag, pooled_means
+from tallkit.analyses.mot_kommune_og_land import model_table
 from tallkit.analyses.usikkerhet import (
     NO_GROUP,
     ROUNDING_LABEL,
@@ -288,13 +289,7 @@ def _pupil_profile_variances(store: Store, filters: Filters, min_group: int) -> 
     unc = uncertainty(store, filters)
     test = ["kommunenr", "trinn", "prove"]
     own = {} if unc.independent else class_models_of(rows, test, "klasser: kommunens elevdata")
-    keys = rows.select(test).unique(maintain_order=True)
-    models = [own.get(key) or unc.model(*key) for key in keys.iter_rows()]
-    model_table = keys.with_columns(
-        _kn=pl.col("kommunenr").fill_null(""),
-        _icc=pl.Series([m.icc for m in models], dtype=pl.Float64),
-        _gs=pl.Series([m.group_size for m in models], dtype=pl.Float64),
-    ).drop("kommunenr")
+    models = model_table(rows, lambda k, t, p: own.get((k, t, p)) or unc.model(k, t, p))
     if filters.skole is not None:
         rows = rows.filter(pl.col("enhet_id") == filters.skole)
     n = pl.col("antall")
@@ -310,7 +305,7 @@ def _pupil_profile_variances(store: Store, filters: Filters, min_group: int) -> 
         .join(pooled_means(rows, school), on=school)
         .join(exact_sums(rows, school, _within=pl.col("kvadratsum")), on=school)
         .filter(pl.col("_n") >= max(min_group, 2))
-        .join(model_table, on=["_kn", "trinn", "prove"], how="left")
+        .join(models, on=["_kn", "trinn", "prove"], how="left")
     )
     total = pl.col("_n").cast(pl.Float64)
     ss = pl.col("_within") + pl.col("_between")

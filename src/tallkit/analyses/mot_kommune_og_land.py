@@ -27,13 +27,20 @@ The columns added to the school rows (``skoleresultater`` with rounding):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final
 
 import polars as pl
 
 from tallkit import stats
 from tallkit.analyses.kolonner import divided_by, exact_sums, flag
-from tallkit.analyses.usikkerhet import INDEPENDENT, NATIONAL_SD, ROUNDING_LABEL, Uncertainty
+from tallkit.analyses.usikkerhet import (
+    INDEPENDENT,
+    NATIONAL_SD,
+    ROUNDING_LABEL,
+    ClassModel,
+    Uncertainty,
+)
 
 SOURCE_PUBLISHED_KOMMUNE: Final = "kommunen (Udir)"
 SOURCE_NO_REST: Final = "kommunen har ingen andre elever: bare sammenlignet med landet"
@@ -62,10 +69,8 @@ def _base_variance(
     """:meth:`Uncertainty.published`'s variance before the design effect, and its source."""
     udir = half_width.is_not_null() & (half_width > 0)
     national = NATIONAL_SD**2 / pl.max_horizontal(n, pl.lit(1)).cast(pl.Float64)
-    if pupil_sd is None or pupil_n is None:
-        value = pl.when(udir).then(divided_by(half_width, stats.Z95) ** 2).otherwise(national)
-        source = pl.when(udir).then(pl.lit("udir")).otherwise(pl.lit("tilnærming (nasjonalt SD)"))
-        return value, source
+    if pupil_sd is None or pupil_n is None:  # a mean without pupil data (the nation's, a trend)
+        pupil_sd, pupil_n = pl.lit(None, dtype=pl.Float64), pl.lit(None, dtype=pl.Int64)
     pupils = pupil_sd.is_not_null() & pupil_n.is_not_null() & (pupil_n != 0)
     value = (
         pl.when(udir)
@@ -84,11 +89,14 @@ def _base_variance(
     return value, source
 
 
-def _models(rows: pl.DataFrame, unc: Uncertainty) -> pl.DataFrame:
-    """The class model of each kommune, trinn and test in ``rows`` (``_icc``, ``_gs``,
-    ``_msrc``: null for independent pupils, whose label has no class part)."""
+def model_table(
+    rows: pl.DataFrame, model_of: Callable[[str | None, int, str], ClassModel]
+) -> pl.DataFrame:
+    """The class model of each kommune, trinn and test in ``rows`` as ``model_of`` gives it,
+    keyed by ``_kn`` (the kommune, "" for none), ``trinn`` and ``prove``: ``_icc``, ``_gs`` and
+    ``_msrc`` (null for independent pupils, whose label has no class part)."""
     keys = rows.select("kommunenr", "trinn", "prove").unique(maintain_order=True)
-    models = [unc.model(k, t, p) for k, t, p in keys.iter_rows()]
+    models = [model_of(k, t, p) for k, t, p in keys.iter_rows()]
     return keys.with_columns(
         _kn=pl.col("kommunenr").fill_null(""),
         _icc=pl.Series([m.icc for m in models], dtype=pl.Float64),
@@ -155,7 +163,7 @@ def with_models(frame: pl.DataFrame, unc: Uncertainty) -> pl.DataFrame:
     return (
         frame.with_row_index("_modellrad")
         .with_columns(_kn=pl.col("kommunenr").fill_null(""))
-        .join(_models(frame, unc), on=["_kn", "trinn", "prove"], how="left")
+        .join(model_table(frame, unc.model), on=["_kn", "trinn", "prove"], how="left")
         .sort("_modellrad")
         .drop("_modellrad")
     )

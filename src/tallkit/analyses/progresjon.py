@@ -34,6 +34,7 @@ from tallkit.analyses import (
     in_schema,
     memo,
     own_kommune_params,
+    rounding_of,
     run_query,
     scope_kommune,
     suppression_plan,
@@ -147,12 +148,6 @@ TREND_SCHEMA: Final = {
 }
 
 
-def _whole_points_rounding(value: pl.Expr) -> pl.Expr:
-    """:func:`stats.rounding_variance` of a national-test mean, column-wise."""
-    whole = value.is_not_null() & value.is_finite() & (value == value.round(0))
-    return pl.when(whole).then(pl.lit(stats.ROUNDING_VARIANCE)).otherwise(pl.lit(0.0))
-
-
 def _end_variance(frame: pl.DataFrame, unc: Uncertainty, end: str) -> pl.Series:
     """Variance of each row's published mean at one end (``fra``/``til``) about the unit's
     lasting level: the class model of that trinn, Udir's uncertainty, the rounding."""
@@ -168,7 +163,7 @@ def _end_variance(frame: pl.DataFrame, unc: Uncertainty, end: str) -> pl.Series:
         with_models(one_end, unc),
         unc,
         half_width=pl.col("_half"),
-        rounding=_whole_points_rounding(pl.col("_value")),
+        rounding=rounding_of("_value"),
     )
     return published["var_utvalg"] + published["var_avrunding"]
 
@@ -184,7 +179,7 @@ def _nation(unc: Uncertainty, end: str) -> pl.Expr:
     )
     if unc.independent:
         return spread
-    return spread + _whole_points_rounding(pl.col(f"{end}_landet"))
+    return spread + rounding_of(f"{end}_landet")
 
 
 def cohort(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
@@ -649,12 +644,11 @@ def trend(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
     )
     value, n = pl.col("skalapoeng"), pl.col("antall")
     hidden = (pl.col("status") != OK) | value.is_null() | (n.fill_null(0) < min_group)
-    whole_points = value.is_not_null() & value.is_finite() & (value == value.round(0))
     frame = with_published_variance(
         with_models(frame, unc),
         unc,
         half_width=pl.col("usikkerhet"),
-        rounding=pl.when(whole_points).then(stats.ROUNDING_VARIANCE).otherwise(0.0),
+        rounding=rounding_of("skalapoeng"),
     ).with_columns(_se=(pl.col("var_utvalg") + pl.col("var_avrunding")).sqrt())
     shown = {
         "antall": n,
