@@ -257,6 +257,22 @@ def test_divided_by_rounds_as_python_divides() -> None:
     for constant in (stats.Z95, 100.0):
         found = frame.select(divided_by(pl.col("u"), constant))["u"].to_list()
         assert found == [None if v is None else v / constant for v in values]
+        # as the analyses use it: in one branch of a when, and per group
+        branch = frame.select(pl.when(pl.col("u") > 1).then(divided_by(pl.col("u"), constant)))[
+            "u"
+        ].to_list()
+        assert branch == [v / constant if v is not None and v > 1 else None for v in values]
+        grouped = (
+            frame.with_row_index("i")
+            .group_by(pl.col("i") % 3, maintain_order=True)
+            .agg(pl.col("u"), q=divided_by(pl.col("u"), constant))
+            .explode("u", "q")
+        )
+        assert all(
+            (u is None and q is None) or q == u / constant
+            for u, q in grouped.select("u", "q").iter_rows()
+        )
+        assert grouped.height == len(values)
 
 
 def test_exact_sums_are_fsum_whatever_the_order() -> None:

@@ -44,15 +44,14 @@ def divided_by(expr: pl.Expr, constant: float) -> pl.Expr:
     """``expr / constant`` rounded as Python (and IEEE) divides: polars multiplies by the
     reciprocal when the divisor is one number, which is up to an ulp off, and an interval that
     touches 0 exactly (a school 5 points over the nation, Udir's «Usikkerhet» 5.0) would turn
-    «over» by that ulp."""
+    «over» by that ulp.
 
-    def divide(values: pl.Series) -> pl.Series:
-        # Python's own division, value by value: numpy is not a dependency, and Arrow's
-        # compute module costs 45 MiB and 0.1 s to load for one school's report
-        quotients = [None if v is None else v / constant for v in values.to_list()]
-        return pl.Series(values.name, quotients, dtype=pl.Float64)
-
-    return expr.cast(pl.Float64).map_batches(divide, return_dtype=pl.Float64, is_elementwise=True)
+    The divisor is therefore a column as long as the frame, which polars divides value by value.
+    Not a Python function over the values (``map_batches``): polars runs such a function on its
+    own threads, which must take Python's lock: a known road to a process that hangs for good
+    (polars issues 26821, 19560), and the one such function when a CI run hung."""
+    divisor = pl.int_range(pl.len(), dtype=pl.UInt32).cast(pl.Float64) * 0.0 + constant
+    return expr.cast(pl.Float64) / divisor
 
 
 def join_keeping_nulls(
