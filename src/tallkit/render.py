@@ -249,11 +249,21 @@ class Workers:
         global _worker_job
         self._job = (folder, formats, date, env)
         if count > 0:
+            import gc
             import multiprocessing
 
             _worker_job = self._job  # inherited by the forked workers
-            with interrupts_held():
-                self._pool = multiprocessing.get_context("fork").Pool(count)
+            # What this process holds at the fork is never collected in a worker (CPython's
+            # advice for fork without exec): garbage of this process collected there would
+            # run destructors of DuckDB and polars objects whose threads a forked process
+            # does not have, and a destructor that waits for them waits for good.
+            gc.collect()
+            gc.freeze()
+            try:
+                with interrupts_held():
+                    self._pool = multiprocessing.get_context("fork").Pool(count)
+            finally:
+                gc.unfreeze()
             self._count = count
 
     def write_all(
