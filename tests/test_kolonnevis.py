@@ -562,3 +562,42 @@ def test_pooled_years_without_pupil_data_are_unknown_not_nan(real_np: Settings) 
         model = unc.model(row["kommunenr"], row["trinn"], row["prove"])
         assert close(row["design_effekt"], model.design_effect(row["antall"]))
     assert any(row["design_effekt"] > 1.0 for row in compared)
+
+
+VALUE_ADDED_KEY = ("til_aar", "fra_trinn", "prove", "kommunenr", "enhet_id")
+
+
+@pytest.mark.parametrize("minimum", [5, 10])
+def test_paired_change_and_value_added_apply_the_plan_as_its_keys_say(
+    sample: Settings, minimum: int
+) -> None:
+    """progresjon --del elever and verdiskaping join the plan's hidden keys as frames: a row is
+    blanked (elever) or dropped (verdiskaping) exactly where ``Plan.shows`` says its key is
+    hidden, with the trinn as the plan's int and the rest as strings."""
+    with open_store(sample.db_path, read_only=True) as store:
+        plan = analyses.suppression_plan(store, minimum)
+        pairs = progresjon.paired(store, Filters(), 1)  # nothing hidden by the part itself
+        added = progresjon.value_added(store, Filters(), 1)
+    assert pairs.height and added.height
+    hidden_pairs = skjerming.elever_frame(pairs, plan, SUPPRESSED)
+    kept = skjerming.verdiskaping_frame(added, plan)
+    blanked = 0
+    rows = zip(pairs.iter_rows(named=True), hidden_pairs.iter_rows(named=True), strict=True)
+    for before, after in rows:
+        columns = ("til_aar", "fra_trinn", "prove", "enhet_id", "gruppe")
+        key = ("elever", *(before[c] for c in columns))
+        if plan.shows(key):
+            assert after == before
+        else:
+            blanked += 1
+            assert after["status"] == SUPPRESSED
+            assert after["antall"] is None and after["endring"] is None
+            assert after["enhet_id"] == before["enhet_id"]
+    assert blanked > 0
+    expected = [
+        r
+        for r in added.iter_rows(named=True)
+        if plan.shows(("verdiskaping", *(r[c] for c in VALUE_ADDED_KEY)))
+    ]
+    assert kept.to_dicts() == expected
+    assert len(expected) < added.height  # the plan hides some school at both minimums

@@ -49,7 +49,7 @@ def test_the_second_command_reads_the_plan_the_first_one_made(
     own = _plan(copy, kommune="9901")
     assert made.hidden, "the sample kommune has small groups: something must be hidden"
     assert sorted(p.name for p in next(_folder(copy).iterdir()).iterdir()) == sorted(
-        ["grupper.json", "plan-min10-alle.json", planlager._name(10, ("9901",))]
+        ["grupper.json", planlager._name(10, None), planlager._name(10, ("9901",))]
     )
     _refuse_to_plan(monkeypatch)
     # read back key for key: the same tuples with the same types (ints stay ints, None None)
@@ -110,9 +110,14 @@ def test_a_folder_that_cannot_be_written_or_read_only_means_the_plan_is_made(
     _folder(copy).unlink()
     _plan(copy)
     (stamp,) = _folder(copy).iterdir()
-    (stamp / "plan-min10-alle.json").write_text('{"minimum": 10, "skjult": [1', "utf-8")
+    stored = stamp / planlager._name(10, None)
+    whole = stored.read_bytes()
+    stored.write_text('{"minimum": 10, "deler": [1', "utf-8")
     (stamp / "grupper.json").write_text('[["9901"], 7]', "utf-8")
     assert _plan(copy) == made  # unreadable files are misses, made again and rewritten
+    assert stored.read_bytes() == whole  # the same plan is the same file
+    stored.write_bytes(whole[: len(whole) - 100])  # cut short: a miss, not a smaller plan
+    assert _plan(copy) == made
     _refuse_to_plan(monkeypatch)
     assert _plan(copy) == made
 
@@ -129,8 +134,8 @@ def test_the_files_hold_no_pupil(copy: Settings) -> None:
         pupils = {
             str(r[0]) for r in store.con.execute("select elev from lager.elevresultat").fetchall()
         }
-    text = "".join(p.read_text("utf-8") for p in next(_folder(copy).iterdir()).iterdir())
-    assert pupils and not any(pupil in text for pupil in pupils)
+    stored = b"".join(p.read_bytes() for p in next(_folder(copy).iterdir()).iterdir())
+    assert pupils and not any(pupil.encode() in stored for pupil in pupils)
 
 
 def test_a_state_that_cannot_be_told_means_nothing_is_read_or_written(

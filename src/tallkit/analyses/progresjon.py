@@ -476,10 +476,11 @@ def paired(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
         cluster = by_school[(*key[:4], total["kommunenr"], key[4])]
         out.extend(_paired_rows(total, groups.get(key, []), cluster, model, min_group))
     # suppression across tables (skjerming.py)
-    out = skjerming.elever_rows(
-        out, suppression_plan(store, min_group, scope_kommune(store, filters)), SUPPRESSED
+    return skjerming.elever_frame(
+        frame_of(out, PAIRED_SCHEMA),
+        suppression_plan(store, min_group, scope_kommune(store, filters)),
+        SUPPRESSED,
     )
-    return frame_of(out, PAIRED_SCHEMA)
 
 
 def _paired_rows(
@@ -558,10 +559,10 @@ def value_added(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
         schools = by_cell[tuple(first[k] for k in _CELL)]
         out.extend(_value_added_cell(first, schools, model, min_group, filters.skole))
     # suppression across tables (skjerming.py)
-    out = skjerming.verdiskaping_rows(
-        out, suppression_plan(store, min_group, scope_kommune(store, filters))
+    return skjerming.verdiskaping_frame(
+        frame_of(out, VALUE_ADDED_SCHEMA),
+        suppression_plan(store, min_group, scope_kommune(store, filters)),
     )
-    return frame_of(out, VALUE_ADDED_SCHEMA)
 
 
 def _value_added_cell(
