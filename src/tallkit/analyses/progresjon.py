@@ -30,7 +30,6 @@ from tallkit.analyses import (
     Filters,
     Uncertainty,
     frame_of,
-    group_rows,
     in_schema,
     memo,
     own_kommune_params,
@@ -48,7 +47,12 @@ from tallkit.analyses.kolonner import (
     join_keeping_nulls,
     pooled_means,
 )
-from tallkit.analyses.mot_kommune_og_land import with_models, with_published_variance
+from tallkit.analyses.mot_kommune_og_land import (
+    _design_effect,
+    _quantiles,
+    with_models,
+    with_published_variance,
+)
 from tallkit.analyses.usikkerhet import (
     MIN_DF_OWN,
     NO_GROUP,
@@ -293,11 +297,6 @@ def _pooled(classes: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     )
 
 
-def _summaries(classes: pl.DataFrame, keys: list[str]) -> list[dict[str, Any]]:
-    """:func:`_pooled` per ``keys`` as rows."""
-    return _pooled(classes, keys).drop("_gs").to_dicts()
-
-
 @dataclass(frozen=True)
 class _Cluster:
     """One school's change over its classes: pooled n, mean, SD and effective class size."""
@@ -450,6 +449,8 @@ def paired(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
     For 8 -> 9 (same scale) the change is in scale points; for 5 -> 8 it is the change in
     position against the pupils' own kommune mean on each test, since the scales differ. The
     interval carries the class component: pupils of one class share that year's class effect.
+    A school under the minimum shows neither itself nor its groups; among its groups, enough
+    are hidden that none can be worked out from the school's total (complementary suppression).
     """
     classes = _classes(store, filters)
     if classes.is_empty():
@@ -459,77 +460,88 @@ def paired(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
     if filters.skole is not None:
         # the models above use every class; the rows only the school's own
         classes = classes.filter(pl.col("skole") == filters.skole)
-    by_school = _clusters(classes, [*_CELL, "skole"])
     keys = ["til_aar", "fra_trinn", "til_trinn", "prove", "skole"]
-    schools = {
-        tuple(r[k] for k in keys): {**r, "gruppe": "alle"}
-        for r in _summaries(classes, [*keys, "kommunenr"])
-    }
-    groups = group_rows(
-        [r for r in _summaries(classes, [*keys, "gruppe"]) if r["gruppe"] != "alle"], keys
+    n = pl.col("antall")
+    # the school's own classes give its effective class size (_own_gs, null without any)
+    schools = (
+        _pooled(classes, [*keys, "kommunenr"])
+        .rename({"_gs": "_own_gs"})
+        .with_row_index("_s")
+        .with_columns(gruppe=pl.lit("alle"), _o=pl.lit(0, dtype=pl.UInt32), _hidden=n < min_group)
     )
-    out: list[dict[str, Any]] = []
-    for key, total in schools.items():
-        if filters.skole is not None and total["skole"] != filters.skole:
-            continue
-        model = _model(models, total["kommunenr"], total["fra_trinn"])
-        cluster = by_school[(*key[:4], total["kommunenr"], key[4])]
-        out.extend(_paired_rows(total, groups.get(key, []), cluster, model, min_group))
+    shown = schools.filter(~pl.col("_hidden")).select(*keys, "kommunenr", "_s")
+    groups = (
+        _pooled(classes, [*keys, "gruppe"])
+        .filter(pl.col("gruppe").ne_missing("alle"))
+        .drop("_gs")
+        .join(shown, on=keys, how="inner")
+        # in each school: by the group's name as text, which its suppression counts in
+        .sort("_s", pl.col("gruppe").cast(pl.String).fill_null("None"))
+        .with_columns(_o=pl.int_range(1, pl.len() + 1, dtype=pl.UInt32).over("_s"))
+    )
+    groups = groups.with_columns(_hidden=_complementary_suppression(groups, min_group))
+    rows = pl.concat(
+        [schools, groups.with_columns(_own_gs=n.cast(pl.Float64))], how="diagonal_relaxed"
+    ).sort("_s", "_o")
+    rows = join_keeping_nulls(rows, _gain_model_table(rows, models), ["kommunenr", "fra_trinn"])
+    rows = rows.sort("_s", "_o")
+    rows = rows.with_columns(_df=n - 1)
+    rows = rows.join(_quantiles(rows["_df"]), on="_df", how="left")
+    sd = pl.when(n > 1).then((pl.col("kvadratsum") / (n - 1)).sqrt()).otherwise(pl.lit(0.0))
+    half = pl.col("kvantil") * sd * (_design_effect(n, pl.col("_own_gs")) / n).sqrt()
+    levels = pl.col("med_niva")
+    visible = ~pl.col("_hidden")
+    out = rows.sort("_s", "_o").select(
+        "til_aar",
+        "fra_trinn",
+        "til_trinn",
+        "prove",
+        enhet_id=pl.col("skole"),
+        gruppe=pl.col("gruppe"),
+        status=pl.when(visible).then(pl.lit(OK)).otherwise(pl.lit(SUPPRESSED)),
+        antall=pl.when(visible).then(n),
+        endring=pl.when(visible).then(pl.col("snitt")),
+        endring_lav=pl.when(visible).then(pl.col("snitt") - half),
+        endring_hoy=pl.when(visible).then(pl.col("snitt") + half),
+        andel_opp=pl.when(visible & (levels != 0)).then(pl.col("opp") / levels),
+        andel_samme=pl.when(visible & (levels != 0)).then(pl.col("samme") / levels),
+        andel_ned=pl.when(visible & (levels != 0)).then(pl.col("ned") / levels),
+        usikkerhet_kilde=pl.when(visible).then(pl.lit("elevdata; ") + pl.col("_msrc")),
+    )
     # suppression across tables (skjerming.py)
     return skjerming.elever_frame(
-        frame_of(out, PAIRED_SCHEMA),
+        in_schema(out, PAIRED_SCHEMA),
         suppression_plan(store, min_group, scope_kommune(store, filters)),
         SUPPRESSED,
     )
 
 
-def _paired_rows(
-    total: dict[str, Any],
-    groups: list[dict[str, Any]],
-    cluster: _Cluster,
-    model: ClassModel,
-    min_group: int,
-) -> list[dict[str, Any]]:
-    groups = sorted(groups, key=lambda r: str(r["gruppe"]))
-    hidden = stats.complementary_suppression([g["antall"] for g in groups], min_group)
-    rows = []
-    candidates = [(total, total["antall"] < min_group), *zip(groups, hidden, strict=True)]
-    for row, is_hidden in candidates:
-        base = {
-            "til_aar": row["til_aar"],
-            "fra_trinn": row["fra_trinn"],
-            "til_trinn": row["til_trinn"],
-            "prove": row["prove"],
-            "enhet_id": row["skole"],
-            "gruppe": row["gruppe"],
-        }
-        if is_hidden:
-            rows.append({**base, "status": SUPPRESSED})
-            if row is total:
-                break  # a hidden school shows no groups either
-            continue
-        n = row["antall"]
-        sd = math.sqrt(row["kvadratsum"] / (n - 1)) if n > 1 else 0.0
-        # the whole school: its own classes; one class: its pupils share one class effect
-        group_size = cluster.group_size if row is total else float(n)
-        deff = model.design_effect(n, group_size)
-        half = stats.t_quantile(0.975, n - 1) * sd * math.sqrt(deff / n)
-        levels = row["med_niva"]
-        rows.append(
-            {
-                **base,
-                "status": OK,
-                "antall": n,
-                "endring": row["snitt"],
-                "endring_lav": row["snitt"] - half,
-                "endring_hoy": row["snitt"] + half,
-                "andel_opp": row["opp"] / levels if levels else None,
-                "andel_samme": row["samme"] / levels if levels else None,
-                "andel_ned": row["ned"] / levels if levels else None,
-                "usikkerhet_kilde": f"elevdata; {model.source}",
-            }
-        )
-    return rows
+def _gain_model_table(
+    rows: pl.DataFrame, models: dict[tuple[str | None, int], ClassModel]
+) -> pl.DataFrame:
+    """:func:`_model` for each kommune and transition in ``rows``: ``_icc``, ``_gs`` and the
+    model's own label ``_msrc``."""
+    keys = rows.select("kommunenr", "fra_trinn").unique(maintain_order=True)
+    found = [_model(models, k, t) for k, t in keys.iter_rows()]
+    return keys.with_columns(
+        _icc=pl.Series([m.icc for m in found], dtype=pl.Float64),
+        _gs=pl.Series([m.group_size for m in found], dtype=pl.Float64),
+        _msrc=pl.Series([m.source for m in found], dtype=pl.String),
+    )
+
+
+def _complementary_suppression(groups: pl.DataFrame, min_group: int) -> pl.Series:
+    """:func:`stats.complementary_suppression` of each school's groups (``_s``), in the rows'
+    order (once per distinct list of group sizes: most schools share theirs with others)."""
+    found: dict[tuple[int, ...], list[bool]] = {}
+    flags: list[bool] = []
+    sizes = groups.group_by("_s", maintain_order=True).agg(pl.col("antall"))
+    for members in sizes["antall"].to_list():
+        key = tuple(members)
+        if key not in found:
+            found[key] = stats.complementary_suppression(members, min_group)
+        flags.extend(found[key])
+    return pl.Series("_hidden", flags, dtype=pl.Boolean)
 
 
 def value_added(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
