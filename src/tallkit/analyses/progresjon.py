@@ -26,7 +26,6 @@ from tallkit import skjerming, stats
 from tallkit.analyses import (
     Analysis,
     ClassModel,
-    Difference,
     Filters,
     Uncertainty,
     frame_of,
@@ -46,6 +45,7 @@ from tallkit.analyses.kolonner import (
     flag,
     join_keeping_nulls,
     pooled_means,
+    squared,
 )
 from tallkit.analyses.mot_kommune_og_land import (
     _design_effect,
@@ -61,6 +61,7 @@ from tallkit.analyses.usikkerhet import (
     SOURCE_OWN,
     class_models_of,
 )
+from tallkit.analyses.variasjon import _shrunk
 from tallkit.brudd import breaks_between
 from tallkit.formats.cells import MISSING, OK, SUPPRESSED
 from tallkit.store import Store
@@ -311,15 +312,6 @@ class _Cluster:
         return self.ss / (self.n - 1) if self.n > 1 else 0.0
 
 
-def _clusters(classes: pl.DataFrame, keys: list[str]) -> dict[tuple[Any, ...], _Cluster]:
-    """:func:`_pooled` per ``keys`` as clusters."""
-    pooled = _pooled(classes, keys)
-    return {
-        tuple(row[:-4]): _Cluster(*row[-4:])
-        for row in pooled.select(*keys, "antall", "snitt", "kvadratsum", "_gs").iter_rows()
-    }
-
-
 def _gain_models(
     store: Store, filters: Filters, classes: pl.DataFrame, unc: Uncertainty
 ) -> dict[tuple[str | None, int], ClassModel]:
@@ -560,79 +552,91 @@ def value_added(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
         # a school is compared with every school of its cells, shown alone
         cells = classes.filter(pl.col("skole") == filters.skole).select(_CELL).unique()
         classes = join_keeping_nulls(classes, cells, _CELL).sort(_CLASS_KEYS, nulls_last=False)
-    # every school of every cell pooled at once, then the cells in the classes' order
-    clusters = _clusters(classes, [*_CELL, "skole"])
-    by_cell: dict[tuple[Any, ...], dict[str, _Cluster]] = {}
-    for key, cluster in clusters.items():
-        by_cell.setdefault(key[:-1], {})[key[-1]] = cluster
-    out = []
-    for first in classes.select(_CELL).unique(maintain_order=True).iter_rows(named=True):
-        model = _model(models, first["kommunenr"], first["fra_trinn"])
-        schools = by_cell[tuple(first[k] for k in _CELL)]
-        out.extend(_value_added_cell(first, schools, model, min_group, filters.skole))
+    n = pl.col("antall")
+    # every school of every cell pooled at once, in the cells' order and by school within one
+    schools = (
+        _pooled(classes, [*_CELL, "skole"])
+        .rename({"_gs": "_own_gs"})
+        .with_columns(_cell=pl.struct(_CELL).rle_id())
+    )
+    schools = (
+        schools.join(exact_sums(schools, ["_cell"], _nm=n * pl.col("snitt")), on="_cell")
+        .with_columns(
+            _n_all=n.sum().over("_cell"),
+            _k=pl.len().over("_cell"),
+            _rest_ss=_sums_of_the_others(schools, "_cell", "kvadratsum"),
+        )
+        .with_columns(_kommune_mean=pl.col("_nm") / pl.col("_n_all"))
+    )
+    schools = join_keeping_nulls(
+        schools, _gain_model_table(schools, models), ["kommunenr", "fra_trinn"]
+    )
+    shown = schools.filter((n >= min_group) & (n < pl.col("_n_all"))).sort("_cell", "skole")
+    rest_n = pl.col("_n_all") - n
+    # sampling variance within the rest's schools (their lasting growth is part of the
+    # kommune's, not noise), with the class component
+    within = pl.col("_rest_ss") / pl.max_horizontal(rest_n - (pl.col("_k") - 1), pl.lit(1))
+    rest_var = within * _design_effect(rest_n, None) / rest_n
+    variance = pl.when(n > 1).then(pl.col("kvadratsum") / (n - 1)).otherwise(pl.lit(0.0))
+    own_var = variance * _design_effect(n, pl.col("_own_gs")) / n
+    weight = n / pl.col("_n_all")
+    se = (squared(1.0 - weight) * (own_var + rest_var) + 0.0).sqrt()  # part_whole_difference_se
+    shown = shown.with_columns(_value=pl.col("snitt") - pl.col("_kommune_mean"), _se=se)
+    shown = _shrunk(
+        shown.with_columns(_v=pl.max_horizontal(squared(pl.col("_se")), pl.lit(1e-9))),
+        "_value",
+        "_v",
+        ["_cell"],
+    ).with_columns(_units=pl.len().over("_cell"))
+    if filters.skole is not None:
+        shown = shown.filter(pl.col("skole") == filters.skole)
+    value, value_se = pl.col("_value"), pl.col("_se")
+    several = pl.col("_units") > 1
+    estimate = pl.when(several).then(pl.col("_estimate")).otherwise(value)
+    estimate_se = pl.when(several).then(pl.col("_estimate_se")).otherwise(value_se)
+    low, high = value - stats.Z95 * value_se, value + stats.Z95 * value_se
+    out = shown.select(
+        *_CELL,
+        enhet_id=pl.col("skole"),
+        antall=n,
+        restledd=value,
+        restledd_lav=low,
+        restledd_hoy=high,
+        krympet=estimate,
+        krympet_lav=estimate - stats.Z95 * estimate_se,
+        krympet_hoy=estimate + stats.Z95 * estimate_se,
+        flagg=flag(low, high),
+        usikkerhet_kilde=pl.lit("elevdata; ") + pl.col("_msrc"),
+        stigning=pl.lit(1.0),
+        konstant=pl.col("_kommune_mean"),
+        metode=pl.lit(VALUE_ADDED_METHOD),
+    )
     # suppression across tables (skjerming.py)
     return skjerming.verdiskaping_frame(
-        frame_of(out, VALUE_ADDED_SCHEMA),
+        in_schema(out, VALUE_ADDED_SCHEMA),
         suppression_plan(store, min_group, scope_kommune(store, filters)),
     )
 
 
-def _value_added_cell(
-    first: dict[str, Any],
-    schools: dict[str, _Cluster],
-    model: ClassModel,
-    min_group: int,
-    only: str | None,
-) -> list[dict[str, Any]]:
-    n_all = sum(c.n for c in schools.values())
-    kommune_mean = math.fsum(c.n * c.mean for c in schools.values()) / n_all
-    shown = {k: c for k, c in schools.items() if c.n >= min_group and c.n < n_all}
-    estimates: dict[str, Difference] = {}
-    for school, c in shown.items():
-        rest = [r for k, r in schools.items() if k != school]
-        rest_n = n_all - c.n
-        # sampling variance within the rest's schools (their lasting growth is part of the
-        # kommune's, not noise), with the class component
-        within = math.fsum(r.ss for r in rest) / max(rest_n - len(rest), 1)
-        rest_var = within * model.design_effect(rest_n) / rest_n
-        own_var = c.variance * model.design_effect(c.n, c.group_size) / c.n
-        weight = c.n / n_all
-        se = stats.part_whole_difference_se(own_var, rest_var, weight)
-        estimates[school] = Difference(c.mean - kommune_mean, se, kommune_mean)
-    names = sorted(estimates)
-    shrunk = (
-        stats.shrink(
-            [estimates[k].value for k in names], [max(estimates[k].se ** 2, 1e-9) for k in names]
-        )
-        if len(names) > 1
-        else None
+def _sums_of_the_others(frame: pl.DataFrame, group: str, column: str) -> pl.Series:
+    """For each row, ``math.fsum`` of ``column`` over the other rows of its ``group`` (contiguous
+    ids), exactly rounded as fsum rounds: every float is a whole multiple of 2⁻¹⁰⁷⁴, so the sums
+    are taken exactly in Python integers and rounded once (int / int is correctly rounded).
+    A group's total minus the row's own float would be rounded twice."""
+    scale = 1074
+    exact = []
+    for value in frame[column].cast(pl.Float64).fill_null(0.0).to_list():
+        numerator, denominator = value.as_integer_ratio()
+        exact.append(numerator << (scale - denominator.bit_length() + 1))
+    ids = frame[group].to_list()
+    totals: dict[int, int] = {}
+    for key, value in zip(ids, exact, strict=True):
+        totals[key] = totals.get(key, 0) + value
+    unit = 1 << scale
+    return pl.Series(
+        [(totals[key] - value) / unit for key, value in zip(ids, exact, strict=True)],
+        dtype=pl.Float64,
     )
-    out = []
-    for index, school in enumerate(names):
-        if only is not None and school != only:
-            continue
-        diff = estimates[school]
-        est = shrunk.estimates[index] if shrunk else diff.value
-        est_se = shrunk.ses[index] if shrunk else diff.se
-        out.append(
-            {
-                **{k: first[k] for k in _CELL},
-                "enhet_id": school,
-                "antall": shown[school].n,
-                "restledd": diff.value,
-                "restledd_lav": diff.low,
-                "restledd_hoy": diff.high,
-                "krympet": est,
-                "krympet_lav": est - stats.Z95 * est_se,
-                "krympet_hoy": est + stats.Z95 * est_se,
-                "flagg": diff.flag,
-                "usikkerhet_kilde": f"elevdata; {model.source}",
-                "stigning": 1.0,
-                "konstant": kommune_mean,
-                "metode": VALUE_ADDED_METHOD,
-            }
-        )
-    return out
 
 
 def trend(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:

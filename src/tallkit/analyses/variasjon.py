@@ -31,7 +31,7 @@ from tallkit.analyses import (
     suppression_plan,
     uncertainty,
 )
-from tallkit.analyses.kolonner import exact_sums, pooled_means
+from tallkit.analyses.kolonner import exact_sums, pooled_means, squared
 from tallkit.analyses.mot_kommune_og_land import expected_se
 from tallkit.formats.cells import OK, SUPPRESSED
 from tallkit.store import Store
@@ -251,7 +251,7 @@ def _shrunk(frame: pl.DataFrame, means: str, variances: str, by: list[str]) -> p
         _c=pl.col("_sw") - pl.col("_sww") / pl.col("_sw"),
         _units=pl.len().over(by),
     )
-    second = exact_sums(frame, by, _q=w * (y - pl.col("_fixed")) ** 2)
+    second = exact_sums(frame, by, _q=w * squared(y - pl.col("_fixed")))
     c = pl.col("_c")
     tau2 = (
         pl.when(c > 0)
@@ -266,7 +266,7 @@ def _shrunk(frame: pl.DataFrame, means: str, variances: str, by: list[str]) -> p
     b = pl.col("_tau2") / (pl.col("_tau2") + v)
     return (
         frame.with_columns(
-            _estimate=mu + b * (y - mu), _estimate_se=(b * v + (1.0 - b) ** 2 * mu_var).sqrt()
+            _estimate=mu + b * (y - mu), _estimate_se=(b * v + squared(1.0 - b) * mu_var).sqrt()
         )
         .sort("_order")
         .drop("_order", "_sw", "_swy", "_sww", "_fixed", "_c", "_units", "_q", "_sws", "_swsy")
