@@ -181,6 +181,12 @@ def test_speil_says_what_it_wrote_and_what_to_do_next(sample: Settings, tmp_path
         "eller send HTML-filen til skolen."
     )
     assert result.stdout == ""
+    one = run_cli(
+        "--db", str(sample.db_path), "rapport", "--kommune", "9901", "--format", "html",
+        "--ut", str(out / "rapport"),
+    )  # fmt: skip
+    assert one.code == 0, one.stderr
+    assert one.stderr.splitlines()[-1].startswith("1 fil skrevet til ")  # not «1 filer»
 
 
 def test_sql_list_is_in_norwegian(sample: Settings) -> None:

@@ -774,7 +774,7 @@ def speil(
         index = [p for p in pages if p.stem.endswith("_indeks")]
         first = (index or pages or reports or [ut])[0]
         _err(
-            f"{len(reports)} filer skrevet til {ut} ({report.year}). Neste steg: åpne {first} "
+            f"{_files(len(reports))} skrevet til {ut} ({report.year}). Neste steg: åpne {first} "
             "i en nettleser, eller send HTML-filen til skolen."
         )
 
@@ -851,7 +851,7 @@ def rapport(
     if not _state.quiet:
         files = [p for p in report.written if p.suffix != ".svg"]
         _err(
-            f"{len(files)} filer skrevet til {ut} ({report.year}, "
+            f"{_files(len(files))} skrevet til {ut} ({report.year}, "
             f"{len(report.kommuner)} {'kommune' if len(report.kommuner) == 1 else 'kommuner'})."
         )
 
@@ -947,6 +947,11 @@ def _table(
             f"({len(parts)} deler for å passe bredden; --format csv eller --ut FIL gir alt på én rad)",
             style="dim",
         )
+
+
+def _files(count: int) -> str:
+    """«1 fil», «3 filer»."""
+    return f"{count} {'fil' if count == 1 else 'filer'}"
 
 
 def _err(text: str) -> None:
