@@ -62,6 +62,26 @@ def squared(expr: pl.Expr) -> pl.Expr:
     return expr.cast(pl.Float64).pow(two)
 
 
+def complementary_suppression(groups: pl.DataFrame, by: list[str], min_group: int) -> pl.Series:
+    """:func:`stats.complementary_suppression` of each ``by`` unit's groups (``antall``, in the
+    rows' order within the unit), as a boolean column of ``groups``: once per distinct list of
+    group sizes, which most schools share with others."""
+    rows = groups.select(*by, "antall").with_row_index("_row")
+    sizes = rows.group_by(by, maintain_order=True).agg(pl.col("antall"), pl.col("_row"))
+    found: dict[tuple[int, ...], list[bool]] = {}
+    flags: list[bool] = []
+    order: list[int] = []
+    for members, at in zip(sizes["antall"].to_list(), sizes["_row"].to_list(), strict=True):
+        key = tuple(members)
+        if key not in found:
+            found[key] = stats.complementary_suppression(members, min_group)
+        flags.extend(found[key])
+        order.extend(at)
+    by_row = pl.DataFrame({"_row": pl.Series(order, dtype=pl.UInt32), "_hidden": flags})
+    hidden = rows.select("_row").join(by_row, on="_row", how="left")["_hidden"]
+    return hidden.cast(pl.Boolean).alias("_hidden")
+
+
 def join_keeping_nulls(
     left: pl.DataFrame, right: pl.DataFrame, on: list[str], **options: Any
 ) -> pl.DataFrame:

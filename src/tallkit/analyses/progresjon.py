@@ -40,6 +40,7 @@ from tallkit.analyses import (
     uncertainty_defaults,
 )
 from tallkit.analyses.kolonner import (
+    complementary_suppression,
     divided_by,
     exact_sums,
     flag,
@@ -471,7 +472,7 @@ def paired(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
         .sort("_s", pl.col("gruppe").cast(pl.String).fill_null("None"))
         .with_columns(_o=pl.int_range(1, pl.len() + 1, dtype=pl.UInt32).over("_s"))
     )
-    groups = groups.with_columns(_hidden=_complementary_suppression(groups, min_group))
+    groups = groups.with_columns(_hidden=complementary_suppression(groups, ["_s"], min_group))
     rows = pl.concat(
         [schools, groups.with_columns(_own_gs=n.cast(pl.Float64))], how="diagonal_relaxed"
     ).sort("_s", "_o")
@@ -520,20 +521,6 @@ def _gain_model_table(
         _gs=pl.Series([m.group_size for m in found], dtype=pl.Float64),
         _msrc=pl.Series([m.source for m in found], dtype=pl.String),
     )
-
-
-def _complementary_suppression(groups: pl.DataFrame, min_group: int) -> pl.Series:
-    """:func:`stats.complementary_suppression` of each school's groups (``_s``), in the rows'
-    order (once per distinct list of group sizes: most schools share theirs with others)."""
-    found: dict[tuple[int, ...], list[bool]] = {}
-    flags: list[bool] = []
-    sizes = groups.group_by("_s", maintain_order=True).agg(pl.col("antall"))
-    for members in sizes["antall"].to_list():
-        key = tuple(members)
-        if key not in found:
-            found[key] = stats.complementary_suppression(members, min_group)
-        flags.extend(found[key])
-    return pl.Series("_hidden", flags, dtype=pl.Boolean)
 
 
 def value_added(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:

@@ -31,7 +31,12 @@ from tallkit.analyses import (
     suppression_plan,
     uncertainty,
 )
-from tallkit.analyses.kolonner import exact_sums, pooled_means, squared
+from tallkit.analyses.kolonner import (
+    complementary_suppression,
+    exact_sums,
+    pooled_means,
+    squared,
+)
 from tallkit.analyses.mot_kommune_og_land import expected_se
 from tallkit.formats.cells import OK, SUPPRESSED
 from tallkit.store import Store
@@ -455,7 +460,7 @@ def within_schools(store: Store, filters: Filters, min_group: int) -> pl.DataFra
         _total=n.sum().over(_SCHOOL),
         _k=pl.len().over(_SCHOOL),
         _first=pl.col("_rad").min().over(_SCHOOL),
-        _hidden=_complementary_suppression(groups, min_group),
+        _hidden=complementary_suppression(groups, _SCHOOL, min_group),
     )
     schools = _all_pupils(groups.filter(pl.col("_total") >= min_group))
     # one group pooled alone, as the «alle» row pools several (the same arithmetic)
@@ -506,23 +511,6 @@ _WORK_SCHEMA: Final = {
     "_order": pl.Int32,
     "_hidden": pl.Boolean,
 }
-
-
-def _complementary_suppression(groups: pl.DataFrame, min_group: int) -> pl.Series:
-    """:func:`stats.complementary_suppression` of each school's groups, in the rows' order
-    (once per distinct list of group sizes: most schools share theirs with others)."""
-    sizes = groups.group_by(_SCHOOL, maintain_order=True).agg(pl.col("antall"), pl.col("_rad"))
-    found: dict[tuple[int, ...], list[bool]] = {}
-    flags: list[bool] = []
-    order: list[int] = []
-    for members, rows in zip(sizes["antall"].to_list(), sizes["_rad"].to_list(), strict=True):
-        key = tuple(members)
-        if key not in found:
-            found[key] = stats.complementary_suppression(members, min_group)
-        flags.extend(found[key])
-        order.extend(rows)
-    by_row = pl.DataFrame({"_rad": pl.Series(order, dtype=pl.UInt32), "h": flags})
-    return groups.select("_rad").join(by_row, on="_rad", how="left")["h"].alias("_hidden")
 
 
 def _all_pupils(groups: pl.DataFrame) -> pl.DataFrame:
