@@ -475,11 +475,9 @@ def paired(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
     groups = groups.with_columns(_hidden=complementary_suppression(groups, ["_s"], min_group))
     rows = pl.concat(
         [schools, groups.with_columns(_own_gs=n.cast(pl.Float64))], how="diagonal_relaxed"
-    ).sort("_s", "_o")
+    ).with_columns(_df=n - 1)
     rows = join_keeping_nulls(rows, _gain_model_table(rows, models), ["kommunenr", "fra_trinn"])
-    rows = rows.sort("_s", "_o")
-    rows = rows.with_columns(_df=n - 1)
-    rows = rows.join(_quantiles(rows["_df"]), on="_df", how="left")
+    rows = rows.join(_quantiles(rows["_df"]), on="_df", how="left")  # in order below
     sd = pl.when(n > 1).then((pl.col("kvadratsum") / (n - 1)).sqrt()).otherwise(pl.lit(0.0))
     half = pl.col("kvantil") * sd * (_design_effect(n, pl.col("_own_gs")) / n).sqrt()
     levels = pl.col("med_niva")
@@ -546,13 +544,11 @@ def value_added(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
         .rename({"_gs": "_own_gs"})
         .with_columns(_cell=pl.struct(_CELL).rle_id())
     )
+    # a Series from the frame's own rows, attached before any join may reorder them
+    schools = schools.with_columns(_rest_ss=_sums_of_the_others(schools, "_cell", "kvadratsum"))
     schools = (
         schools.join(exact_sums(schools, ["_cell"], _nm=n * pl.col("snitt")), on="_cell")
-        .with_columns(
-            _n_all=n.sum().over("_cell"),
-            _k=pl.len().over("_cell"),
-            _rest_ss=_sums_of_the_others(schools, "_cell", "kvadratsum"),
-        )
+        .with_columns(_n_all=n.sum().over("_cell"), _k=pl.len().over("_cell"))
         .with_columns(_kommune_mean=pl.col("_nm") / pl.col("_n_all"))
     )
     schools = join_keeping_nulls(
@@ -606,10 +602,10 @@ def value_added(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
 
 
 def _sums_of_the_others(frame: pl.DataFrame, group: str, column: str) -> pl.Series:
-    """For each row, ``math.fsum`` of ``column`` over the other rows of its ``group`` (contiguous
-    ids), exactly rounded as fsum rounds: every float is a whole multiple of 2⁻¹⁰⁷⁴, so the sums
-    are taken exactly in Python integers and rounded once (int / int is correctly rounded).
-    A group's total minus the row's own float would be rounded twice."""
+    """For each row, ``math.fsum`` of ``column`` over the other rows of its ``group``, exactly
+    rounded as fsum rounds: every float is a whole multiple of 2⁻¹⁰⁷⁴, so the sums are taken
+    exactly in Python integers and rounded once (int / int is correctly rounded). A group's
+    total minus the row's own float would be rounded twice."""
     scale = 1074
     exact = []
     for value in frame[column].cast(pl.Float64).fill_null(0.0).to_list():
