@@ -64,10 +64,12 @@ def squared(expr: pl.Expr) -> pl.Expr:
 
 def complementary_suppression(groups: pl.DataFrame, by: list[str], min_group: int) -> pl.Series:
     """:func:`stats.complementary_suppression` of each ``by`` unit's groups (``antall``, in the
-    rows' order within the unit), as a boolean column of ``groups``: once per distinct list of
-    group sizes, which most schools share with others."""
+    rows' order within the unit), as a boolean column of ``groups``. A unit without a group under
+    the minimum hides nothing (nothing is hidden first, so nothing needs company); the others
+    once per distinct list of group sizes, which most schools share with others."""
     rows = groups.select(*by, "antall").with_row_index("_row")
-    sizes = rows.group_by(by, maintain_order=True).agg(pl.col("antall"), pl.col("_row"))
+    small = rows.filter((pl.col("antall") < min_group).any().over(by))
+    sizes = small.group_by(by, maintain_order=True).agg(pl.col("antall"), pl.col("_row"))
     found: dict[tuple[int, ...], list[bool]] = {}
     flags: list[bool] = []
     order: list[int] = []
@@ -77,9 +79,11 @@ def complementary_suppression(groups: pl.DataFrame, by: list[str], min_group: in
             found[key] = stats.complementary_suppression(members, min_group)
         flags.extend(found[key])
         order.extend(at)
-    by_row = pl.DataFrame({"_row": pl.Series(order, dtype=pl.UInt32), "_hidden": flags})
-    hidden = rows.select("_row").join(by_row, on="_row", how="left")["_hidden"]
-    return hidden.cast(pl.Boolean).alias("_hidden")
+    by_row = pl.DataFrame(
+        {"_row": pl.Series(order, dtype=pl.UInt32), "_hidden": pl.Series(flags, dtype=pl.Boolean)}
+    )
+    hidden = rows.select("_row").join(by_row, on="_row", how="left").sort("_row")["_hidden"]
+    return hidden.fill_null(False).alias("_hidden")
 
 
 def join_keeping_nulls(
