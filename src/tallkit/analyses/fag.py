@@ -302,8 +302,7 @@ def _pupil_profile_variances(store: Store, filters: Filters, min_group: int) -> 
             _grouped=n.filter(grouped).sum(),
             _grouped_squares=(n * n).filter(grouped).sum(),
         )
-        .join(pooled_means(rows, school), on=school)
-        .join(exact_sums(rows, school, _within=pl.col("kvadratsum")), on=school)
+        .join(pooled_means(rows, school, _within=pl.col("kvadratsum")), on=school)
         .filter(pl.col("_n") >= max(min_group, 2))
         .join(models, on=["_kn", "trinn", "prove"], how="left")
     )

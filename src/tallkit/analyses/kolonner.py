@@ -118,14 +118,20 @@ def flag(low: pl.Expr, high: pl.Expr, known: pl.Expr | None = None) -> pl.Expr:
 
 
 def pooled_means(
-    frame: pl.DataFrame, by: list[str], n: str = "antall", mean: str = "snitt"
+    frame: pl.DataFrame,
+    by: list[str],
+    n: str = "antall",
+    mean: str = "snitt",
+    **also: pl.Expr,
 ) -> pl.DataFrame:
     """Per ``by`` group of group summaries: the pupils (``_n``), their pooled mean (``_mean`` =
     Σ n_g·mean_g / n) and the sum of squares between the groups about it (``_between`` =
     Σ n_g (mean_g − mean)²), both sums exact and the second taken about the pooled mean (two
-    passes, not Σ n_g mean_g² − n·mean², which loses digits on scale points)."""
+    passes, not Σ n_g mean_g² − n·mean², which loses digits on scale points). ``also``: more
+    exact sums over the same groups, taken in the first pass (one grouping, not two)."""
     counts = frame.group_by(by).agg(_n=pl.col(n).sum())
-    first = join_keeping_nulls(exact_sums(frame, by, _sum=pl.col(n) * pl.col(mean)), counts, by)
+    sums = exact_sums(frame, by, _sum=pl.col(n) * pl.col(mean), **also)
+    first = join_keeping_nulls(sums, counts, by)
     first = first.with_columns(_mean=pl.col("_sum") / pl.col("_n")).drop("_sum")
     about = join_keeping_nulls(frame, first.select(*by, _pooled_mean=pl.col("_mean")), by)
     between = exact_sums(

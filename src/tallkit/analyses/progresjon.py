@@ -284,10 +284,9 @@ def _pooled(classes: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
         _known=n.filter(known).sum(),
         _known_squares=(n * n).filter(known).sum(),
     )
-    within = exact_sums(classes, keys, _within=pl.col("kvadratsum"))
-    pooled = join_keeping_nulls(pooled_means(classes, keys), counts, keys)
+    sums = pooled_means(classes, keys, _within=pl.col("kvadratsum"))
     return (
-        join_keeping_nulls(pooled, within, keys)
+        join_keeping_nulls(sums, counts, keys)
         .with_columns(
             antall=pl.col("_n"),
             snitt=pl.col("_mean"),

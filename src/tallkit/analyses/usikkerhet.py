@@ -210,8 +210,8 @@ def class_models_of(
         return {}
     by = [*keys, *block]
     blocks = groups.group_by(by).agg(_n2=(n * n).sum(), _groups=pl.len())
-    blocks = join_keeping_nulls(blocks, pooled_means(groups, by), by)
-    blocks = join_keeping_nulls(blocks, exact_sums(groups, by, _within=pl.col("kvadratsum")), by)
+    sums = pooled_means(groups, by, _within=pl.col("kvadratsum"))
+    blocks = join_keeping_nulls(blocks, sums, by)
     total = pl.col("_n").cast(pl.Float64)
     blocks = blocks.with_columns(_n2_over_n=pl.col("_n2") / total)
     counts = blocks.group_by(keys).agg(

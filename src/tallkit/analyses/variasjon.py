@@ -517,9 +517,7 @@ def _all_pupils(groups: pl.DataFrame) -> pl.DataFrame:
     """The «alle» row of each school: its groups pooled, and the share between them (only
     where no group is hidden and there are more pupils than groups)."""
     n = pl.col("antall")
-    sums = pooled_means(groups, _SCHOOL).join(
-        exact_sums(groups, _SCHOOL, _within=pl.col("kvadratsum"), _n2=n * n), on=_SCHOOL
-    )
+    sums = pooled_means(groups, _SCHOOL, _within=pl.col("kvadratsum"), _n2=n * n)
     schools = (
         groups.group_by(_SCHOOL, maintain_order=True)
         .agg(
