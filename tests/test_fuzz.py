@@ -69,7 +69,7 @@ RANGES = {
 ID_FORMATS = {"land": r"I", "fylke": r"\d{2}", "kommune": r"\d{4}", "skole": r"\d{9}"}
 OUTPUT_LINE = re.compile(
     r"^(tallkit: feil: .*|(innlest|uendret|kontrollert|hoppet over|feil)\s+.*|"
-    r" {12}merk: .*|\d+ filer .*|hoppet over \d+ filer .*|Databasen er .*)$"
+    r" {12}merk: .*|\d+ fil(er)? .*|hoppet over \d+ fil(er)? .*|Databasen er .*)$"
 )
 
 

@@ -155,6 +155,8 @@ def test_folder_scan_skips_every_non_export_with_one_line(
     assert skipped == [
         "hoppet over 4 filer som ikke er eksporter: eksport.xlsx, notat.txt, rapport.pdf, tom.csv."
     ]
+    again = run_cli("--db", str(settings.db_path), "ingest", str(folder / NP_5_2025.name))
+    assert "1 fil behandlet: 1 uendret." in again.stderr.splitlines()  # not «1 filer»
     assert lines[-1].startswith(f"Databasen er {settings.db_path}. Neste steg: «tallkit skoler»")
     named = run_cli("--db", str(settings.db_path), "ingest", str(folder / "notat.txt"))
     assert named.code == 1 and "notat.txt" in named.stderr

@@ -300,9 +300,12 @@ def _print_ingest_summary(report: IngestReport, *, dry_run: bool) -> None:
         if skipped:
             names = ", ".join(f.path.name for f in skipped[:5])
             more = f" og {len(skipped) - 5} til" if len(skipped) > 5 else ""
-            _err(f"hoppet over {len(skipped)} filer som ikke er eksporter: {names}{more}.")
+            _err(
+                f"hoppet over {_count(len(skipped), 'fil', 'filer')} som ikke er eksporter: "
+                f"{names}{more}."
+            )
         verb = "kontrollert (tørrkjøring, ingenting skrevet)" if dry_run else "behandlet"
-        _err(f"{len(report.files)} filer {verb}: {parts}.")
+        _err(f"{_count(len(report.files), 'fil', 'filer')} {verb}: {parts}.")
         if not dry_run and any(f.kind for f in report.files):
             _err(
                 f"Databasen er {_state.settings().db_path}. Neste steg: «tallkit skoler» for å "
@@ -774,7 +777,8 @@ def speil(
         index = [p for p in pages if p.stem.endswith("_indeks")]
         first = (index or pages or reports or [ut])[0]
         _err(
-            f"{_files(len(reports))} skrevet til {ut} ({report.year}). Neste steg: åpne {first} "
+            f"{_count(len(reports), 'fil', 'filer')} skrevet til {ut} ({report.year}). "
+            f"Neste steg: åpne {first} "
             "i en nettleser, eller send HTML-filen til skolen."
         )
 
@@ -851,8 +855,8 @@ def rapport(
     if not _state.quiet:
         files = [p for p in report.written if p.suffix != ".svg"]
         _err(
-            f"{_files(len(files))} skrevet til {ut} ({report.year}, "
-            f"{len(report.kommuner)} {'kommune' if len(report.kommuner) == 1 else 'kommuner'})."
+            f"{_count(len(files), 'fil', 'filer')} skrevet til {ut} ({report.year}, "
+            f"{_count(len(report.kommuner), 'kommune', 'kommuner')})."
         )
 
 
@@ -949,9 +953,9 @@ def _table(
         )
 
 
-def _files(count: int) -> str:
-    """«1 fil», «3 filer»."""
-    return f"{count} {'fil' if count == 1 else 'filer'}"
+def _count(count: int, one: str, many: str) -> str:
+    """«1 fil», «3 filer»: bokmål's noun after a number."""
+    return f"{count} {one if count == 1 else many}"
 
 
 def _err(text: str) -> None:
