@@ -148,6 +148,18 @@ def test_status_json_holds_all_parts(filled: Settings) -> None:
     assert set(json.loads(result.stdout)) == {"kilder", "dekning", "hull"}
 
 
+def test_status_in_a_pipe_writes_every_part_as_markdown(filled: Settings) -> None:
+    # `tallkit status | less`: CSV holds one table, so the pipe's default gives way to Markdown
+    result = run_cli("--db", str(filled.db_path), "status")
+    assert result.code == 0, result.stderr
+    headings = re.findall(r"^## (\w+)$", result.stdout, re.M)
+    assert headings == ["kilder", "dekning", "hull"]
+    assert "| kilde\\_id | filnavn |" in result.stdout
+    # asked for CSV by name: one table only, and the line says how to get the rest
+    asked = run_cli("--db", str(filled.db_path), "status", "--format", "csv")
+    assert asked.code == 2 and "--del" in asked.stderr and asked.stdout == ""
+
+
 def test_every_command_and_view_is_in_the_readme() -> None:
     from typer.main import get_command
 

@@ -328,7 +328,8 @@ def status(
 ) -> None:
     """Hva databasen inneholder: filer (kilder), år og enheter (dekning) og hull.
 
-    Med flere deler blir xlsx ett ark per del og json ett objekt per del.
+    Med flere deler blir xlsx ett ark per del, json ett objekt per del og md én tabell per del
+    (også i rør uten --format: CSV har plass til bare én tabell).
 
     Eksempel: tallkit status --del hull --format csv
     """
@@ -340,6 +341,9 @@ def status(
         _emit(frame, format_, ut, view=f"status.{name}", all_columns=alle_kolonner)
         return
     fmt = _format(format_, ut)
+    if fmt == "csv" and format_ is None and ut is None:
+        # `tallkit status | less` or `> status.txt`: every part, readable, not a usage error
+        fmt = "md"
     if fmt == "tabell":
         for name, frame in parts.items():
             _table(frame, title=name, view=f"status.{name}", all_columns=alle_kolonner)

@@ -107,7 +107,12 @@ def render_tables(tables: dict[str, pl.DataFrame], fmt: str) -> bytes:
         return (json.dumps(combined, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
     if len(tables) == 1:
         return render_bytes(next(iter(tables.values())), fmt)
-    raise UsageError(f"velg én del med --del for formatet «{fmt}» (eller bruk json eller xlsx).")
+    if fmt == "md":
+        sections = [f"## {name}\n\n{markdown_table(frame)}" for name, frame in tables.items()]
+        return "\n".join(sections).encode("utf-8")
+    raise UsageError(
+        f"velg én del med --del for formatet «{fmt}» (eller bruk json, xlsx eller md)."
+    )
 
 
 def spreadsheet_csv(frame: pl.DataFrame) -> bytes:
