@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import random
 from typing import Any
 
 import polars as pl
@@ -282,6 +283,34 @@ def test_exact_sums_are_fsum_whatever_the_order() -> None:
     sums = exact_sums(frame.sample(fraction=1.0, shuffle=True, seed=1), ["g"], s=pl.col("x"))
     expected = {g: math.fsum(values[g::3]) for g in range(3)}
     assert dict(zip(sums["g"].to_list(), sums["s"].to_list(), strict=True)) == expected
+
+
+def test_exact_sums_of_small_groups_are_fsum_too() -> None:
+    # groups of one and two values are summed by polars, the rest by fsum: every size is fsum
+    rng = random.Random(7)
+    rows = []
+    for g in range(3_000):
+        size = 1 + g % 4
+        for _ in range(size):
+            x = (
+                rng.choice([-0.0, 0.0, 0.1, 1e16, -1e16, 1.0])
+                if g % 7 == 0
+                else rng.uniform(-1e3, 1e3)
+            )
+            rows.append((g, x, x * x / 3.0))
+    frame = pl.DataFrame(
+        rows, schema={"g": pl.Int64, "x": pl.Float64, "y": pl.Float64}, orient="row"
+    )
+    sums = exact_sums(
+        frame.sample(fraction=1.0, shuffle=True, seed=2), ["g"], s=pl.col("x"), q=pl.col("y")
+    )
+    got = {g: (s, q) for g, s, q in sums.iter_rows()}
+    for g in range(3_000):
+        members = [(x, y) for h, x, y in rows if h == g]
+        expected = (math.fsum(x for x, _ in members), math.fsum(y for _, y in members))
+        assert got[g] == expected and math.copysign(1.0, got[g][0]) == math.copysign(
+            1.0, expected[0]
+        ), g
 
 
 def test_exact_sums_of_nothing_is_no_group() -> None:
