@@ -17,7 +17,11 @@ ROOT = Path(__file__).resolve().parent.parent
 def main() -> int:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     for requirement in project["dependencies"]:
-        match = re.fullmatch(r"([A-Za-z0-9_.-]+)\s*>=\s*([0-9][0-9.]*)(?:\s*,\s*<\s*[0-9][0-9.]*)?", requirement.strip())
+        # «name>=low» or «name>=low,<high»: the lower bound is what gets installed
+        match = re.fullmatch(
+            r"([A-Za-z0-9_.-]+)\s*>=\s*([0-9][0-9.]*)(?:\s*,\s*<\s*[0-9][0-9.]*)?",
+            requirement.strip(),
+        )
         if match is None:
             print(f"minstekrav: forstår ikke «{requirement}»", file=sys.stderr)
             return 1
