@@ -215,6 +215,16 @@ def _legend(items: list[tuple[str, str]], x0: float, y0: float) -> tuple[list[st
     Glyphs: ``dot``, ``band``, ``line``, ``dash``, ``break``, ``grey``, ``limit95``,
     ``limit998``, ``marker:<verdict>`` and ``level:<colour>``. Returns the parts and the y below.
     """
+    parts, below = _legend_drawn(tuple(items), x0, y0)
+    return list(parts), below
+
+
+@functools.lru_cache(maxsize=256)
+def _legend_drawn(
+    items: tuple[tuple[str, str], ...], x0: float, y0: float
+) -> tuple[tuple[str, ...], float]:
+    """:func:`_legend`, drawn once per distinct legend: `speil --alle` draws the same few
+    legends some 40,000 times."""
     parts = ['<g class="legende">']
     x, y = x0, y0
     row_h = 18
@@ -226,7 +236,7 @@ def _legend(items: list[tuple[str, str]], x0: float, y0: float) -> tuple[list[st
         parts.append(_text(x + 24, y + 4, label, size=_SMALL_SIZE))
         x += width + 14
     parts.append("</g>")
-    return parts, y + row_h
+    return tuple(parts), y + row_h
 
 
 def _glyph(glyph: str, x: float, y: float) -> str:
@@ -307,6 +317,13 @@ def _value_axis(
     parts: list[str], y: _Axis, left: float, right: float, label: str | None = "Skalapoeng"
 ) -> None:
     """Horizontal grid lines with Norwegian tick labels, and the rotated axis label."""
+    parts.extend(_value_axis_drawn(y, left, right, label))
+
+
+@functools.lru_cache(maxsize=1024)
+def _value_axis_drawn(y: _Axis, left: float, right: float, label: str | None) -> tuple[str, ...]:
+    """:func:`_value_axis` drawn once per distinct axis (most charts share a few ranges)."""
+    parts: list[str] = []
     ticks, decimals = _ticks(y.lo, y.hi)
     for tick in ticks:
         at = y(tick)
@@ -327,6 +344,7 @@ def _value_axis(
                 extra=f' transform="rotate(-90 16 {_num(middle)})"',
             )
         )
+    return tuple(parts)
 
 
 def _frame(left: float, top: float, right: float, bottom: float) -> str:
