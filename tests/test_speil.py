@@ -250,6 +250,18 @@ def test_kommune_standards_are_judged_with_their_uncertainty(
         "kan ikke"
     )
     assert verdicts["uten tall"] == "ingen tall"
+    # a level standard counts the year's pupils only (it once pooled every year's)
+    from tallkit.store import open_store
+
+    with open_store(sample.db_path, read_only=True) as store:
+        year_n, every_n = store.query(
+            "select count(*) filter (where skoleaar = '2025-26'), count(*) "
+            "from lager.elevresultat where enhet_id = '996566048' and trinn = 5 "
+            "and prove = 'lesing' and deltatt_status = 'D' and mestringsnivaa is not null"
+        ).row(0)
+    assert every_n > year_n >= sample.min_group
+    counted = dict(re.findall(r"<tr><td>([^<]+)</td><td[^>]*>([^<]*)</td>", html))
+    assert counted["nivå 1 høyst 60 %"] == str(year_n), counted
 
 
 def test_preliminary_years_are_marked(sample: Settings, tmp_path: Path) -> None:

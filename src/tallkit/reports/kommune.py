@@ -756,7 +756,7 @@ def _standards(
         counts = {"nådd": 0, "ikke nådd": 0, "uavklart": 0, "ingen tall": 0}
         for s in schools:
             tests = [r for r in inputs.rows("tests", s["orgnr"]) if r["skoleaar"] == year]
-            levels = inputs.rows("levels", s["orgnr"])
+            levels = [r for r in inputs.rows("levels", s["orgnr"]) if r["skoleaar"] == year]
             said = _standard(standard, tests, levels, min_group)["vurdering"]
             if said == "nådd":
                 counts["nådd"] += 1

@@ -361,7 +361,11 @@ def _summary(
                 note="Skjermet: Udir viser ikke tall for grupper under 10 elever (–).",
             )
         )
-    judged = [_standard(s, tests, levels, min_group) for s in standards]
+    # the year's pupils only, as ``tests``: pooled over the years, a standard's share of a
+    # level overstated its n (too narrow an interval) and could reveal a year the
+    # suppression plan hides, by subtraction from the years it shows
+    this_year = [r for r in levels if r["skoleaar"] == year]
+    judged = [_standard(s, tests, this_year, min_group) for s in standards]
     if judged:
         block.tables.append(
             Table(
@@ -390,6 +394,7 @@ def _standard(
 
     On skalapoeng (``minst``/``hoyst`` points), or with ``mestringsnivaa`` on the share of
     pupils at that level (``minst``/``hoyst`` in percent, Wilson interval, pupil data).
+    ``tests`` and ``levels`` are the school's rows of the one year judged.
     """
     name = str(standard.get("navn", "mål"))
     test, trinn = standard.get("prove"), standard.get("trinn")
