@@ -243,3 +243,45 @@ def test_one_file_for_many_schools_and_an_unknown_year_are_usage_errors(
     assert result.code == 2 and "2025-26" in result.stderr and "2019-20" in result.stderr
     result = run_cli("--db", str(sample.db_path), "speil", "--alle", "--kommune", "0301")
     assert result.code == 2 and "9901" in result.stderr
+
+
+def test_a_mastery_distribution_the_plan_hides_is_named_not_silently_missing(
+    sample: Settings, everyone: api.SpeilReport
+) -> None:
+    """Where the suppression plan hides a school's bar of a year (it has enough pupils, but
+    shown with the paired change it would single out a few), the report says so in words
+    and draws the bar nowhere."""
+    from tallkit.store import open_store
+
+    pattern = re.compile(r"Skolens fordeling på mestringsnivå i (.+?) for (\d{4}-\d{2}) er skjult")
+    named = 0
+    for md in (p for p in everyone.written if p.suffix == ".md"):
+        orgnr = md.stem.rsplit("_", 1)[1]
+        section = None
+        for line in md.read_text(encoding="utf-8").splitlines():
+            if line.startswith("### ") and line.endswith(". trinn"):
+                section = int(line[4:].split(".")[0])
+            found = pattern.match(line)
+            if not found:
+                continue
+            assert section is not None
+            year = found[2]
+            tests = re.split(r", | og ", found[1])
+            drawn = " ".join(
+                p.read_text(encoding="utf-8")
+                for p in everyone.written
+                if p.name.startswith(md.stem)
+                and any(f"_mestring_{kind}{section}." in p.name for kind in ("", "aar_"))
+            )
+            with open_store(sample.db_path, read_only=True) as store:
+                for test in tests:
+                    named += 1
+                    assert f"{test} {year}<" not in drawn and f"{test}, skolen" not in drawn
+                    pupils = store.query(
+                        "select count(*) from lager.elevresultat where enhet_id = $o "
+                        "and skoleaar = $y and trinn = $t and prove = $p "
+                        "and deltatt_status = 'D' and mestringsnivaa is not null",
+                        {"o": orgnr, "y": year, "t": section, "p": test},
+                    ).item()
+                    assert pupils >= sample.min_group, (orgnr, year, section, test)
+    assert named, "no hidden mastery distribution in the sample: the test proves nothing"

@@ -1101,6 +1101,7 @@ def _speil_inputs(
     levels = store.query(
         find_query("mestring").read_text(encoding="utf-8"), {"aar": None, "kommune": own_kommune}
     )
+    plan = suppression_plan(store, minimum, own_kommune)
     return Inputs(
         schools=schools,
         tests=tests,
@@ -1108,8 +1109,9 @@ def _speil_inputs(
         **independent,
         paired=progression.paired(store, base, minimum),
         value_added=progression.value_added(store, base, minimum),
-        # suppression across tables (skjerming.py): hidden bars drop out
-        levels=skjerming.levels(levels, suppression_plan(store, minimum, own_kommune)),
+        # suppression across tables (skjerming.py): hidden bars drop out, and are named
+        levels=skjerming.levels(levels, plan),
+        levels_hidden=skjerming.hidden_levels(levels, plan, minimum),
     )
 
 

@@ -52,3 +52,10 @@ def signed(value: float | None) -> str:
         return "–"
     text = number(value)
     return f"+{text}" if value > 0 and text != "0" else text
+
+
+def listing(items: list[str]) -> str:
+    """«a», «a og b», «a, b og c»: a list as a sentence writes it."""
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} og {items[-1]}"

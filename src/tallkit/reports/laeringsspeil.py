@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from tallkit import norsk, stats
+from tallkit import norsk, skjerming, stats
 from tallkit.brudd import breaks_between
 from tallkit.charts import FunnelPoint, TrendPoint, funnel_svg, levels_svg, trend_svg
 from tallkit.reports import messages
@@ -53,6 +53,10 @@ class Inputs:
     variation: pl.DataFrame
     indicators: pl.DataFrame
     levels: pl.DataFrame  # pupils per mastery level, schools and kommuner (pupil data)
+    # the units' bars (enhet_id, skoleaar, trinn, prove) the suppression plan hides
+    levels_hidden: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(schema=skjerming.HIDDEN_LEVELS_SCHEMA)
+    )
     preliminary: frozenset[str] = frozenset()
     udir_texts: tuple[str, ...] = ()
     _split: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
@@ -71,6 +75,7 @@ class Inputs:
         "variation",
         "indicators",
         "levels",
+        "levels_hidden",
         "sources",
     )
 
@@ -177,7 +182,10 @@ def build(
     comparisons = school_comparisons(inputs, orgnr, year, words)
     progression = _progression(cohort, paired, value_added, words)
     national = _national_tests(
-        trend, kommune_trend, _level_blocks(inputs, orgnr, kommunenr, year, levels, min_group)
+        trend,
+        kommune_trend,
+        _level_blocks(inputs, orgnr, kommunenr, year, levels, min_group),
+        _hidden_level_notes(inputs.rows("levels_hidden", orgnr), year),
     )
     sections = [
         _summary(comparisons, words, tests, standards, levels, year, min_group),
@@ -511,6 +519,7 @@ def _national_tests(
     trend: list[dict[str, Any]],
     kommune_trend: list[dict[str, Any]],
     level_charts: dict[int, list[Chart]],
+    level_notes: dict[int, list[str]],
 ) -> Section:
     from tallkit.charts import shared_range, trend_values
 
@@ -524,7 +533,7 @@ def _national_tests(
     )
     kommune = {(r["trinn"], r["prove"], r["skoleaar"]): r["skalapoeng"] for r in kommune_trend}
     kommune_n = {(r["trinn"], r["prove"], r["skoleaar"]): r["antall"] for r in kommune_trend}
-    for trinn in sorted({r["trinn"] for r in trend} | set(level_charts)):
+    for trinn in sorted({r["trinn"] for r in trend} | set(level_charts) | set(level_notes)):
         rows_of_trinn = [r for r in trend if r["trinn"] == trinn]
         every_point = [
             TrendPoint(
@@ -605,8 +614,26 @@ def _national_tests(
             )
         )
         block.charts.extend(level_charts.get(trinn, []))
+        block.text.extend(level_notes.get(trinn, []))
         section.blocks.append(block)
     return section
+
+
+def _hidden_level_notes(hidden: list[dict[str, Any]], year: str) -> dict[int, list[str]]:
+    """Per trinn, a line saying which of the year's mastery distributions the suppression
+    plan hides, so the reader is not left wondering where the chart went."""
+    notes: dict[int, list[str]] = {}
+    for trinn in sorted({r["trinn"] for r in hidden if r["skoleaar"] == year}):
+        tests = sorted(
+            {r["prove"] for r in hidden if r["skoleaar"] == year and r["trinn"] == trinn}
+        )
+        names = norsk.listing([TEST_NAME.get(t, t) for t in tests])
+        notes[trinn] = [
+            f"Skolens fordeling på mestringsnivå i {names} for {year} er skjult: sammen med "
+            "andre tall fra elevdata (som de samme elevene over to år, der noen få bare er "
+            "med i det ene året) ville den vist resultatene til 1–9 elever."
+        ]
+    return notes
 
 
 def _interval(low: float | None, high: float | None) -> str | None:
