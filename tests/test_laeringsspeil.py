@@ -285,3 +285,27 @@ def test_a_mastery_distribution_the_plan_hides_is_named_not_silently_missing(
                     ).item()
                     assert pupils >= sample.min_group, (orgnr, year, section, test)
     assert named, "no hidden mastery distribution in the sample: the test proves nothing"
+
+
+def test_five_to_eight_shows_the_value_added_once_not_twice(everyone: api.SpeilReport) -> None:
+    """From 5. to 8. trinn the pupils' change is centred on the kommune's pairs, so it equals
+    the value added to the last bit: a test is in the value-added table or the paired table of
+    a Læringsspeil, never in both (two intervals for one number)."""
+    both_tables = 0
+    for md in (p for p in everyone.written if p.suffix == ".md"):
+        text = md.read_text(encoding="utf-8")
+        if "### 5. til 8. trinn" not in text:
+            continue
+        block = re.split(r"\n##+ ", text.split("### 5. til 8. trinn", 1)[1])[0]
+        tables: dict[str, set[str]] = {}
+        title = ""
+        for line in block.splitlines():
+            if line.startswith("**"):
+                title = line
+            elif line.startswith("| ") and not line.startswith("| Prøve"):
+                tables.setdefault(title, set()).add(line.split(" | ")[0].removeprefix("| "))
+        paired = next((v for k, v in tables.items() if "De samme elevene" in k), set())
+        added = next((v for k, v in tables.items() if "Verdiskaping" in k), set())
+        assert not paired & added, (md.name, paired, added)
+        both_tables += bool(added)
+    assert both_tables, "no 5 -> 8 value added in the sample: the test proves nothing"

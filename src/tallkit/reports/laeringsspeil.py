@@ -736,6 +736,12 @@ def _progression(
         pairs = [r for r in paired if (r["fra_trinn"], r["til_trinn"]) == (fra, til)]
         hidden = [r for r in pairs if r["status"] != "ok"]
         pairs = [r for r in pairs if r["status"] == "ok"]
+        added = [r for r in value_added if (r["fra_trinn"], r["til_trinn"]) == (fra, til)]
+        if fra == 5:
+            # 5 -> 8 is measured as the change in position against the kommune's pairs, so
+            # against the kommune it *is* the value added (same pupils, the same number): one
+            # table, the value added's, whose interval counts the school inside the kommune
+            pairs = [r for r in pairs if r["prove"] not in {a["prove"] for a in added}]
         if hidden:  # suppression across tables (skjerming.py): say so instead of empty rows
             block.text.append(
                 f"{len(hidden)} parvise tall er skjult fordi 1–9 elever bare er med i ett av "
@@ -779,7 +785,6 @@ def _progression(
                     ),
                 )
             )
-        added = [r for r in value_added if (r["fra_trinn"], r["til_trinn"]) == (fra, til)]
         if added:
             block.tables.append(
                 Table(
@@ -802,10 +807,16 @@ def _progression(
                         }
                         for r in added
                     ],
-                    title="Verdiskaping (elevdata)",
+                    title="Verdiskaping (elevdata)"
+                    + (", for elevene som gikk her på 5. trinn" if fra == 5 else ""),
                     note="Verdiskaping: hvor mye skolens elever endret seg, minus hvor mye "
                     "kommunens elever endret seg. Ikke SSBs skolebidrag, som også tar hensyn "
-                    "til familiebakgrunn.",
+                    "til familiebakgrunn."
+                    + (
+                        " Fra 5. til 8. trinn er tallet elevenes endring i plass mot kommunen."
+                        if fra == 5
+                        else ""
+                    ),
                 )
             )
         if block.tables or block.text:
