@@ -217,12 +217,15 @@ class Builder:
         return coefs
 
     def _cell_total(self, label: str, members: pl.DataFrame, slope: float) -> None:
+        # plain lists: polars 1.20 reads an imploded Series of one list as one value per row
+        years = sorted(set(members["til_aar"].drop_nulls()))
+        kommuner = sorted(set(members["kommunenr"].drop_nulls()))
         for (aar, fra, prove, kommune), cell in (
             self.pairs.filter(
-                pl.col("til_aar").is_in(members["til_aar"].unique().implode())
+                pl.col("til_aar").is_in(years)
                 & (pl.col("fra_trinn") == members["fra_trinn"][0])
                 & (pl.col("prove") == members["prove"][0])
-                & pl.col("kommunenr").is_in(members["kommunenr"].unique().implode())
+                & pl.col("kommunenr").is_in(kommuner)
             )
             .partition_by(["til_aar", "fra_trinn", "prove", "kommunenr"], as_dict=True)
             .items()
