@@ -1,6 +1,6 @@
 # Developer shortcuts. CI runs .ci/run, which runs the README's test command.
 PY ?= .venv/bin/python
-.PHONY: install check lint test bench bench-rask sample-data snapshots build clean
+.PHONY: install check lint test bench bench-rask sample-data snapshots t-tabell build clean
 
 install:
 	python3 -m venv .venv && .venv/bin/pip install -e ".[dev]"
@@ -20,6 +20,9 @@ bench:  # issue 12's table, every line measured (long: builds the 9M-row data on
 
 bench-rask:  # the same table at small sizes, one run per side: a few minutes
 	PYTHONPATH=src $(PY) bench/tabell.py --rask
+
+t-tabell:  # rewrite src/tallkit/data/t975.txt (t quantiles looked up, not computed, at run time)
+	$(PY) -c "from tallkit import stats; stats.T975_TABLE.write_text(stats.t975_table_text(), encoding='ascii')"
 
 snapshots:  # regenerate the golden Læringsspeil and kommune report files; read the diff before committing
 	TALLKIT_OPPDATER_GULL=1 $(PY) -m pytest -q tests/test_golden.py

@@ -44,7 +44,23 @@ def _plain_bisection(p: float, df: float) -> float:
 def test_t_quantile_bracket_changes_no_bit(p: float, df: float) -> None:
     # the Newton bracket only skips questions whose answer it has proved: same bits as before,
     # so no report number moves (the golden files hold them too)
-    assert stats.t_quantile.__wrapped__(p, df) == _plain_bisection(p, df)
+    assert stats.quantile_by_bisection(p, df) == _plain_bisection(p, df)
+
+
+def test_the_t_table_holds_the_computed_bits() -> None:
+    """t_quantile(0.975, df) comes from src/tallkit/data/t975.txt for whole df up to the
+    table's end: the file is exactly what `make t-tabell` writes now (shortest reprs, so the
+    same floats), and a looked-up value equals the computed one and scipy's."""
+    assert stats.T975_TABLE.read_text(encoding="ascii") == stats.t975_table_text()
+    stats.t_quantile.cache_clear()
+    last = stats.T975_TABLE_MAX_DF
+    for df in (1, 2, 3, 30, 383, last):
+        looked_up = stats.t_quantile(0.975, df)
+        assert looked_up == _plain_bisection(0.975, df)
+        assert looked_up == pytest.approx(sp.t.ppf(0.975, df), rel=1e-9)
+    # past the table, and a fractional df, are computed as before
+    assert stats.t_quantile(0.975, last + 1) == _plain_bisection(0.975, last + 1)
+    assert stats.t_quantile(0.975, 7.5) == _plain_bisection(0.975, 7.5)
 
 
 def test_mean_interval_matches_scipy() -> None:

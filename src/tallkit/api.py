@@ -700,7 +700,7 @@ def speil(
         written: list[Path] = []
         skipped = [
             (f"{r['navn']} ({r['orgnr']})", f"ingen tall fra {_three_years(year)}")
-            for r in schools.filter(~pl.col("orgnr").is_in(selection["orgnr"])).iter_rows(
+            for r in schools.filter(~pl.col("orgnr").is_in(selection["orgnr"].to_list())).iter_rows(
                 named=True
             )
         ]

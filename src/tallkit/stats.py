@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from statistics import NormalDist
 from typing import Final
 
@@ -73,9 +74,42 @@ def t_cdf(t: float, df: float) -> float:
     return 1.0 - tail if t > 0 else tail
 
 
+# t_quantile(0.975, df) for df = 1 … this, read from a table that ``make t-tabell`` writes with
+# :func:`quantile_by_bisection` (tests/test_stats.py checks every entry bit for bit). Every
+# interval tallkit draws asks for 0.975, and df up to a school's size: a fresh command
+# computed each one it met (~0.25 ms apiece, 0.6 s over the twelve analysis parts nationally).
+T975_TABLE_MAX_DF: Final = 1000
+T975_TABLE: Final = Path(__file__).resolve().parent / "data" / "t975.txt"
+
+
 @cache  # analyses ask for the same few (p, df) pairs hundreds of thousands of times
 def t_quantile(p: float, df: float) -> float:
-    """Student's t quantile by bisection on :func:`t_cdf` (no scipy at run time)."""
+    """Student's t quantile by bisection on :func:`t_cdf` (no scipy at run time); the common
+    0.975 with a whole df up to :data:`T975_TABLE_MAX_DF` from the table of the same bits."""
+    if p == 0.975 and 1 <= df <= T975_TABLE_MAX_DF and float(df).is_integer():
+        return _t975_table()[int(df) - 1]
+    return quantile_by_bisection(p, df)
+
+
+@cache
+def _t975_table() -> tuple[float, ...]:
+    lines = T975_TABLE.read_text(encoding="ascii").splitlines()
+    found = tuple(float(line) for line in lines if line and not line.startswith("#"))
+    if len(found) != T975_TABLE_MAX_DF:  # pragma: no cover - a damaged installation
+        raise ValueError(f"{T975_TABLE}: {len(found)} verdier, ventet {T975_TABLE_MAX_DF}")
+    return found
+
+
+def t975_table_text() -> str:
+    """The table file's text (``make t-tabell``): each value as its shortest repr, which reads
+    back as the same float."""
+    values = (repr(quantile_by_bisection(0.975, df)) for df in range(1, T975_TABLE_MAX_DF + 1))
+    head = "# t_quantile(0.975, df) for df = 1, 2, ... (one per line): `make t-tabell`\n"
+    return head + "\n".join(values) + "\n"
+
+
+def quantile_by_bisection(p: float, df: float) -> float:
+    """:func:`t_quantile` computed, not looked up."""
     if not 0.0 < p < 1.0 or df <= 0:
         raise ValueError("p must be in (0, 1) and df positive")
     if p == 0.5:
