@@ -730,6 +730,8 @@ def _progression(
                 ],
                 added,
                 title="Verdiskaping (elevdata)",
+                note="5.→8.: elevene som gikk på skolen på 5. trinn, fulgt til 8. trinn der de "
+                "gikk da. 8.→9.: elevene på skolen på 9. trinn.",
             )
         )
     if block.tables:
