@@ -247,13 +247,22 @@ class _State:
             holding["set"].search_sorted(pl.int_range(len(sets.keys) + 1, eager=True)).to_list()
         )
         self.holding_new: dict[int, list[int]] = defaultdict(list)
+        self.holding_live: dict[int, list[int]] = {}
 
     def _holding(self, key: int) -> list[int]:
-        """The live pieces whose signature holds ``key``."""
-        start, end = self.holding_start[key], self.holding_start[key + 1]
-        found = self.holding_piece[start:end]
-        found.extend(self.holding_new.get(key, ()))
-        return [p for p in found if self.count[p]]
+        """The live pieces whose signature holds ``key``. A merged piece never comes back (a
+        signature seen again is a new piece), so each answer is kept as the start of the next
+        one: filtering every dead piece of the set's history again and again was the plan's
+        largest single cost on a national database (a million calls)."""
+        found = self.holding_live.get(key)
+        if found is None:
+            start, end = self.holding_start[key], self.holding_start[key + 1]
+            found = self.holding_piece[start:end]
+        count = self.count
+        live = [p for p in found if count[p]]
+        live.extend(p for p in self.holding_new.pop(key, ()) if count[p])
+        self.holding_live[key] = live
+        return live
 
     def _add(self, region: int, signature: tuple[int, ...], count: int) -> None:
         pieces = self.pieces[region]
