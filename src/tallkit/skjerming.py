@@ -734,21 +734,13 @@ HIDDEN_LEVELS_SCHEMA: Final = pl.Schema(
 )
 
 
-def _level_shown(frame: pl.DataFrame, shown: Plan) -> pl.Series:
-    return pl.Series(
-        [
-            shown.shows(("mestring", unit, year, int(trinn), test))
-            for unit, year, trinn, test in frame.select(
-                "enhet_id", "skoleaar", "trinn", "prove"
-            ).iter_rows()
-        ],
-        dtype=pl.Boolean,
-    )
+def _level_hidden(frame: pl.DataFrame, shown: Plan) -> pl.Expr:
+    return hidden_rows(shown, "mestring", frame, list(HIDDEN_LEVELS_SCHEMA))
 
 
 def levels(frame: pl.DataFrame, shown: Plan) -> pl.DataFrame:
     """The Læringsspeil's mastery counts (``queries/mestring.sql``): hidden units drop out."""
-    return frame.filter(_level_shown(frame, shown))
+    return frame.filter(~_level_hidden(frame, shown))
 
 
 def hidden_levels(frame: pl.DataFrame, shown: Plan, minimum: int) -> pl.DataFrame:
@@ -757,4 +749,4 @@ def hidden_levels(frame: pl.DataFrame, shown: Plan, minimum: int) -> pl.DataFram
     units = list(HIDDEN_LEVELS_SCHEMA)
     big_enough = frame.group_by(units, maintain_order=True).agg(pl.col("antall").sum())
     big_enough = big_enough.filter(pl.col("antall") >= minimum).select(units)
-    return big_enough.filter(~_level_shown(big_enough, shown)).cast(HIDDEN_LEVELS_SCHEMA)
+    return big_enough.filter(_level_hidden(big_enough, shown)).cast(HIDDEN_LEVELS_SCHEMA)
