@@ -15,12 +15,12 @@ from typing import Any
 
 import polars as pl
 
-# the priorities and the name for pupils without a group are the product's choices, not the
-# algorithm's: the oracle uses the same ones
-from tallkit.skjerming import NO_GROUP, PRIORITY
+# the priorities, the families of values and the name for pupils without a group are the
+# product's choices, not the algorithm's: the oracle uses the same ones
+from tallkit.skjerming import FAMILIES, NO_GROUP, PRIORITY
 
 Key = tuple[Any, ...]
-Record = tuple[str, str, int, str]  # pupil, school year, trinn, test
+Record = tuple[str, str, int, str, str]  # pupil, school year, trinn, test, family
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,8 @@ class Plan:
 
 
 def plan(sets: Sequence[Candidate], minimum: int) -> Plan:
-    """Hide sets until every piece of every year, trinn and test has 0 or ≥ minimum pupils."""
+    """Hide sets until every piece of every year, trinn, test and family of values has 0 or
+    ≥ minimum pupils."""
     by_key = {c.key: c for c in sets}
     shown = {c.key for c in sets if c.pupils >= minimum and not c.depends}
     cells = [c for c in sets if c.depends]
@@ -90,7 +91,7 @@ def _order(key: Key) -> tuple[str, ...]:
 
 
 def _regions(containing: dict[Record, list[Key]]) -> list[list[Record]]:
-    """Records of one year, trinn and test, split into parts no shown set joins."""
+    """Records of one year, trinn, test and family, split into parts no shown set joins."""
     parent: dict[Any, Any] = {}
 
     def find(x: Any) -> Any:
@@ -168,17 +169,21 @@ def _hide(
 # -- the sets the analyses show -------------------------------------------------------------
 
 
-def _records(frame: pl.DataFrame) -> frozenset[Record]:
+def _records(frame: pl.DataFrame, kind: str) -> frozenset[Record]:
+    """A set's pupil results, once in each family of values its kind shows."""
     return frozenset(
-        (e, y, int(t), p)
+        (e, y, int(t), p, family)
         for e, y, t, p in frame.select("elev", "skoleaar", "trinn", "prove").iter_rows()
+        for family in FAMILIES[kind]
     )
 
 
-def _pair_records(frame: pl.DataFrame) -> frozenset[Record]:
+def _pair_records(frame: pl.DataFrame, kind: str) -> frozenset[Record]:
     til = frame.select("elev", "til_aar", "til_trinn", "prove").iter_rows()
     fra = frame.select("elev", "fra_aar", "fra_trinn", "prove").iter_rows()
-    return frozenset((e, y, int(t), p) for e, y, t, p in [*til, *fra])
+    return frozenset(
+        (e, y, int(t), p, family) for e, y, t, p in [*til, *fra] for family in FAMILIES[kind]
+    )
 
 
 def pairs(results: pl.DataFrame) -> pl.DataFrame:
@@ -226,15 +231,17 @@ def candidates(results: pl.DataFrame) -> list[Candidate]:
     out: list[Candidate] = []
     school = ["enhet_id", "skoleaar", "trinn", "prove"]
     for key, part in _split(scored, school):
-        out.append(Candidate(("grupper", *key, "alle"), "grupper", _records(part)))
+        out.append(Candidate(("grupper", *key, "alle"), "grupper", _records(part, "grupper")))
         for (group,), members in _split(part, ["gruppe"]):
-            out.append(Candidate(("grupper", *key, group), "grupper-gruppe", _records(members)))
+            kind = "grupper-gruppe"
+            out.append(Candidate(("grupper", *key, group), kind, _records(members, kind)))
     levelled = results.filter(pl.col("mestringsnivaa").is_not_null())
     for key, part in _split(levelled, school):
-        out.append(Candidate(("mestring", *key), "mestring", _records(part)))
+        out.append(Candidate(("mestring", *key), "mestring", _records(part, "mestring")))
     kommune = ["kommunenr", "skoleaar", "trinn", "prove"]
     for key, part in _split(levelled.filter(pl.col("kommunenr").is_not_null()), kommune):
-        out.append(Candidate(("mestring", *key), "mestring-kommune", _records(part)))
+        kind = "mestring-kommune"
+        out.append(Candidate(("mestring", *key), kind, _records(part, kind)))
     out.extend(_pair_sets(pairs(scored)))
     out.extend(_test_pairs(scored))
     return out
@@ -251,19 +258,19 @@ def _pair_sets(found: pl.DataFrame) -> list[Candidate]:
     by_school = ["til_aar", "fra_trinn", "prove", "skole"]
     paired: dict[Key, frozenset[Record]] = {}
     for key, part in _split(found, by_school):
-        paired[("elever", *key, "alle")] = _pair_records(part)
+        paired[("elever", *key, "alle")] = _pair_records(part, "elever")
         if key[1] == 8:
             for (group,), members in _split(part, ["gruppe"]):
-                paired[("elever", *key, group)] = _pair_records(members)
+                paired[("elever", *key, group)] = _pair_records(members, "elever")
     out.extend(Candidate(k, "elever", m) for k, m in paired.items())
     cell = ["til_aar", "fra_trinn", "prove", "kommunenr"]
     for key, part in _split(found.filter(pl.col("kommunenr").is_not_null()), cell):
         added = []
         for (school,), of_school in _split(part, ["skole"]):
             va_key = ("verdiskaping", *key, school)
-            out.append(Candidate(va_key, "verdiskaping", _pair_records(of_school)))
+            out.append(Candidate(va_key, "verdiskaping", _pair_records(of_school, "verdiskaping")))
             added.append(va_key)
-        in_cell = _pair_records(part)
+        in_cell = _pair_records(part, "celle")
         out.append(Candidate(("celle", "verdiskaping", *key), "celle", in_cell, tuple(added)))
         if key[1] == 5:  # the 5 -> 8 change is centred on the cell's pairs
             centred = tuple(
@@ -284,14 +291,19 @@ def _test_pairs(scored: pl.DataFrame) -> list[Candidate]:
         for i, a in enumerate(tests):
             for b in tests[i + 1 :]:
                 both = set(by_test[a]["elev"]) & set(by_test[b]["elev"])
-                members = frozenset((e, key[1], key[2], t) for e in both for t in (a, b))
+                members = frozenset(
+                    (e, key[1], key[2], t, family)
+                    for e in both
+                    for t in (a, b)
+                    for family in FAMILIES["sammenheng"]
+                )
                 out.append(Candidate(("sammenheng", *key, a, b), "sammenheng", members))
     return out
 
 
 def from_sets(sets: Any) -> list[Candidate]:
     """The fast plan's integer sets as this module's tuple-record candidates."""
-    records = [(e, y, int(t), p) for e, y, t, p in sets.records.iter_rows()]
+    records = [(e, y, int(t), p, f) for e, y, t, p, f in sets.records.iter_rows()]
     members: dict[int, list[int]] = {}
     for k, r in zip(sets.member_set.to_list(), sets.member_record.to_list(), strict=True):
         members.setdefault(k, []).append(r)

@@ -35,7 +35,7 @@ from typing import Any, Final
 import polars as pl
 
 Key = tuple[Any, ...]
-Record = tuple[str, str, int, str]  # pupil, school year, trinn, test
+Record = tuple[str, str, int, str, str]  # pupil, school year, trinn, test, family
 
 # Hidden first when a piece is too small: the lower, the sooner.
 PRIORITY: Final = {
@@ -57,6 +57,30 @@ PRIORITY: Final = {
     # national bench database, for a piece one school's row would have merged.
     "celle": 3,
 }
+# What a kind's shown numbers are sums of (tests/avsloring.py's families): the pupils' scale
+# points, or their counts at a mastery level. No combination of scale sums and level counts
+# can cancel one into the other (they share no unknown), so each family is cut into pieces of
+# its own: a year's mastery bar and the same pupils' paired change no longer make one small
+# piece of the pupils in only one of them (as until 2026-12, when one plan for all values hid
+# half of the sample data's mastery bars to keep the value added).
+# - «grupper» rows show a mean and the shares at the lowest and highest level;
+# - «sammenheng» shows, beside a correlation (a second moment, not a sum), counts of pupils at
+#   the lowest level in one test or both;
+# - a paired change is a sum of scale points over two years; its shares up, same and down count
+#   pairs of the same sets, so a piece of pairs is a union of scale pieces (each 0 or ≥ the
+#   minimum) and needs no family of its own.
+FAMILIES: Final = {
+    "grupper-gruppe": ("nivaa", "skala"),
+    "grupper": ("nivaa", "skala"),
+    "sammenheng": ("nivaa",),
+    "mestring": ("nivaa",),
+    "mestring-kommune": ("nivaa",),
+    "elever": ("skala",),
+    "verdiskaping": ("skala",),
+    "celle": ("skala",),
+}
+# in name order, so a record's id (record × families + family) sorts as its key does
+_FAMILY_NAMES: Final = sorted({f for families in FAMILIES.values() for f in families})
 NO_GROUP: Final = "(uten gruppe)"
 _RECORD: Final = ["elev", "skoleaar", "trinn", "prove"]
 
@@ -67,8 +91,8 @@ class Sets:
     sets over two million pupil results: Python objects per record were the plan's cost).
 
     Set ``i`` is ``keys[i]``; ids follow :func:`_order`, so a sorted tuple of ids sorts as the
-    keys do. Record ``r`` is row ``r`` of ``records`` (sorted, one row per pupil, year, trinn
-    and test). ``depends`` (for a kommune cell) lists the rows whose showing reveals the cell's
+    keys do. Record ``r`` is row ``r`` of ``records`` (sorted, one row per pupil, year, trinn,
+    test and family of values, :data:`FAMILIES`). ``depends`` (for a kommune cell) lists the rows whose showing reveals the cell's
     total: the cell is shown exactly while one of them is.
     """
 
@@ -149,8 +173,8 @@ class Plan:
 def plan(sets: Sets, minimum: int) -> Plan:
     """Hide sets until every piece of every year, trinn and test has 0 or ≥ minimum pupils.
 
-    A *region* is the records of one year, trinn and test that shown-or-hidden sets join; a
-    *piece* is the records of a region in exactly the same shown sets. Regions are taken in
+    A *region* is the records of one year, trinn, test and family that shown-or-hidden sets
+    join; a *piece* is the records of a region in exactly the same shown sets. Regions are taken in
     order of their first record; in the smallest too-small piece of a region, the least
     important set that merges it with its nearest neighbour piece is hidden, and every region
     the hidden sets touch is looked at again. The pieces are kept up to date per hide (only
@@ -361,11 +385,12 @@ class _State:
 
 
 def _regions(sets: Sets) -> pl.Series:
-    """Region index per record: records of one year, trinn and test joined by any set, in the
-    order of their first record (null for a record in no set). Minimum-label propagation over
-    the graph of records and (set, year-trinn-test) parts, set-wise in polars."""
+    """Region index per record: records of one year, trinn, test and family joined by any set,
+    in the order of their first record (null for a record in no set). Minimum-label
+    propagation over the graph of records and (set, year-trinn-test-family) parts, set-wise in
+    polars."""
     space = sets.records.select(
-        pl.struct("skoleaar", "trinn", "prove").rank("dense").cast(pl.Int64)
+        pl.struct("skoleaar", "trinn", "prove", "familie").rank("dense").cast(pl.Int64)
     ).to_series()
     spaces = (space.max() or 0) + 1  # type: ignore[operator]
     edges = pl.DataFrame({"set": sets.member_set, "record": sets.member_record}).select(
@@ -447,7 +472,7 @@ class _Builder:
         self.keys: list[Key] = []
         self.kinds: list[str] = []
         self.pupils: list[int] = []
-        self.members: list[pl.DataFrame] = []  # (set, post) per block
+        self.members: list[pl.DataFrame] = []  # (set, post) per block, post per family
 
     def add(self, prefix: Key, rows: pl.DataFrame, columns: list[str], kind: str) -> list[Key]:
         """One set per distinct value of ``columns`` in ``rows`` (which has ``post``, the
@@ -461,12 +486,15 @@ class _Builder:
         self.keys.extend(keys)
         self.kinds.extend([kind] * len(keys))
         self.pupils.extend(grouped["pupils"].to_list())
-        self.members.append(
-            grouped.select(
-                pl.int_range(first, first + grouped.height, dtype=pl.Int64).alias("set"),
-                pl.col("post").cast(pl.List(pl.Int64)),
-            ).explode("post")
-        )
+        block = grouped.select(
+            pl.int_range(first, first + grouped.height, dtype=pl.Int64).alias("set"),
+            pl.col("post").cast(pl.List(pl.Int64)),
+        ).explode("post")
+        # the set's records once in each family its numbers belong to
+        width = len(_FAMILY_NAMES)
+        for family in FAMILIES[kind]:
+            at = _FAMILY_NAMES.index(family)
+            self.members.append(block.with_columns(post=pl.col("post") * width + at))
         return keys
 
     def add_empty(self, keys: Iterable[Key], kind: str) -> None:
@@ -525,7 +553,12 @@ def candidates(results: pl.DataFrame) -> Sets:
             pupil=pl.col("elev").rle_id().cast(pl.Int64),
         )
     )
-    records = results.select(_RECORD).unique(maintain_order=True)
+    # each record once per family, record after record: row = record id × families + family
+    values = results.select(_RECORD).unique(maintain_order=True)
+    width = len(_FAMILY_NAMES)
+    records = values.select(
+        pl.all().gather(pl.int_range(values.height * width, dtype=pl.Int64) // width)
+    ).with_columns(familie=pl.Series(_FAMILY_NAMES * values.height, dtype=pl.String))
     scored = results.filter(pl.col("skalapoeng").is_not_null())
     build = _Builder()
     school = ["enhet_id", "skoleaar", "trinn", "prove"]

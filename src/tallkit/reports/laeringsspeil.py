@@ -180,12 +180,12 @@ def build(
         intro.append(words.text("hovedbilde", "intro_ingenting", aar=year))
 
     comparisons = school_comparisons(inputs, orgnr, year, words)
-    progression = _progression(cohort, paired, value_added, words)
+    progression = _progression(cohort, paired, value_added, words, min_group)
     national = _national_tests(
         trend,
         kommune_trend,
         _level_blocks(inputs, orgnr, kommunenr, year, levels, min_group),
-        _hidden_level_notes(inputs.rows("levels_hidden", orgnr), year),
+        _hidden_level_notes(inputs.rows("levels_hidden", orgnr), year, min_group),
     )
     sections = [
         _summary(comparisons, words, tests, standards, levels, year, min_group),
@@ -619,7 +619,9 @@ def _national_tests(
     return section
 
 
-def _hidden_level_notes(hidden: list[dict[str, Any]], year: str) -> dict[int, list[str]]:
+def _hidden_level_notes(
+    hidden: list[dict[str, Any]], year: str, min_group: int
+) -> dict[int, list[str]]:
     """Per trinn, a line saying which of the year's mastery distributions the suppression
     plan hides, so the reader is not left wondering where the chart went."""
     notes: dict[int, list[str]] = {}
@@ -630,8 +632,8 @@ def _hidden_level_notes(hidden: list[dict[str, Any]], year: str) -> dict[int, li
         names = norsk.listing([TEST_NAME.get(t, t) for t in tests])
         notes[trinn] = [
             f"Skolens fordeling på mestringsnivå i {names} for {year} er skjult: sammen med "
-            "andre tall fra elevdata (som de samme elevene over to år, der noen få bare er "
-            "med i det ene året) ville den vist resultatene til 1–9 elever."
+            "andre tall fra elevdata om mestringsnivå (som en elev som er talt ved to skoler "
+            f"samme år) ville den vist resultatene til færre enn {min_group} elever."
         ]
     return notes
 
@@ -689,6 +691,7 @@ def _progression(
     paired: list[dict[str, Any]],
     value_added: list[dict[str, Any]],
     words: Words,
+    min_group: int,
 ) -> Section:
     section = Section(
         "Progresjon: de samme elevene over tid",
@@ -744,9 +747,9 @@ def _progression(
             pairs = [r for r in pairs if r["prove"] not in {a["prove"] for a in added}]
         if hidden:  # suppression across tables (skjerming.py): say so instead of empty rows
             block.text.append(
-                f"{len(hidden)} parvise tall er skjult fordi 1–9 elever bare er med i ett av "
-                "årene, eller gruppen er for liten; sammen med årets snitt ville de vist "
-                "resultatene til de få."
+                f"{len(hidden)} parvise tall er skjult fordi noen få elever (færre enn "
+                f"{min_group}) bare er med i ett av årene, eller gruppen er for liten; sammen "
+                "med årets snitt ville de vist resultatene til de få."
             )
         if pairs:
             block.tables.append(
