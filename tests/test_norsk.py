@@ -226,3 +226,14 @@ def test_status_hull_points_at_an_export_without_usikkerhet(
     ]
     kinds = {r["detalj"].split(":")[0] for r in rows_out if r["type"] == "mangler eksport"}
     assert kinds == {"ingen grunnskolepoeng", "ingen Elevundersøkelsen", "ingen elevresultater"}
+
+
+def test_an_interval_with_a_negative_end_is_written_with_til_not_a_dash() -> None:
+    from tallkit import norsk
+
+    minus = norsk.MINUS
+    assert norsk.interval(47.0, 59.0) == "47–59"
+    assert norsk.interval(50.2, 57.8) == "50,2–57,8"
+    assert norsk.interval(-11.6, -0.9) == f"{minus}11,6 til {minus}0,9"
+    assert norsk.interval(-2.5, 3.0) == f"{minus}2,5 til 3"
+    assert norsk.interval(None, 3.0) is None and norsk.interval(1.0, None) is None

@@ -59,3 +59,12 @@ def listing(items: list[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
     return f"{', '.join(items[:-1])} og {items[-1]}"
+
+
+def interval(low: float | None, high: float | None) -> str | None:
+    """«47–59», but «−11,6 til −0,9» where an end is negative: a dash between two minus signs
+    («−11,6–−0,9») reads as a subtraction. None when an end is missing."""
+    if low is None or high is None:
+        return None
+    joiner = " til " if low < 0 or high < 0 else "–"
+    return f"{number(low)}{joiner}{number(high)}"

@@ -639,9 +639,7 @@ def _hidden_level_notes(
 
 
 def _interval(low: float | None, high: float | None) -> str | None:
-    if low is None or high is None:
-        return None
-    return f"{norsk.number(low)}–{norsk.number(high)}"
+    return norsk.interval(low, high)
 
 
 def _pooled(rows: list[dict[str, Any]], year: str, words: Words) -> Section:
