@@ -236,4 +236,5 @@ def test_an_interval_with_a_negative_end_is_written_with_til_not_a_dash() -> Non
     assert norsk.interval(50.2, 57.8) == "50,2–57,8"
     assert norsk.interval(-11.6, -0.9) == f"{minus}11,6 til {minus}0,9"
     assert norsk.interval(-2.5, 3.0) == f"{minus}2,5 til 3"
+    assert norsk.interval(-0.04, 4.9) == "0–4,9"  # the sign as written, not as stored
     assert norsk.interval(None, 3.0) is None and norsk.interval(1.0, None) is None

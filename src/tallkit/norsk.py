@@ -66,5 +66,7 @@ def interval(low: float | None, high: float | None) -> str | None:
     («−11,6–−0,9») reads as a subtraction. None when an end is missing."""
     if low is None or high is None:
         return None
-    joiner = " til " if low < 0 or high < 0 else "–"
-    return f"{number(low)}{joiner}{number(high)}"
+    ends = number(low), number(high)
+    # as written: −0,04 is written «0», and «0 til 4,9» would look like a different rule
+    joiner = " til " if any(end.startswith(MINUS) for end in ends) else "–"
+    return joiner.join(ends)
