@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import polars as pl
 import pytest
 
 from conftest import run_cli
@@ -296,6 +297,59 @@ def test_a_mastery_distribution_the_plan_hides_is_named_not_silently_missing(
     assert f"lesing {year}<" not in drawn and "lesing, skolen" not in drawn
     # the other tests of that year are drawn as before
     assert f"regning {year}<" in drawn or "regning, skolen" in drawn
+
+
+def test_a_hidden_kommune_bar_beside_a_drawn_school_bar_is_named(
+    sample: Settings, everyone: api.SpeilReport
+) -> None:
+    """Where a school's bar is drawn without the kommune's beside it (the plan hides the
+    kommune's: with the schools' own bars it would show a school too small to be shown), the
+    report says so under that trinn; every such gap is named, and nothing named is drawn."""
+    from tallkit.store import open_store
+
+    note = re.compile(r"Kommunens fordeling på mestringsnivå i (.+?) for (\d{4}-\d{2}) er skjult")
+    gaps = 0
+    for md in (p for p in everyone.written if p.suffix == ".md"):
+        sections: dict[int, list[str]] = {}
+        section = None
+        for line in md.read_text(encoding="utf-8").splitlines():
+            if line.startswith("## "):
+                section = None
+            if line.startswith("### ") and line.endswith(". trinn"):
+                section = int(line[4:].split(".")[0])
+            if section is not None:
+                sections.setdefault(section, []).append(line)
+        for trinn, lines in sections.items():
+            chart = md.with_name(f"{md.stem}_mestring_{trinn}.svg")
+            if not chart.exists():
+                continue
+            svg = chart.read_text(encoding="utf-8")
+            school = set(re.findall(r">(\w+), skolen<", svg))
+            kommune = set(re.findall(r">(\w+), kommunen<", svg))
+            named: set[str] = set()
+            for line in lines:
+                if found := note.match(line):
+                    named |= set(re.split(r", | og ", found[1]))
+                    year = found[2]
+            assert not named & kommune, (md.name, trinn)
+            assert school - kommune == named, (md.name, trinn, school, kommune, named)
+            if named:
+                gaps += len(named)
+                kommunenr = api.named_query("skoler", {"kommune": None}, settings=sample).row(
+                    by_predicate=pl.col("orgnr") == md.stem.rsplit("_", 1)[1], named=True
+                )["kommunenr"]
+                with open_store(sample.db_path, read_only=True) as store:
+                    for test in named:
+                        pupils = store.query(
+                            "select count(*) from lager.elevresultat as r "
+                            "join lager.enhet as e using (enhet_id) "
+                            "where e.kommunenr = $k and skoleaar = $y and trinn = $t "
+                            "and prove = $p and deltatt_status = 'D' "
+                            "and mestringsnivaa is not null",
+                            {"k": kommunenr, "y": year, "t": trinn, "p": test},
+                        ).item()
+                        assert pupils >= sample.min_group
+    assert gaps, "no hidden kommune bar in the sample: the test proves nothing"
 
 
 def test_five_to_eight_shows_the_value_added_once_not_twice(everyone: api.SpeilReport) -> None:

@@ -185,7 +185,13 @@ def build(
         trend,
         kommune_trend,
         _level_blocks(inputs, orgnr, kommunenr, year, levels, min_group),
-        _hidden_level_notes(inputs.rows("levels_hidden", orgnr), year, min_group),
+        _hidden_level_notes(
+            inputs.rows("levels_hidden", orgnr),
+            inputs.rows("levels_hidden", kommunenr),
+            levels,
+            year,
+            min_group,
+        ),
     )
     sections = [
         _summary(comparisons, words, tests, standards, levels, year, min_group),
@@ -620,21 +626,38 @@ def _national_tests(
 
 
 def _hidden_level_notes(
-    hidden: list[dict[str, Any]], year: str, min_group: int
+    own_hidden: list[dict[str, Any]],
+    kommune_hidden: list[dict[str, Any]],
+    own_levels: list[dict[str, Any]],
+    year: str,
+    min_group: int,
 ) -> dict[int, list[str]]:
     """Per trinn, a line saying which of the year's mastery distributions the suppression
-    plan hides, so the reader is not left wondering where the chart went."""
+    plan hides (the school's, and the kommune's beside a school bar that is drawn), so the
+    reader is not left wondering where a chart or a bar went."""
+    drawn: dict[tuple[int, str], int] = {}
+    for r in own_levels:
+        if r["skoleaar"] == year:
+            key = (r["trinn"], r["prove"])
+            drawn[key] = drawn.get(key, 0) + r["antall"]
+    own = {(r["trinn"], r["prove"]) for r in own_hidden if r["skoleaar"] == year}
+    kommune = {
+        (r["trinn"], r["prove"])
+        for r in kommune_hidden
+        if r["skoleaar"] == year and drawn.get((r["trinn"], r["prove"]), 0) >= min_group
+    }
     notes: dict[int, list[str]] = {}
-    for trinn in sorted({r["trinn"] for r in hidden if r["skoleaar"] == year}):
-        tests = sorted(
-            {r["prove"] for r in hidden if r["skoleaar"] == year and r["trinn"] == trinn}
-        )
-        names = norsk.listing([TEST_NAME.get(t, t) for t in tests])
-        notes[trinn] = [
-            f"Skolens fordeling på mestringsnivå i {names} for {year} er skjult: sammen med "
-            "andre tall fra elevdata om mestringsnivå (som en elev som er talt ved to skoler "
-            f"samme år) ville den vist resultatene til færre enn {min_group} elever."
-        ]
+    for whose, hidden, example in (
+        ("Skolens", own, "en elev som er talt ved to skoler samme år"),
+        ("Kommunens", kommune, "en skole for liten til å vises"),
+    ):
+        for trinn in sorted({t for t, _ in hidden}):
+            names = norsk.listing([TEST_NAME.get(p, p) for t, p in sorted(hidden) if t == trinn])
+            notes.setdefault(trinn, []).append(
+                f"{whose} fordeling på mestringsnivå i {names} for {year} er skjult: sammen med "
+                f"andre tall fra elevdata om mestringsnivå (som {example}) ville den vist "
+                f"resultatene til færre enn {min_group} elever."
+            )
     return notes
 
 
