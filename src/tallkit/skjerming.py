@@ -3,9 +3,10 @@ from pupil data, whatever part is run and with whatever filters.
 
 Every such number is a sum (or a mean with its n) over a set of pupil results: a group or a
 school in one year, a kommune, the pairs of one school between two years, the pupils with two
-tests. A reader who adds and subtracts shown numbers can only ever reach sums over the
-*pieces* the shown sets cut each year, trinn and test into: pupils belonging to exactly the
-same shown sets. So the rule is:
+tests; a sum of scale points or a count at a mastery level (:data:`FAMILIES`). A reader who
+adds and subtracts shown numbers can only ever reach sums over the *pieces* the shown sets cut
+each year, trinn, test and family of values into: pupils belonging to exactly the same shown
+sets. So the rule is:
 
     Every piece holds 0 or at least ``minimum`` pupils.
 
