@@ -298,6 +298,34 @@ def test_levels_over_years_oldest_left() -> None:
     assert "100\u00a0%" in by_text and "0\u00a0%" in by_text
 
 
+def test_levels_over_years_by_test_label_every_column_and_name_each_test_once() -> None:
+    """Three tests over four years (a 5. trinn): every column carries its year and each test
+    is named once under its own columns; before, a crowded chart labelled every other column
+    («lesing 2024-25») and left the reader guessing at the rest."""
+    years = ["2023-24", "2024-25", "2025-26", "2026-27"]
+    tests = ["engelsk", "lesing", "regning"]
+    rows = [(y, [0.2, 0.5, 0.3]) for _ in tests for y in years]
+    groups = [t for t in tests for _ in years]
+    root = parse(levels_over_years_svg("5. trinn over år", rows, 3, groups=groups))
+    labels = [
+        (("".join(t.itertext())), float(t.get("x", 0)), float(t.get("font-size", 0)))
+        for t in root.iter(f"{SVG}text")
+    ]
+    year_labels = [(text, x, size) for text, x, size in labels if re.fullmatch(r"\d\d-\d\d", text)]
+    assert [text for text, _, _ in year_labels] == [y[2:] for y in years] * len(tests)
+    for (a, xa, size), (_, xb, _) in itertools.pairwise(year_labels):
+        assert xb - xa > len(a) * size * 0.52  # no two year labels overlap
+    for i, test in enumerate(tests):
+        named = [x for text, x, _ in labels if text == test]
+        assert len(named) == 1
+        columns = [x for _, x, _ in year_labels[i * len(years) : (i + 1) * len(years)]]
+        assert columns[0] < named[0] < columns[-1]
+    # hovering a column names its test and year
+    assert "regning 2026-27, nivå 1: 20 %" in {t.text for t in root.iter(f"{SVG}title")}
+    with pytest.raises(ValueError):
+        levels_over_years_svg("x", rows, 3, groups=groups[:-1])
+
+
 # --- every chart ----------------------------------------------------------------------------
 
 

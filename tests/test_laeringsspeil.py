@@ -294,9 +294,10 @@ def test_a_mastery_distribution_the_plan_hides_is_named_not_silently_missing(
         if p.suffix == ".svg" and "_mestring_" in p.name
     )
     assert drawn, "no mastery chart at all: the check below would prove nothing"
-    assert f"lesing {year}<" not in drawn and "lesing, skolen" not in drawn
-    # the other tests of that year are drawn as before
-    assert f"regning {year}<" in drawn or "regning, skolen" in drawn
+    # neither the year's chart («lesing, skolen») nor the column over the years
+    assert f"lesing {year}, nivå" not in drawn and ">lesing, skolen<" not in drawn
+    # the other tests of that year are drawn as before, in both charts
+    assert f"regning {year}, nivå" in drawn and ">regning, skolen<" in drawn
 
 
 def test_a_hidden_kommune_bar_beside_a_drawn_school_bar_is_named(

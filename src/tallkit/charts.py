@@ -25,6 +25,8 @@ FONT = "Arial, Helvetica, sans-serif"
 _TITLE_SIZE = 14
 _TEXT_SIZE = 12
 _SMALL_SIZE = 11
+_GROUP_GAP = 0.6  # the gap between groups of columns, in column slots
+_GROUP_LABEL_ROOM = 16  # the extra height for a line of group names under the year labels
 _LEFT, _RIGHT = 60, 16  # plot area's margins: tick labels and the rotated axis label on the left
 _INSET = 10  # the value range starts this far inside the plot frame, so no marker touches it
 _INK = "#1d1d1d"
@@ -869,14 +871,25 @@ def levels_svg(
 
 
 def levels_over_years_svg(
-    title: str, rows: list[tuple[str, list[float]]], levels: int
+    title: str,
+    rows: list[tuple[str, list[float]]],
+    levels: int,
+    groups: Sequence[str] | None = None,
 ) -> str | None:
     """The school's mastery distribution over the years: one stacked column per school year,
-    oldest left, nivå 1 at the bottom; the same legend and colours as :func:`levels_svg`."""
+    oldest left, nivå 1 at the bottom; the same legend and colours as :func:`levels_svg`.
+
+    ``groups`` (one per row, e.g. the test): rows of a group stand together, a gap between
+    groups, every column labelled with its year and each group named once below them. (As one
+    run of «lesing 2024-25» labels, a crowded chart labelled every other column, and the reader
+    could not tell which year or test an unlabelled column was.)"""
     if not rows or levels < 1:
         return None
+    if groups is not None and len(groups) != len(rows):
+        raise ValueError("groups must name every row")
     colours = _level_colours(levels)
-    parts = _open(title, HEIGHT)
+    height = HEIGHT if groups is None else HEIGHT + _GROUP_LABEL_ROOM
+    parts = _open(title, height)
     legend_parts, below = _legend(_level_legend([levels]), _RIGHT, 38)
     parts.extend(legend_parts)
     left, right = _LEFT, WIDTH - _RIGHT
@@ -900,14 +913,20 @@ def levels_over_years_svg(
             extra=f' transform="rotate(-90 16 {_num(middle)})"',
         )
     )
-    slot = (right - left) / len(rows)
+    # a group's index per row (a new group where the name changes), and a gap between groups
+    group_index: list[int] = []
+    for i in range(len(rows)):
+        new = i > 0 and groups is not None and groups[i] != groups[i - 1]
+        group_index.append((group_index[-1] if group_index else 0) + (1 if new else 0))
+    slot = (right - left) / (len(rows) + _GROUP_GAP * group_index[-1])
     bar_w = min(72.0, slot * 0.62)
 
     def x(i: int) -> float:
-        return left + slot * (i + 0.5)
+        return left + slot * (i + 0.5 + _GROUP_GAP * group_index[i])
 
     for i, (year, shares) in enumerate(rows):
         cx = x(i)
+        named = year if groups is None else f"{groups[i]} {year}"
         labels = _percentages(shares[:levels])
         cumulative = 0.0
         for level, (share, colour, shown) in enumerate(
@@ -919,10 +938,23 @@ def levels_over_years_svg(
             parts.append(
                 f'<rect x="{_num(cx - bar_w / 2)}" y="{_num(y_high)}" width="{_num(bar_w)}" '
                 f'height="{_num(y_low - y_high)}" fill="{colour}" stroke="#fff" stroke-width="1">'
-                f"<title>{escape(year)}, nivå {level}: {shown} %</title></rect>"
+                f"<title>{escape(named)}, nivå {level}: {shown} %</title></rect>"
             )
             if share >= _MIN_LABEL_SHARE and bar_w >= 30:
                 parts.append(_segment_label(shown, colour, cx, (y_low + y_high) / 2))
-    _year_labels(parts, [year for year, _ in rows], x, slot, bottom + 16)
+    years = [year for year, _ in rows]
+    if groups is None:
+        _year_labels(parts, years, x, slot, bottom + 16)
+    else:
+        # every column its year, shortened («24-25») where the whole one does not fit
+        if not all(_text_width(t, _SMALL_SIZE) < slot - 4 for t in years):
+            years = [t[2:] if len(t) == 7 and t[4] == "-" else t for t in years]
+        _year_labels(parts, years, x, slot, bottom + 16)
+        first = 0
+        for i in range(1, len(rows) + 1):
+            if i == len(rows) or group_index[i] != group_index[first]:
+                centre = (x(first) + x(i - 1)) / 2
+                parts.append(_text(centre, bottom + 34, groups[first], anchor="middle"))
+                first = i
     parts.append("</svg>")
     return "".join(parts)

@@ -489,7 +489,10 @@ def _level_blocks(
         if len(history) > len(tests):
             title = f"Mestringsnivå {trinn}. trinn over år (skolen)"
             svg = levels_over_years_svg(
-                title, [(f"{TEST_NAME.get(t, t)} {y}", f) for t, y, f in history], top
+                title,
+                [(y, f) for _, y, f in history],
+                top,
+                groups=[TEST_NAME.get(t, t) for t, _, _ in history],
             )
             if svg:
                 data = [_bar(orgnr, y, trinn, t, f) for t, y, f in history]
