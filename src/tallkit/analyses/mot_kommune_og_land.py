@@ -255,8 +255,16 @@ def _with_cell_sums(frame: pl.DataFrame) -> pl.DataFrame:
 
 def _against_kommune(frame: pl.DataFrame, unc: Uncertainty) -> pl.DataFrame:
     n = pl.col("antall")
-    k_n = pl.col("kommune_antall").first().over(KEY)
-    k_mean = pl.col("kommune_snitt").first().over(KEY)
+    # the cell's published kommune numbers beside each row, once: as window expressions
+    # repeated in every branch below they were grouped a dozen times (eager polars has no
+    # common-subexpression elimination), 0.1 s of a national run
+    frame = frame.with_columns(
+        _k_n=pl.col("kommune_antall").first().over(KEY),
+        _k_mean=pl.col("kommune_snitt").first().over(KEY),
+        _k_rounding=pl.col("kommune_avrunding").first().over(KEY),
+    )
+    k_n = pl.col("_k_n")
+    k_mean = pl.col("_k_mean")
     published = k_mean.is_not_null() & k_n.is_not_null() & (k_n != 0)
     total = pl.col("_total")
     rest_n = (k_n - n).cast(pl.Float64)
@@ -281,20 +289,22 @@ def _against_kommune(frame: pl.DataFrame, unc: Uncertainty) -> pl.DataFrame:
         .otherwise(pl.lit(0.0)),
         del_avrunding=pl.when(computed).then(pl.col("var_avrunding")).otherwise(pl.lit(0.0)),
         utenfor_avrunding=pl.when(has_rest)
-        .then(
-            pl.col("var_avrunding") + _rounding(pl.col("kommune_avrunding").first().over(KEY), unc)
-        )
+        .then(pl.col("var_avrunding") + _rounding(pl.col("_k_rounding"), unc))
         .otherwise(pl.lit(0.0)),
         k_referanse=pl.when(has_rest).then(k_mean).when(computed).then(pl.col("_nx") / total),
     )
     value = pl.col("skalapoeng") - pl.col("k_referanse")
-    return frame.with_columns(
-        k_verdi=value,
-        k_se=pl.when(value.is_not_null()).then(_part_whole_se(pl.col("var_utvalg"))),
-    ).with_columns(
-        k_lav=pl.col("k_verdi") - pl.col("kvantil") * pl.col("k_se"),
-        k_hoy=pl.col("k_verdi") + pl.col("kvantil") * pl.col("k_se"),
-        k_flagg=_flag("k_verdi", "k_se"),
+    return (
+        frame.with_columns(
+            k_verdi=value,
+            k_se=pl.when(value.is_not_null()).then(_part_whole_se(pl.col("var_utvalg"))),
+        )
+        .with_columns(
+            k_lav=pl.col("k_verdi") - pl.col("kvantil") * pl.col("k_se"),
+            k_hoy=pl.col("k_verdi") + pl.col("kvantil") * pl.col("k_se"),
+            k_flagg=_flag("k_verdi", "k_se"),
+        )
+        .drop("_k_n", "_k_mean", "_k_rounding")
     )
 
 
