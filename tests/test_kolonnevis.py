@@ -21,7 +21,7 @@ from polars.testing import assert_frame_equal
 
 from tallkit import analyses, skjerming, stats
 from tallkit.analyses import Filters, fag, progresjon, variasjon
-from tallkit.analyses.kolonner import divided_by, exact_sums, squared
+from tallkit.analyses.kolonner import complementary_suppression, divided_by, exact_sums, squared
 from tallkit.analyses.mot_kommune_og_land import compare_frame
 from tallkit.analyses.usikkerhet import NATIONAL_SD, Uncertainty
 from tallkit.config import Settings
@@ -783,3 +783,32 @@ def test_squared_is_python_s_power_of_two() -> None:
     found = pl.DataFrame({"x": values}).select(squared(pl.col("x")))["x"].to_list()
     assert found == [v**2 for v in values]
     assert any(v**2 != v * v for v in values)  # else this would not test anything
+
+
+def test_complementary_suppression_column_wise_is_the_rule_unit_by_unit() -> None:
+    """kolonner.complementary_suppression hides, per unit, what stats.complementary_suppression
+    hides for the unit's group sizes in row order: units in any order, a null in the key
+    (a school without a kommune is one unit), sizes of 0, ties."""
+    rng = random.Random(11)
+    rows = []
+    for unit in range(3_000):
+        key = None if unit % 13 == 0 else f"k{unit % 401}"
+        for _ in range(rng.randint(1, 6)):
+            size = rng.choice([0, 1, 2, 3, 5, 8, 9, 10, 11, 12, 15, 20, rng.randint(0, 40)])
+            rows.append((key, unit // 401, size))
+    frame = pl.DataFrame(
+        rows, schema={"k": pl.String, "u": pl.Int64, "antall": pl.Int64}, orient="row"
+    ).sample(fraction=1.0, shuffle=True, seed=3)
+    units = frame.with_row_index("i").group_by(["k", "u"], maintain_order=True).agg("i", "antall")
+    for minimum in (1, 5, 10, 15):
+        found = complementary_suppression(frame, ["k", "u"], minimum).to_list()
+        expected: list[bool | None] = [None] * frame.height
+        for rows_of_unit, sizes in zip(
+            units["i"].to_list(), units["antall"].to_list(), strict=True
+        ):
+            for i, hidden in zip(
+                rows_of_unit, stats.complementary_suppression(sizes, minimum), strict=True
+            ):
+                expected[i] = hidden
+        assert found == expected, minimum
+        assert any(found) and not all(found)

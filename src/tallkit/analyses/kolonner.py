@@ -72,26 +72,24 @@ def squared(expr: pl.Expr) -> pl.Expr:
 
 def complementary_suppression(groups: pl.DataFrame, by: list[str], min_group: int) -> pl.Series:
     """:func:`stats.complementary_suppression` of each ``by`` unit's groups (``antall``, in the
-    rows' order within the unit), as a boolean column of ``groups``. A unit without a group under
-    the minimum hides nothing (nothing is hidden first, so nothing needs company); the others
-    once per distinct list of group sizes, which most schools share with others."""
-    rows = groups.select(*by, "antall").with_row_index("_row")
-    small = rows.filter((pl.col("antall") < min_group).any().over(by))
-    sizes = small.group_by(by, maintain_order=True).agg(pl.col("antall"), pl.col("_row"))
-    found: dict[tuple[int, ...], list[bool]] = {}
-    flags: list[bool] = []
-    order: list[int] = []
-    for members, at in zip(sizes["antall"].to_list(), sizes["_row"].to_list(), strict=True):
-        key = tuple(members)
-        if key not in found:
-            found[key] = stats.complementary_suppression(members, min_group)
-        flags.extend(found[key])
-        order.extend(at)
-    by_row = pl.DataFrame(
-        {"_row": pl.Series(order, dtype=pl.UInt32), "_hidden": pl.Series(flags, dtype=pl.Boolean)}
+    rows' order within the unit), as a boolean column of ``groups``, column-wise.
+
+    The groups under the minimum are hidden; while they hold some but fewer than ``min_group``
+    pupils together, the smallest visible group (the first among equals) is hidden too. A
+    visible group holds at least ``min_group`` itself, so that one is always enough: at most
+    one more group per unit, which two window expressions find without a Python loop over
+    the units (a national run has 7,000 with a small group)."""
+    n = pl.col("antall")
+    small = n < min_group
+    hidden_pupils = pl.when(small).then(n).otherwise(0).sum().over(by)
+    needs_company = (hidden_pupils > 0) & (hidden_pupils < min_group)
+    # the smallest visible group first, the earlier row among equals: one sortable number
+    # (the row index as a column: inside a window, int_range would count per unit)
+    order = pl.when(~small).then(n.cast(pl.Int64) * (1 << 32) + pl.col("_row"))
+    flags = groups.select(*by, "antall", _row=pl.int_range(pl.len(), dtype=pl.Int64)).select(
+        _hidden=small | (needs_company & (order == order.min().over(by)).fill_null(False))
     )
-    hidden = rows.select("_row").join(by_row, on="_row", how="left").sort("_row")["_hidden"]
-    return hidden.fill_null(False).alias("_hidden")
+    return flags["_hidden"].fill_null(False)
 
 
 def join_keeping_nulls(
