@@ -35,8 +35,11 @@ from tallkit.analyses.mot_kommune_og_land import model_table
 from tallkit.analyses.usikkerhet import (
     NO_GROUP,
     ROUNDING_LABEL,
+    ClassModel,
     Uncertainty,
     class_models_of,
+    models_from_json,
+    models_to_json,
 )
 from tallkit.formats.cells import MISSING, OK, SUPPRESSED
 from tallkit.store import Store
@@ -288,7 +291,7 @@ def _pupil_profile_variances(store: Store, filters: Filters, min_group: int) -> 
         return empty
     unc = uncertainty(store, filters)
     test = ["kommunenr", "trinn", "prove"]
-    own = {} if unc.independent else class_models_of(rows, test, "klasser: kommunens elevdata")
+    own = {} if unc.independent else _profile_class_models(store, filters, rows, test)
     models = model_table(rows, lambda k, t, p: own.get((k, t, p)) or unc.model(k, t, p))
     if filters.skole is not None:
         rows = rows.filter(pl.col("enhet_id") == filters.skole)
@@ -322,6 +325,31 @@ def _pupil_profile_variances(store: Store, filters: Filters, min_group: int) -> 
         "prove",
         _elevvarians=ss / (total - 1) / total * design_effect,
     )
+
+
+def _profile_class_models(
+    store: Store, filters: Filters, rows: pl.DataFrame, test: list[str]
+) -> dict[tuple[Any, ...], ClassModel]:
+    """The class share of the pupils' differences per kommune, trinn and test. Each kommune's
+    model comes from its own rows, so a run over every kommune keeps them beside the database
+    (tallkit.planlager) for the next such command, as the score models are: 0.3 s nationally."""
+    from tallkit import planlager
+
+    def make() -> dict[tuple[Any, ...], ClassModel]:
+        return class_models_of(rows, test, "klasser: kommunens elevdata")
+
+    if filters.kommune is not None or filters.skole is not None:
+        return make()
+    key = tuple(filters.params("aar", "trinn").values())
+    found: dict[tuple[Any, ...], ClassModel] = planlager.remembered(
+        store,
+        "profilmodeller",
+        key,
+        make,
+        models_to_json,
+        lambda content: models_from_json(content, len(test)),
+    )
+    return found
 
 
 def links(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:

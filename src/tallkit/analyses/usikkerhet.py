@@ -244,6 +244,30 @@ def class_models_of(
     return found
 
 
+def models_to_json(models: dict[tuple[Any, ...], ClassModel]) -> list[list[Any]]:
+    """Class models as JSON values (the key's values, then the model), for tallkit.planlager."""
+    return [[*key, m.icc, m.group_size, m.source] for key, m in models.items()]
+
+
+def models_from_json(content: Any, width: int) -> dict[tuple[Any, ...], ClassModel]:
+    """:func:`models_to_json` read back (keys of ``width`` values); ValueError if it is not."""
+    models = {}
+    for row in content:
+        if not isinstance(row, list) or len(row) != width + 3:
+            raise ValueError("not a class model")
+        *key, icc, group_size, source = row
+        if not (
+            all(isinstance(x, str | int | None) for x in key)
+            and all(
+                isinstance(x, int | float) and not isinstance(x, bool) for x in (icc, group_size)
+            )
+            and isinstance(source, str)
+        ):
+            raise ValueError("not a class model")
+        models[tuple(key)] = ClassModel(icc, group_size, source)
+    return models
+
+
 def model_from_sums(row: dict[str, Any], source: str, min_df: int) -> ClassModel | None:
     """:func:`class_model_from` for one row of ``queries/klassemodell.sql``."""
     parts = stats.components_from_sums(
