@@ -93,8 +93,9 @@ class Sets:
 
     Set ``i`` is ``keys[i]``; ids follow :func:`_order`, so a sorted tuple of ids sorts as the
     keys do. Record ``r`` is row ``r`` of ``records`` (sorted, one row per pupil, year, trinn,
-    test and family of values, :data:`FAMILIES`). ``depends`` (for a kommune cell) lists the rows whose showing reveals the cell's
-    total: the cell is shown exactly while one of them is.
+    test and family of values, :data:`FAMILIES`). ``depends`` (for a kommune cell) lists the
+    rows whose showing reveals the cell's total: the cell is shown exactly while one of them
+    is.
     """
 
     keys: list[Key]
@@ -172,11 +173,12 @@ class Plan:
 
 
 def plan(sets: Sets, minimum: int) -> Plan:
-    """Hide sets until every piece of every year, trinn and test has 0 or ≥ minimum pupils.
+    """Hide sets until every piece of every year, trinn, test and family of values has 0 or
+    ≥ minimum pupils.
 
     A *region* is the records of one year, trinn, test and family that shown-or-hidden sets
-    join; a *piece* is the records of a region in exactly the same shown sets. Regions are taken in
-    order of their first record; in the smallest too-small piece of a region, the least
+    join; a *piece* is the records of a region in exactly the same shown sets. Regions are
+    taken in order of their first record; in the smallest too-small piece of a region, the least
     important set that merges it with its nearest neighbour piece is hidden, and every region
     the hidden sets touch is looked at again. The pieces are kept up to date per hide (only
     the pieces holding a hidden set move), so a hide costs those pieces, not its region: the
