@@ -258,17 +258,9 @@ def test_a_mastery_distribution_the_plan_hides_is_named_not_silently_missing(
     as a pupil counted at two schools the same year): the plan here hides one more, a real
     bar with enough pupils, to see what the reader gets."""
     from tallkit import analyses, skjerming
-    from tallkit.store import open_store
 
     orgnr, year, trinn, test = "996566048", "2026-27", 5, "lesing"
-    with open_store(sample.db_path, read_only=True) as store:
-        pupils = store.query(
-            "select count(*) from lager.elevresultat where enhet_id = $o and skoleaar = $y "
-            "and trinn = $t and prove = $p and deltatt_status = 'D' "
-            "and mestringsnivaa is not null",
-            {"o": orgnr, "y": year, "t": trinn, "p": test},
-        ).item()
-    assert pupils >= sample.min_group
+    assert _levelled_pupils(sample, "enhet_id", orgnr, year, trinn, test) >= sample.min_group
     planned = analyses.suppression_plan
 
     def hiding_one_more(store: Any, min_group: int, kommune: str | None = None) -> Any:
@@ -306,7 +298,6 @@ def test_a_hidden_kommune_bar_beside_a_drawn_school_bar_is_named(
     """Where a school's bar is drawn without the kommune's beside it (the plan hides the
     kommune's: with the schools' own bars it would show a school too small to be shown), the
     report says so under that trinn; every such gap is named, and nothing named is drawn."""
-    from tallkit.store import open_store
 
     note = re.compile(r"Kommunens fordeling på mestringsnivå i (.+?) for (\d{4}-\d{2}) er skjult")
     gaps = 0
@@ -339,18 +330,27 @@ def test_a_hidden_kommune_bar_beside_a_drawn_school_bar_is_named(
                 kommunenr = api.named_query("skoler", {"kommune": None}, settings=sample).row(
                     by_predicate=pl.col("orgnr") == md.stem.rsplit("_", 1)[1], named=True
                 )["kommunenr"]
-                with open_store(sample.db_path, read_only=True) as store:
-                    for test in named:
-                        pupils = store.query(
-                            "select count(*) from lager.elevresultat as r "
-                            "join lager.enhet as e using (enhet_id) "
-                            "where e.kommunenr = $k and skoleaar = $y and trinn = $t "
-                            "and prove = $p and deltatt_status = 'D' "
-                            "and mestringsnivaa is not null",
-                            {"k": kommunenr, "y": year, "t": trinn, "p": test},
-                        ).item()
-                        assert pupils >= sample.min_group
+                for test in named:
+                    pupils = _levelled_pupils(sample, "kommunenr", kommunenr, year, trinn, test)
+                    assert pupils >= sample.min_group
     assert gaps, "no hidden kommune bar in the sample: the test proves nothing"
+
+
+def _levelled_pupils(
+    sample: Settings, unit_column: str, unit: str, year: str, trinn: int, test: str
+) -> int:
+    """Participating pupils with a mastery level in the database, for a school (``enhet_id``)
+    or a kommune (``kommunenr``): what a bar the report says it hides would have counted."""
+    from tallkit.store import open_store
+
+    with open_store(sample.db_path, read_only=True) as store:
+        found: int = store.query(
+            "select count(*) from lager.elevresultat as r join lager.enhet as e using (enhet_id) "
+            f"where e.{unit_column} = $u and r.skoleaar = $y and r.trinn = $t and r.prove = $p "
+            "and r.deltatt_status = 'D' and r.mestringsnivaa is not null",
+            {"u": unit, "y": year, "t": trinn, "p": test},
+        ).item()
+    return found
 
 
 def test_five_to_eight_shows_the_value_added_once_not_twice(everyone: api.SpeilReport) -> None:
