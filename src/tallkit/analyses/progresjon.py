@@ -61,6 +61,8 @@ from tallkit.analyses.usikkerhet import (
     SOURCE_DEFAULT,
     SOURCE_OWN,
     class_models_of,
+    models_from_json,
+    models_to_json,
 )
 from tallkit.analyses.variasjon import _shrunk
 from tallkit.brudd import breaks_between
@@ -356,25 +358,15 @@ def _every_gain_model(
     def make() -> dict[tuple[str | None, int], ClassModel]:
         return _make_gain_models(_classes(store, filters, scoped=False), unc)[0]
 
-    def encode(models: dict[tuple[str | None, int], ClassModel]) -> list[list[Any]]:
-        return [[k, t, m.icc, m.group_size, m.source] for (k, t), m in models.items()]
-
     def decode(content: Any) -> dict[tuple[str | None, int], ClassModel]:
-        models = {}
-        for kommune, trinn, icc, group_size, source in content:
-            if not (
-                isinstance(kommune, str | None)
-                and isinstance(trinn, int)
-                and all(isinstance(x, int | float) for x in (icc, group_size))
-                and isinstance(source, str)
-            ):
-                raise ValueError("not a class model")
-            models[(kommune, trinn)] = ClassModel(icc, group_size, source)
+        models = models_from_json(content, 2)
+        if not all(isinstance(k, str | None) and isinstance(t, int) for k, t in models):
+            raise ValueError("not a gain model")
         return models
 
     key = (*filters.params("aar", "prove").values(), unc.default_icc, unc.default_group_size)
     found: dict[tuple[str | None, int], ClassModel] = planlager.remembered(
-        store, "gevinstmodeller", key, make, encode, decode
+        store, "gevinstmodeller", key, make, models_to_json, decode
     )
     return found
 
