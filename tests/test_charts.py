@@ -320,6 +320,8 @@ def test_levels_over_years_by_test_label_every_column_and_name_each_test_once() 
         assert len(named) == 1
         columns = [x for _, x, _ in year_labels[i * len(years) : (i + 1) * len(years)]]
         assert columns[0] < named[0] < columns[-1]
+    # each segment's share printed in it, also in these narrow columns («30 %» fits)
+    assert [text for text, _, _ in labels].count("30\u00a0%") == len(rows)
     # hovering a column names its test and year
     assert "regning 2026-27, nivå 1: 20 %" in {t.text for t in root.iter(f"{SVG}title")}
     with pytest.raises(ValueError):
