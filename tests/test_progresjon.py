@@ -62,6 +62,23 @@ def test_value_added_recovers_the_models_growth_effects(sample_unsuppressed: Set
     assert set(va["metode"].unique()) and "skolebidrag" in va["metode"][0]
 
 
+def test_value_added_from_5th_grade_is_the_centred_change_with_constant_zero(
+    sample: Settings,
+) -> None:
+    # 5. -> 8. trinn is centred on the kommune's own pairs, so the kommune's mean change is 0
+    # by construction: «konstant» says so exactly (it printed -7.6e-17 before), and «restledd»
+    # is the paired change of «--del elever», as the README says
+    va = api.progresjon("verdiskaping", settings=sample).filter(pl.col("fra_trinn") == 5)
+    assert va.height > 0
+    assert va["konstant"].to_list() == [0.0] * va.height
+    paired = api.progresjon("elever", settings=sample).filter(
+        (pl.col("fra_trinn") == 5) & (pl.col("gruppe") == "alle")
+    )
+    both = va.join(paired, on=["til_aar", "prove", "enhet_id"])
+    assert both.height > 0
+    assert (both["restledd"] - both["endring"]).abs().max() < 1e-12
+
+
 def test_paired_change_and_transitions_equal_a_direct_computation(
     sample_unsuppressed: Settings,
 ) -> None:

@@ -544,7 +544,14 @@ def value_added(store: Store, filters: Filters, min_group: int) -> pl.DataFrame:
     schools = (
         schools.join(exact_sums(schools, ["_cell"], _nm=n * pl.col("snitt")), on="_cell")
         .with_columns(_n_all=n.sum().over("_cell"), _k=pl.len().over("_cell"))
-        .with_columns(_kommune_mean=pl.col("_nm") / pl.col("_n_all"))
+        # 5. -> 8. trinn: the pairs are centred on the kommune's own pairs in SQL
+        # (progresjon_klasser.sql), so its mean is 0 by construction; the division would
+        # leave rounding noise (-7.6e-17) in «konstant» and every «restledd»
+        .with_columns(
+            _kommune_mean=pl.when(pl.col("fra_trinn") == 5)
+            .then(pl.lit(0.0))
+            .otherwise(pl.col("_nm") / pl.col("_n_all"))
+        )
     )
     schools = join_keeping_nulls(
         schools, _gain_model_table(schools, models), ["kommunenr", "fra_trinn"]
