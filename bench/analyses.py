@@ -697,8 +697,9 @@ def build_database(pupil_rows: int, schools: int = DEFAULT_SCHOOLS) -> Path:
             _log(f"  {f.status:<8} {f.kind:<5} {f.rows:>10,} rows  {f.path.name}")
         if failed:
             raise SystemExit(f"ingest failed: {failed[0].path.name}: {failed[0].error}")
-        # (instead of bench/ingest.py's line count, which misreads some large files)
-        stored = next(f.rows for f in report.files if f.path == pupil_file)
+        # (instead of bench/ingest.py's line count, which misreads some large files); ingest
+        # reports resolved paths, so a bench/_data that is a symlink still matches
+        stored = next(f.rows for f in report.files if f.path.resolve() == pupil_file.resolve())
         if stored != pupil_rows:
             raise SystemExit(
                 f"{pupil_file.name}: {stored:,} rows ingested, expected {pupil_rows:,}"
