@@ -190,13 +190,15 @@ def render(rows: list[dict[str, Any]], missing: dict[int, str], heading: str) ->
         if row is None:
             assert line is not None
             label = textwrap.wrap(f"{line}. {LINES[line]}", label_width - 1)
-            label[1:] = textwrap.wrap(" ".join(label[1:]), label_width - 4)
+            label[1:] = textwrap.wrap(" ".join(label[1:]), label_width - 4, break_on_hyphens=False)
             out.append(f"{label[0]:<{label_width}}ikke målt: {missing[line]}"[:WIDTH])
             out += ["   " + part for part in label[1:]]
             continue
         prefix = f"{row['linje']}. " if isinstance(row.get("linje"), int) else "   "
-        label = textwrap.wrap(prefix + str(row.get("rad", "")), label_width - 1)
-        label[1:] = textwrap.wrap(" ".join(label[1:]), label_width - 4)
+        label = textwrap.wrap(
+            prefix + str(row.get("rad", "")), label_width - 1, break_on_hyphens=False
+        )
+        label[1:] = textwrap.wrap(" ".join(label[1:]), label_width - 4, break_on_hyphens=False)
         unit = str(row.get("enhet") or "")
         ratio = _number(row.get("forhold"))
         verdict = {True: "ja", False: "NEI", None: "–"}[met(row)]

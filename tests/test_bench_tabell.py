@@ -29,7 +29,7 @@ ROWS: list[dict[str, Any]] = [
     {"linje": 1, "rad": "speil --skole: landet mot kommunen, minne", "maalt": 1300.0,
      "grunnlinje": 500.0, "forhold": 2.6, "maal": 1.3, "enhet": "MiB",
      "merknad": "samme rapport (9 filer)"},
-    # bench/ingest.py's shape: no line number
+    # bench/ingest.py's reference rows (DuckDB's own growth, start-up): no line number
     {"rad": "innlesing 9 mill. rader mot read_csv, tid", "maalt": 120.5, "grunnlinje": 80.0,
      "forhold": 1.51, "maal": 1.5, "enhet": "s"},
     {"linje": 8, "rad": "speil --alle, hele landet (3\u00a0011 rapporter)", "maalt": 52.0,
