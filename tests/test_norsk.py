@@ -238,3 +238,35 @@ def test_an_interval_with_a_negative_end_is_written_with_til_not_a_dash() -> Non
     assert norsk.interval(-2.5, 3.0) == f"{minus}2,5 til 3"
     assert norsk.interval(-0.04, 4.9) == "0–4,9"  # the sign as written, not as stored
     assert norsk.interval(None, 3.0) is None and norsk.interval(1.0, None) is None
+
+
+def test_fixed_decimals_write_a_whole_index_as_udir_does() -> None:
+    from tallkit import norsk
+
+    minus, nbsp = norsk.MINUS, norsk.NBSP
+    assert norsk.number(4.0) == "4"  # scale points: whole numbers stay whole
+    assert norsk.number(4.0, 1, fixed=True) == "4,0"
+    assert norsk.number(0.0, 1, fixed=True) == "0,0"
+    assert norsk.number(4.25, 1, fixed=True) == "4,2"  # as Python rounds the binary value
+    assert norsk.number(-0.04, 1, fixed=True) == "0,0"  # no «−0,0»
+    assert norsk.number(-3.0, 1, fixed=True) == f"{minus}3,0"
+    assert norsk.number(1234.5, 1, fixed=True) == f"1{nbsp}234,5"
+    assert norsk.number(21, 1, fixed=True) == "21"  # a count stays a count
+    assert norsk.number(None, 1, fixed=True) == "–"
+
+
+def test_survey_indices_in_the_laeringsspeil_have_one_decimal(
+    sample: Settings, tmp_path: Path
+) -> None:
+    # «4» beside «4,2» in a column of indices reads as a different kind of number
+    from tallkit import api
+
+    out = tmp_path / "speil"
+    api.speil(["Solåsen"], ut=out, settings=sample, formats=("md",))
+    text = next(out.glob("*.md")).read_text(encoding="utf-8")
+    history = text.split("Utvikling over år", 1)[1].split("\n\n", 2)[1]
+    rows = [line for line in history.splitlines() if line.startswith("| ") and "---" not in line]
+    assert len(rows) > 3
+    for line in rows[1:]:  # below the header: every year's cell a number with one decimal, or «–»
+        cells = [c.strip() for c in line.strip("|").split("|")][3:]
+        assert all(re.fullmatch(r"−?\d+,\d|–", c) for c in cells), line

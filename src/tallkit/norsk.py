@@ -9,8 +9,10 @@ NBSP: Final = "\u00a0"
 MINUS: Final = "\u2212"
 
 
-def number(value: Any, decimals: int = 1) -> str:
-    """``1234.5`` → «1 234,5»; whole floats without decimals; ``None`` → «–»."""
+def number(value: Any, decimals: int = 1, *, fixed: bool = False) -> str:
+    """``1234.5`` → «1 234,5»; whole floats without decimals; ``None`` → «–». ``fixed``: a
+    float always with ``decimals`` decimals (``4.0`` → «4,0»), as Udir writes a measure it
+    publishes with one decimal, so a column of them reads evenly."""
     if value is None:
         return "–"
     if isinstance(value, bool):
@@ -20,6 +22,11 @@ def number(value: Any, decimals: int = 1) -> str:
     if isinstance(value, float):
         if value != value:  # NaN: never shown as a number
             return "–"
+        if fixed:
+            text = f"{abs(value):.{decimals}f}"
+            whole, _, part = text.partition(".")
+            negative = value < 0 and text.strip("0.") != ""
+            return _group(whole, negative) + ("," + part if part else "")
         if value.is_integer() and abs(value) < 1e15:
             return _group(str(int(abs(value))), value < 0)
         text = f"{abs(value):.{decimals}f}"

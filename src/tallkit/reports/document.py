@@ -49,6 +49,10 @@ class Table:
     rows: list[dict[str, Any]]
     title: str = ""
     note: str = ""  # one line under the table
+    # Floats written with exactly this many decimals (a measure Udir publishes with one, such
+    # as an index 4,0 beside 4,2); None: as norsk.number writes them. A row's own
+    # «_desimaler» key wins (a table mixing scale points and indices).
+    decimals: int | None = None
 
 
 @dataclass

@@ -505,7 +505,9 @@ def _schools(
                 row[key] = None
                 continue
             mark = f" ({said})" if said in (over_word, under_word) else ""
-            row[key] = f"{norsk.number(c.skolen)}{mark}"
+            # one decimal as Udir writes indices, shares and grunnskolepoeng (4,0, not 4)
+            fixed = c.kilde != "nasjonale_prover"
+            row[key] = f"{norsk.number(c.skolen, 1, fixed=fixed)}{mark}"
         rows.append(row)
         out.append(
             {

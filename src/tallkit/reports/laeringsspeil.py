@@ -349,6 +349,9 @@ def _summary(
             "landet": c.landet,
             "mot_kommunen": c.mot_kommunen or "–",
             "mot_landet": c.mot_landet or "–",
+            # scale points are whole numbers; Udir writes indices, shares and grunnskolepoeng
+            # with one decimal (4,0 beside 4,2, not 4)
+            **({} if c.kilde == "nasjonale_prover" else {"_desimaler": 1}),
         }
         for c in comparisons
         if c.kilde != "elevundersokelsen"
@@ -990,6 +993,7 @@ def _survey_and_points(
                     }
                     for r in newest
                 ],
+                decimals=1,
             )
         )
         history = _indicator_history([r for r in everything if r["kilde"] != "nasjonale_prover"])
@@ -1026,7 +1030,7 @@ def _indicator_history(rows: list[dict[str, Any]]) -> Table | None:
         if b.domain == domain
     ]
     note = f"Brudd i tidsserien: {' '.join(crossed)}" if crossed else ""
-    return Table(columns, body, title="Utvikling over år", note=note)
+    return Table(columns, body, title="Utvikling over år", note=note, decimals=1)
 
 
 def _reflections(
