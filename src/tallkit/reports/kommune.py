@@ -254,12 +254,14 @@ def _key_figures(
             "kommunen": r["verdi"],
             "landet": r["landet"],
             "mot_landet": (verdict(r["flagg_landet"], words) or "–") if shown else "skjermet",
+            **_one_decimal(r["kilde"]),
         }
         table_rows.append(row)
         versus = []
         comparison_row: dict[str, Any] = {
             "maal": f"{_indicator_name(r)}, {r['trinn']}. trinn",
             "kommunen": r["verdi"],
+            **_one_decimal(r["kilde"]),
         }
         over: list[str] = []
         under: list[str] = []
@@ -455,6 +457,12 @@ def _development(
     if history is not None:
         section.blocks.append(Block("Elevundersøkelsen og grunnskolepoeng", tables=[history]))
     return section
+
+
+def _one_decimal(kilde: str) -> dict[str, int]:
+    """A table row's ``_desimaler``: Udir writes indices, shares and grunnskolepoeng with one
+    decimal (4,0 beside 4,2), national-test scale points as whole numbers."""
+    return {} if kilde == "nasjonale_prover" else {"_desimaler": 1}
 
 
 def _main(r: dict[str, Any]) -> bool:
