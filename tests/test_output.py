@@ -219,3 +219,17 @@ def test_piped_output_keeps_every_column_and_full_precision(sample: Settings) ->
     expected = api.variasjon(settings=sample)
     back = pl.read_csv(io.StringIO(result.stdout), schema=expected.schema)
     assert back.equals(expected)
+
+
+def test_terminal_widths_keep_cells_whole_before_headers() -> None:
+    # 80 columns, as the Læringsspeil's analyst reads «variasjon --skole»: the school names fit
+    # on one line when only the header «Mot kommunen» wraps (one line once, not one per row)
+    shown = display.Shown(
+        ["Skoleår", "Trinn", "Prøve", "Skole", "Elever", "Poeng", "Mot kommunen", "Rang"],
+        [["2022-23", "5", "engelsk", "Solåsen skole", "21", "55,0", "6,0 ↑", "1–12"]] * 15,
+        [False, True, False, False, True, True, True, True],
+    )
+    widths = display.fit_widths(shown, 79)
+    assert widths[3] >= len("Solåsen skole")
+    assert sum(widths) + display.GAP * (len(widths) - 1) <= 79
+    assert widths == [max(w, m) for w, m in zip(widths, display.min_widths(shown), strict=True)]

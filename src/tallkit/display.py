@@ -372,18 +372,23 @@ def take(table: Shown, columns: Sequence[int]) -> Shown:
 
 def fit_widths(table: Shown, width: int) -> list[int]:
     """Column widths for one block: every column at least its narrowest (no word split), then
-    the spare room to the columns that need the least of it to show in full, so as few cells
-    wrap as possible."""
+    the spare room to the columns that need the least of it to show in full, so as few lines
+    wrap as possible. The cells come first: a header that wraps costs the table one line, a
+    column of school names that wraps one line per row («Solåsen skole» in two lines 15 times
+    over because «Mot kommunen» took the room to stay on one)."""
     minimum = min_widths(table)
-    natural = natural_widths(table)
+    cells = [
+        max([minimum[i], *(len(row[i]) for row in table.rows)]) for i in range(len(minimum))
+    ]
     result = list(minimum)
     spare = width - sum(minimum) - GAP * (len(minimum) - 1)
-    deficits = [n - m for n, m in zip(natural, minimum, strict=True)]
-    for index in sorted(range(len(result)), key=lambda i: (deficits[i], i)):
-        if 0 < deficits[index] <= min(12, spare):  # short cells: show them whole
-            result[index] += deficits[index]
-            spare -= deficits[index]
-            deficits[index] = 0
+    for wanted_widths in (cells, natural_widths(table)):  # the cells whole, then the headers
+        deficits = [max(w - r, 0) for w, r in zip(wanted_widths, result, strict=True)]
+        for index in sorted(range(len(result)), key=lambda i: (deficits[i], i)):
+            if 0 < deficits[index] <= min(12, spare):  # short cells: show them whole
+                result[index] += deficits[index]
+                spare -= deficits[index]
+    deficits = [n - r for n, r in zip(natural_widths(table), result, strict=True)]
     wanted = sum(deficits)
     if spare > 0 and wanted:
         for index, deficit in enumerate(deficits):
