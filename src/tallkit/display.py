@@ -377,9 +377,7 @@ def fit_widths(table: Shown, width: int) -> list[int]:
     column of school names that wraps one line per row («Solåsen skole» in two lines 15 times
     over because «Mot kommunen» took the room to stay on one)."""
     minimum = min_widths(table)
-    cells = [
-        max([minimum[i], *(len(row[i]) for row in table.rows)]) for i in range(len(minimum))
-    ]
+    cells = [max([minimum[i], *(len(row[i]) for row in table.rows)]) for i in range(len(minimum))]
     result = list(minimum)
     spare = width - sum(minimum) - GAP * (len(minimum) - 1)
     for wanted_widths in (cells, natural_widths(table)):  # the cells whole, then the headers
