@@ -277,8 +277,8 @@ def environment(indicators: list[dict[str, Any]], words: Words) -> list[Message]
             trinn=r["trinn"],
             sikkerhet=sureness(z, words),
             ord=words.text("ord", "bedre" if retning == "bedre" else "svakere"),
-            skolen=_fmt(r["verdi"]),
-            landet=_fmt(r["landet"]),
+            skolen=_one_decimal(r["verdi"]),
+            landet=_one_decimal(r["landet"]),
         )
         out.append(
             Message(
@@ -305,9 +305,9 @@ def school_points(indicators: list[dict[str, Any]], words: Words) -> list[Messag
             "hovedbilde",
             "grunnskolepoeng",
             aar=r["skoleaar"],
-            skolen=_fmt(r["verdi"]),
-            landet=_fmt(r["landet"]),
-            kommunen=_fmt(r["kommune"]),
+            skolen=_one_decimal(r["verdi"]),
+            landet=_one_decimal(r["landet"]),
+            kommunen=_one_decimal(r["kommune"]),
         )
         out.append(
             Message(
@@ -381,6 +381,11 @@ def _strength(m: Message, own_first: bool = False) -> tuple[int, int, float, int
 
 def _fmt(value: float | None, *, signed: bool = False) -> str:
     return norsk.signed(value) if signed else norsk.number(value)
+
+
+def _one_decimal(value: float | None) -> str:
+    """An index, a share or grunnskolepoeng as the tables write it (43,0, not 43)."""
+    return norsk.number(value, 1, fixed=True)
 
 
 Candidates = Callable[..., list[Message]]
