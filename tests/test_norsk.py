@@ -253,6 +253,12 @@ def test_fixed_decimals_write_a_whole_index_as_udir_does() -> None:
     assert norsk.number(1234.5, 1, fixed=True) == f"1{nbsp}234,5"
     assert norsk.number(21, 1, fixed=True) == "21"  # a count stays a count
     assert norsk.number(None, 1, fixed=True) == "–"
+    # computed means (pupil-data changes, value added): every cell with one decimal
+    assert norsk.signed(6.0, 1) == "+6,0" and norsk.signed(6.0) == "+6"
+    assert norsk.signed(0.04, 1) == "0,0" and norsk.signed(-2.0, 1) == f"{minus}2,0"
+    assert norsk.interval(-0.5, 5.0, 1) == f"{minus}0,5 til 5,0"
+    assert norsk.interval(-0.04, 4.9, 1) == "0,0–4,9"
+    assert norsk.interval(-11.0, -2.8, 1) == f"{minus}11,0 til {minus}2,8"
 
 
 def test_survey_indices_in_the_laeringsspeil_have_one_decimal(

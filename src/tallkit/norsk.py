@@ -53,12 +53,13 @@ def percent(share: float | None) -> str:
     return f"{number(round(100 * share))}{NBSP}%"
 
 
-def signed(value: float | None) -> str:
-    """«+2,5» / «−1,2» / «0»: for differences and changes."""
+def signed(value: float | None, decimals: int | None = None) -> str:
+    """«+2,5» / «−1,2» / «0»: for differences and changes; ``decimals``: always that many
+    («+6,0»), for a column of computed means."""
     if value is None:
         return "–"
-    text = number(value)
-    return f"+{text}" if value > 0 and text != "0" else text
+    text = number(value) if decimals is None else number(value, decimals, fixed=True)
+    return f"+{text}" if value > 0 and text.strip("0,") != "" else text
 
 
 def listing(items: list[str]) -> str:
@@ -68,12 +69,16 @@ def listing(items: list[str]) -> str:
     return f"{', '.join(items[:-1])} og {items[-1]}"
 
 
-def interval(low: float | None, high: float | None) -> str | None:
+def interval(low: float | None, high: float | None, decimals: int | None = None) -> str | None:
     """«47–59», but «−11,6 til −0,9» where an end is negative: a dash between two minus signs
-    («−11,6–−0,9») reads as a subtraction. None when an end is missing."""
+    («−11,6–−0,9») reads as a subtraction. None when an end is missing. ``decimals``: both
+    ends with that many («−0,5 til 5,0»)."""
     if low is None or high is None:
         return None
-    ends = number(low), number(high)
+    if decimals is None:
+        ends = number(low), number(high)
+    else:
+        ends = number(low, decimals, fixed=True), number(high, decimals, fixed=True)
     # as written: −0,04 is written «0», and «0 til 4,9» would look like a different rule
     joiner = " til " if any(end.startswith(MINUS) for end in ends) else "–"
     return joiner.join(ends)

@@ -35,6 +35,7 @@ from tallkit.formats.cells import MISSING
 from tallkit.reports import messages
 from tallkit.reports.document import Assessment, Block, Chart, Document, Message, Section, Table
 from tallkit.reports.laeringsspeil import (
+    COMPUTED,
     INDICATOR_LABEL,
     TEST_NAME,
     Inputs,
@@ -702,9 +703,9 @@ def _progression(
                     "trinn": f"{r['fra_trinn']}.→{r['til_trinn']}.",
                     "prove": TEST_NAME.get(r["prove"], r["prove"]),
                     "antall": r["antall"],
-                    "restledd": norsk.signed(r["restledd"]),
-                    "intervall": _interval(r["restledd_lav"], r["restledd_hoy"]),
-                    "krympet": norsk.signed(r["krympet"]),
+                    "restledd": norsk.signed(r["restledd"], COMPUTED),
+                    "intervall": _interval(r["restledd_lav"], r["restledd_hoy"], COMPUTED),
+                    "krympet": norsk.signed(r["krympet"], COMPUTED),
                     "flagg": verdict(r["flagg"], words) or "–",
                 }
             )

@@ -9,7 +9,7 @@ come from the analyses, the words from ``templates/tekster.toml`` and ``sporsmal
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import polars as pl
 
@@ -667,8 +667,13 @@ def _hidden_level_notes(
     return notes
 
 
-def _interval(low: float | None, high: float | None) -> str | None:
-    return norsk.interval(low, high)
+def _interval(low: float | None, high: float | None, decimals: int | None = None) -> str | None:
+    return norsk.interval(low, high, decimals)
+
+
+# Means computed from pupil data (changes, value added) are written with one decimal in
+# every cell (+6,0 beside +6,7); published scale points stay whole.
+COMPUTED: Final = 1
 
 
 def _pooled(rows: list[dict[str, Any]], year: str, words: Words) -> Section:
@@ -794,10 +799,10 @@ def _progression(
                         {
                             **r,
                             "prove": TEST_NAME.get(r["prove"], r["prove"]),
-                            "endring": norsk.signed(r["endring"])
+                            "endring": norsk.signed(r["endring"], COMPUTED)
                             if r["endring"] is not None
                             else None,
-                            "intervall": _interval(r["endring_lav"], r["endring_hoy"]),
+                            "intervall": _interval(r["endring_lav"], r["endring_hoy"], COMPUTED),
                             "andel_opp": norsk.percent(r["andel_opp"])
                             if r["andel_opp"] is not None
                             else None,
@@ -830,9 +835,9 @@ def _progression(
                         {
                             **r,
                             "prove": TEST_NAME.get(r["prove"], r["prove"]),
-                            "restledd": norsk.signed(r["restledd"]),
-                            "intervall": _interval(r["restledd_lav"], r["restledd_hoy"]),
-                            "krympet": norsk.signed(r["krympet"]),
+                            "restledd": norsk.signed(r["restledd"], COMPUTED),
+                            "intervall": _interval(r["restledd_lav"], r["restledd_hoy"], COMPUTED),
+                            "krympet": norsk.signed(r["krympet"], COMPUTED),
                             "flagg": verdict(r["flagg"], words) or "–",
                         }
                         for r in added
