@@ -428,7 +428,7 @@ def _development(
             entry: dict[str, Any] = {"prove": TEST_NAME.get(test, test)}
             for r in series:
                 entry[r["skoleaar"]] = (
-                    f"{norsk.number(r['skalapoeng'])} ({_interval(r['lav'], r['hoy'])})"
+                    f"{norsk.number(r['skalapoeng'])} ({_interval(r['lav'], r['hoy'], COMPUTED)})"
                     if r["skalapoeng"] is not None
                     else "skjermet"
                 )
@@ -639,8 +639,8 @@ def _funnels(
                         "skole": labels.get(r["enhet_id"], r["navn"]),
                         "antall": r["antall"],
                         "skalapoeng": r["skalapoeng"],
-                        "krympet": f"{norsk.number(r['krympet'])} "
-                        f"({_interval(r['krympet_lav'], r['krympet_hoy'])})"
+                        "krympet": f"{norsk.number(r['krympet'], COMPUTED, fixed=True)} "
+                        f"({_interval(r['krympet_lav'], r['krympet_hoy'], COMPUTED)})"
                         if r["krympet"] is not None
                         else None,
                         "rang": f"{r['rang_fra']}–{r['rang_til']} av {r['antall_skoler']}"

@@ -605,7 +605,7 @@ def _national_tests(
             }
             for r in own:
                 entry[r["skoleaar"]] = (
-                    f"{norsk.number(r['skalapoeng'])} ({_interval(r['lav'], r['hoy'])})"
+                    f"{norsk.number(r['skalapoeng'])} ({_interval(r['lav'], r['hoy'], COMPUTED)})"
                     if r["skalapoeng"] is not None
                     else "skjermet"
                 )
