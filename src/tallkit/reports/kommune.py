@@ -43,6 +43,7 @@ from tallkit.reports.laeringsspeil import (
     _interval,
     _standard,
     newest_indicators,
+    published_decimals,
     school_comparisons,
 )
 from tallkit.reports.verdicts import LOWER_IS_BETTER, verdict
@@ -255,14 +256,14 @@ def _key_figures(
             "kommunen": r["verdi"],
             "landet": r["landet"],
             "mot_landet": (verdict(r["flagg_landet"], words) or "–") if shown else "skjermet",
-            **_one_decimal(r["kilde"]),
+            "_desimaler": published_decimals(r["kilde"]),
         }
         table_rows.append(row)
         versus = []
         comparison_row: dict[str, Any] = {
             "maal": f"{_indicator_name(r)}, {r['trinn']}. trinn",
             "kommunen": r["verdi"],
-            **_one_decimal(r["kilde"]),
+            "_desimaler": published_decimals(r["kilde"]),
         }
         over: list[str] = []
         under: list[str] = []
@@ -460,12 +461,6 @@ def _development(
     return section
 
 
-def _one_decimal(kilde: str) -> dict[str, int]:
-    """A table row's ``_desimaler``: Udir writes indices, shares and grunnskolepoeng with one
-    decimal (4,0 beside 4,2), national-test scale points as whole numbers."""
-    return {} if kilde == "nasjonale_prover" else {"_desimaler": 1}
-
-
 def _main(r: dict[str, Any]) -> bool:
     return r["kilde"] != "elevundersokelsen" or r["indikator_kode"] in MAIN_SURVEY
 
@@ -514,9 +509,9 @@ def _schools(
                 row[key] = None
                 continue
             mark = f" ({said})" if said in (over_word, under_word) else ""
-            # one decimal as Udir writes indices, shares and grunnskolepoeng (4,0, not 4)
-            fixed = c.kilde != "nasjonale_prover"
-            row[key] = f"{norsk.number(c.skolen, 1, fixed=fixed)}{mark}"
+            decimals = published_decimals(c.kilde)
+            written = norsk.number(c.skolen, decimals or 1, fixed=decimals is not None)
+            row[key] = f"{written}{mark}"
         rows.append(row)
         out.append(
             {

@@ -349,9 +349,7 @@ def _summary(
             "landet": c.landet,
             "mot_kommunen": c.mot_kommunen or "–",
             "mot_landet": c.mot_landet or "–",
-            # scale points are whole numbers; Udir writes indices, shares and grunnskolepoeng
-            # with one decimal (4,0 beside 4,2, not 4)
-            **({} if c.kilde == "nasjonale_prover" else {"_desimaler": 1}),
+            "_desimaler": published_decimals(c.kilde),
         }
         for c in comparisons
         if c.kilde != "elevundersokelsen"
@@ -671,9 +669,15 @@ def _interval(low: float | None, high: float | None, decimals: int | None = None
     return norsk.interval(low, high, decimals)
 
 
-# Means computed from pupil data (changes, value added) are written with one decimal in
-# every cell (+6,0 beside +6,7); published scale points stay whole.
+# Means computed from pupil data (changes, value added) and intervals are written with one
+# decimal in every cell (+6,0 beside +6,7); published scale points stay whole.
 COMPUTED: Final = 1
+
+
+def published_decimals(kilde: str) -> int | None:
+    """How Udir writes a source's numbers: national-test scale points whole (None: as
+    norsk.number does), indices, shares and grunnskolepoeng with one decimal (4,0 beside 4,2)."""
+    return None if kilde == "nasjonale_prover" else 1
 
 
 def _pooled(rows: list[dict[str, Any]], year: str, words: Words) -> Section:

@@ -384,7 +384,8 @@ def _fmt(value: float | None, *, signed: bool = False) -> str:
 
 
 def _one_decimal(value: float | None) -> str:
-    """An index, a share or grunnskolepoeng as the tables write it (43,0, not 43)."""
+    """An index, a share or grunnskolepoeng as the tables write it (43,0, not 43; see
+    laeringsspeil.published_decimals)."""
     return norsk.number(value, 1, fixed=True)
 
 
