@@ -890,7 +890,7 @@ def _profile(profile: list[dict[str, Any]], words: Words) -> Section:
                                 **r,
                                 "prove": TEST_NAME.get(r["prove"], r["prove"]),
                                 "mot_landet": norsk.signed(r["mot_landet"]),
-                                "profil": norsk.signed(r["profil"]),
+                                "profil": norsk.signed(r["profil"], COMPUTED),
                                 "flagg": verdict(r["flagg"], words) or "–",
                             }
                             for r in profile
