@@ -612,6 +612,8 @@ def test_a_127_character_school_name_through_speil_alle(settings: Settings, tmp_
     assert reports and len(reports) + skipped == len(orgnrs)
     assert all(any(p.stem.endswith("_" + o) for o in orgnrs) for p in reports)
     assert len({p.stem for p in reports}) == len(reports)
+    # many schools: each gets its own file, not «the» file
+    assert result.stderr.rstrip().endswith("eller send hver skole sin HTML-fil.")
 
 
 # -- 9. inert Markdown, HTML and SVG ---------------------------------------------------------

@@ -780,10 +780,11 @@ def speil(
         pages = [p for p in reports if p.suffix == ".html"]
         index = [p for p in pages if p.stem.endswith("_indeks")]
         first = (index or pages or reports or [ut])[0]
+        schools = len(pages) - len(index)
+        send = "send hver skole sin HTML-fil" if schools > 1 else "send HTML-filen til skolen"
         _err(
             f"{_count(len(reports), 'fil', 'filer')} skrevet til {ut} ({report.year}). "
-            f"Neste steg: åpne {first} "
-            "i en nettleser, eller send HTML-filen til skolen."
+            f"Neste steg: åpne {first} i en nettleser, eller {send}."
         )
 
 
