@@ -630,7 +630,8 @@ def _funnels(
                 ],
                 [
                     {
-                        "nr": numbers[r["enhet_id"]],
+                        # a number, so the xlsx appendix sorts 1, 2, 10 (not 1, 10, 2)
+                        "nr": int(numbers[r["enhet_id"]]),
                         "skole": labels.get(r["enhet_id"], r["navn"]),
                         "antall": r["antall"],
                         "skalapoeng": r["skalapoeng"],
