@@ -232,4 +232,5 @@ def test_terminal_widths_keep_cells_whole_before_headers() -> None:
     widths = display.fit_widths(shown, 79)
     assert widths[3] >= len("Solåsen skole")
     assert sum(widths) + display.GAP * (len(widths) - 1) <= 79
-    assert widths == [max(w, m) for w, m in zip(widths, display.min_widths(shown), strict=True)]
+    # the room came from the header: «Mot kommunen» wraps to «Mot / kommunen» instead
+    assert display.min_widths(shown)[6] <= widths[6] < len("Mot kommunen")
