@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import re
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -178,6 +179,26 @@ def test_xlsx_appendix_has_every_table(sample: Settings, tmp_path: Path) -> None
     first = book[book.sheetnames[0]]
     assert [c.value for c in first[1]][:3] == ["Kilde", "Mål", "Trinn"]
     assert isinstance(first.cell(row=2, column=6).value, int | float)  # Kommunen: a number
+    # no number as text: «−3,0», «50,2 (48,1–52,3)», «1,9 (4 %)» were strings an analyst could
+    # not sort or compute with (584 cells in the sample kommune's appendix)
+    as_text = re.compile(r"[+−-]?\d[\d\u00a0]*(,\d+)?(\s|$|–| til |\s*\(|\s*%)")
+    text_numbers = [
+        (sheet.title, value)
+        for sheet in book.worksheets
+        for row in sheet.iter_rows(min_row=2, values_only=True)
+        for value in row
+        if isinstance(value, str) and as_text.match(value)
+    ]
+    assert not text_numbers, text_numbers[:5]
+    added = next(book[n] for n in book.sheetnames if "verdiskaping" in n.lower() and "(2)" in n)
+    headers = [c.value for c in added[1]]
+    assert {"Mer enn kommunens elever", "95 % usikkerhet fra", "95 % usikkerhet til"} <= set(
+        headers
+    )
+    low, high = headers.index("95 % usikkerhet fra"), headers.index("95 % usikkerhet til")
+    value = headers.index("Mer enn kommunens elever")
+    for row in added.iter_rows(min_row=2, values_only=True):
+        assert row[low] <= row[value] <= row[high]
     again = api.rapport("9901", formats=["xlsx"], ut=tmp_path / "2", dato=DATE, settings=sample)
     assert again.written[0].read_bytes() == path.read_bytes()
     assert zipfile.is_zipfile(path)

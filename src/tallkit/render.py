@@ -345,16 +345,18 @@ def appendix(document: Document, date: str) -> bytes:
 
 
 def _frame(table: Any) -> Any:
+    """One sheet: a column per table column, numbers as numbers. A cell the report writes as
+    text around numbers («−3,0», «50,2 (48,1–52,3)») is given by the row's ``_tall`` (see
+    :class:`~tallkit.reports.document.Table`): its numbers, as one column or several."""
     import polars as pl
 
     columns: dict[str, pl.Series] = {}
     taken: set[str] = set()
-    for key, label in table.columns:
+    for key, label, values in _sheet_columns(table):
         header = label or key
         while header in taken:
             header += " "
         taken.add(header)
-        values = [row.get(key) for row in table.rows]
         present = [v for v in values if v is not None]
         if present and all(isinstance(v, int) and not isinstance(v, bool) for v in present):
             columns[header] = pl.Series(header, values, dtype=pl.Int64)
@@ -367,6 +369,30 @@ def _frame(table: Any) -> Any:
                 header, [None if v is None else str(v) for v in values], dtype=pl.String
             )
     return pl.DataFrame(list(columns.values()))
+
+
+def _sheet_columns(table: Any) -> list[tuple[str, str, list[Any]]]:
+    """(key, header, values) per sheet column: a table column as it stands, or, where rows
+    give its numbers in ``_tall``, one column per part («» the value itself, then «fra», «til»
+    ... appended to the header)."""
+    out: list[tuple[str, str, list[Any]]] = []
+    for key, label in table.columns:
+        numbers = [row.get("_tall", {}).get(key) for row in table.rows]
+        if all(n is None for n in numbers):
+            out.append((key, label, [row.get(key) for row in table.rows]))
+            continue
+        parts: list[str] = []
+        for n in numbers:
+            for part in n if isinstance(n, dict) else [""] if n is not None else []:
+                if part not in parts:
+                    parts.append(part)
+        parts.sort(key=lambda part: part != "")  # the value itself first
+        for part in parts:
+            values = [
+                (n.get(part) if isinstance(n, dict) else n if part == "" else None) for n in numbers
+            ]
+            out.append((key, f"{label} {part}" if part else label, values))
+    return out
 
 
 def write_index(

@@ -52,6 +52,9 @@ class Table:
     # Floats written with exactly this many decimals (a measure Udir publishes with one, such
     # as an index 4,0 beside 4,2); None: as norsk.number writes them. A row's own
     # «_desimaler» key wins (a table mixing scale points and indices).
+    # A row's «_tall» gives the numbers behind cells the report writes as text, for the xlsx
+    # appendix: {column: number} or {column: {"": value, "fra": low, "til": high, ...}}
+    # (render._sheet_columns); the HTML and Markdown show the text.
     decimals: int | None = None
 
 

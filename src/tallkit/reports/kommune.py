@@ -433,6 +433,10 @@ def _development(
                     if r["skalapoeng"] is not None
                     else "skjermet"
                 )
+                if r["skalapoeng"] is not None:
+                    entry.setdefault("_tall", {})[r["skoleaar"]] = _with_interval(
+                        r["skalapoeng"], r["lav"], r["hoy"]
+                    )
             found = [m for m in said if (m.trinn, m.maal) == (trinn, test)]
             entry["utvikling"] = (
                 words.text("dom", found[0].retning)
@@ -512,6 +516,9 @@ def _schools(
             decimals = published_decimals(c.kilde)
             written = norsk.number(c.skolen, decimals or 1, fixed=decimals is not None)
             row[key] = f"{written}{mark}"
+            row.setdefault("_tall", {})[key] = {"": c.skolen} | (
+                {"vurdering": said} if mark else {}
+            )
         rows.append(row)
         out.append(
             {
@@ -642,6 +649,12 @@ def _funnels(
                         "rang": f"{r['rang_fra']}–{r['rang_til']} av {r['antall_skoler']}"
                         if r["rang_fra"] is not None
                         else None,
+                        "_tall": {
+                            "krympet": _with_interval(
+                                r["krympet"], r["krympet_lav"], r["krympet_hoy"]
+                            ),
+                            "rang": {"fra": r["rang_fra"], "til": r["rang_til"]},
+                        },
                         "mot_kommunen": verdict(r["flagg"], words) or "–",
                     }
                     for r in cell
@@ -688,6 +701,12 @@ def _progression(
                         r["endring_mot_landet_lav"], r["endring_mot_landet_hoy"]
                     ),
                     "flagg": verdict(r["flagg"], words) or "–",
+                    "_tall": {
+                        "endring_mot_landet": r["endring_mot_landet"],
+                        "intervall": _with_interval(
+                            None, r["endring_mot_landet_lav"], r["endring_mot_landet_hoy"]
+                        ),
+                    },
                 }
             )
         for r in inputs.rows("value_added", s["orgnr"]):
@@ -703,6 +722,11 @@ def _progression(
                     "intervall": _interval(r["restledd_lav"], r["restledd_hoy"], COMPUTED),
                     "krympet": norsk.signed(r["krympet"], COMPUTED),
                     "flagg": verdict(r["flagg"], words) or "–",
+                    "_tall": {
+                        "restledd": r["restledd"],
+                        "intervall": _with_interval(None, r["restledd_lav"], r["restledd_hoy"]),
+                        "krympet": r["krympet"],
+                    },
                 }
             )
     block = Block("")
@@ -815,6 +839,7 @@ def _variation(spread: list[dict[str, Any]], parts: list[dict[str, Any]]) -> Sec
                 lambda r: (
                     f"{norsk.number(r['sd_mellom_skoler'])} ({_percent(r['andel_mellom_skoler'])})"
                 ),
+                lambda r: {"": r["sd_mellom_skoler"], "andel": r["andel_mellom_skoler"]},
                 title="Mellom skolene (publiserte skolesnitt)",
                 note="Standardavvik mellom skolenes varige nivå i poeng, og andelen av all "
                 f"variasjon som ligger mellom skolene i parentes. Metode: {spread[0]['metode']}.",
@@ -828,6 +853,11 @@ def _variation(spread: list[dict[str, Any]], parts: list[dict[str, Any]]) -> Sec
                     f"{_percent(r['andel_mellom_skoler'])} / "
                     f"{_percent(r['andel_mellom_grupper'])} / {_percent(r['andel_innen_grupper'])}"
                 ),
+                lambda r: {
+                    "mellom skoler": r["andel_mellom_skoler"],
+                    "mellom klasser": r["andel_mellom_grupper"],
+                    "innen klassene": r["andel_innen_grupper"],
+                },
                 title="Mellom skoler / mellom klasser / innen klassene (elevdata)",
                 note=f"Andel av variasjonen blant elevene. Metode: {parts[0]['metode']}.",
             )
@@ -837,8 +867,11 @@ def _variation(spread: list[dict[str, Any]], parts: list[dict[str, Any]]) -> Sec
     return section
 
 
-def _by_year(rows: list[dict[str, Any]], cell: Any, *, title: str, note: str) -> Table:
-    """Trinn × prøve down, school years across: the change over the years at a glance."""
+def _by_year(
+    rows: list[dict[str, Any]], cell: Any, numbers: Any, *, title: str, note: str
+) -> Table:
+    """Trinn × prøve down, school years across: the change over the years at a glance.
+    ``cell`` writes a row's text, ``numbers`` gives its numbers for the xlsx appendix."""
     years = sorted({r["skoleaar"] for r in rows})
     body: dict[tuple[int, str], dict[str, Any]] = {}
     for r in sorted(rows, key=lambda r: (r["trinn"], r["prove"], r["skoleaar"])):
@@ -847,12 +880,20 @@ def _by_year(rows: list[dict[str, Any]], cell: Any, *, title: str, note: str) ->
             {"prove": f"{r['trinn']}. trinn {TEST_NAME.get(r['prove'], r['prove'])}"},
         )
         entry[r["skoleaar"]] = cell(r)
+        entry.setdefault("_tall", {})[r["skoleaar"]] = numbers(r)
     return Table(
         [("prove", "Prøve"), *[(y, y) for y in years]],
         [dict.fromkeys(years) | e for e in body.values()],
         title=title,
         note=note,
     )
+
+
+def _with_interval(
+    value: float | None, low: float | None, high: float | None
+) -> dict[str, float | None]:
+    """A cell's numbers for the xlsx appendix: the value (if any) and its interval's ends."""
+    return ({} if value is None else {"": value}) | {"fra": low, "til": high}
 
 
 def _percent(value: float | None) -> str | None:
