@@ -375,3 +375,27 @@ def test_five_to_eight_shows_the_value_added_once_not_twice(everyone: api.SpeilR
         assert not paired & added, (md.name, paired, added)
         both_tables += bool(added)
     assert both_tables, "no 5 -> 8 value added in the sample: the test proves nothing"
+
+
+def test_last_years_tiltak_show_an_index_as_the_tables_do() -> None:
+    # «4 → 4,2» for Trivsel read as two kinds of number; the tables write 4,0
+    from tallkit import render
+    from tallkit.reports.document import Assessment
+    from tallkit.reports.vurdering import follow_up
+
+    rows = [
+        {"kilde": k, "indikator": name, "indikator_kode": code, "trinn": t, "skoleaar": y,
+         "verdi": v}
+        for k, name, code, t, y, v in [
+            ("elevundersokelsen", "Trivsel", "EUIndeks_1379", 7, "2024-25", 4.0),
+            ("elevundersokelsen", "Trivsel", "EUIndeks_1379", 7, "2025-26", 4.2),
+            ("nasjonale_prover", "lesing", "lesing", 5, "2025-26", 52.0),
+        ]
+    ]  # fmt: skip
+    measures = [{"hva": "Klassemøter", "indikatorer": ["Trivsel 7", "lesing 5"], "vite": ""}]
+    trivsel, lesing = follow_up(Assessment(tiltak=measures), rows)
+    assert [render.number(v, trivsel["desimaler"]) for _, v in trivsel["utvikling"]] == [
+        "4,0",
+        "4,2",
+    ]
+    assert [render.number(v, lesing["desimaler"]) for _, v in lesing["utvikling"]] == ["52"]

@@ -43,10 +43,9 @@ from tallkit.reports.laeringsspeil import (
     _interval,
     _standard,
     newest_indicators,
-    published_decimals,
     school_comparisons,
 )
-from tallkit.reports.verdicts import LOWER_IS_BETTER, verdict
+from tallkit.reports.verdicts import LOWER_IS_BETTER, published_decimals, verdict
 from tallkit.reports.words import Words
 
 # Elevundersøkelsen in the key figures: these always, the others when they differ from the nation

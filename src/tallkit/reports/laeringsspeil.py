@@ -27,7 +27,7 @@ from tallkit.reports.document import (
     Section,
     Table,
 )
-from tallkit.reports.verdicts import LOWER_IS_BETTER, verdict
+from tallkit.reports.verdicts import LOWER_IS_BETTER, published_decimals, verdict
 from tallkit.reports.vurdering import follow_up
 from tallkit.reports.words import Words
 
@@ -672,12 +672,6 @@ def _interval(low: float | None, high: float | None, decimals: int | None = None
 # Means computed from pupil data (changes, value added) and intervals are written with one
 # decimal in every cell (+6,0 beside +6,7); published scale points stay whole.
 COMPUTED: Final = 1
-
-
-def published_decimals(kilde: str) -> int | None:
-    """How Udir writes a source's numbers: national-test scale points whole (None: as
-    norsk.number does), indices, shares and grunnskolepoeng with one decimal (4,0 beside 4,2)."""
-    return None if kilde == "nasjonale_prover" else 1
 
 
 def _pooled(rows: list[dict[str, Any]], year: str, words: Words) -> Section:

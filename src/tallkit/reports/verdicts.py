@@ -66,3 +66,9 @@ def trend_change(
         return None
     sxy = math.fsum(wi * (x - x_bar) * (y - y_bar) for wi, (x, y, _) in zip(w, points, strict=True))
     return sxy / sxx, math.sqrt(1.0 / sxx)
+
+
+def published_decimals(kilde: str) -> int | None:
+    """How Udir writes a source's numbers: national-test scale points whole (None: as
+    norsk.number does), indices, shares and grunnskolepoeng with one decimal (4,0 beside 4,2)."""
+    return None if kilde == "nasjonale_prover" else 1

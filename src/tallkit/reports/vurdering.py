@@ -17,6 +17,7 @@ from typing import Any
 
 from tallkit.errors import InputError, UsageError
 from tallkit.reports.document import Assessment
+from tallkit.reports.verdicts import published_decimals
 
 SUFFIXES = (".toml", ".md")
 
@@ -152,6 +153,8 @@ def follow_up(previous: Assessment, rows: list[dict[str, Any]]) -> list[dict[str
                     "tiltak": measure["hva"],
                     "indikator": named,
                     "utvikling": [(r["skoleaar"], r["verdi"]) for r in hits[-3:]],
+                    # an index 4,0 -> 4,2 as the tables write it, not 4 -> 4,2
+                    "desimaler": published_decimals(hits[-1]["kilde"]) if hits else None,
                 }
             )
     return out
