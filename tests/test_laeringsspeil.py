@@ -216,6 +216,8 @@ def test_assessment_template_round_trips_and_last_years_tiltak_come_back(
     (template,) = made.written
     assert template.name == "2026-27_Solåsen_skole_996566048.toml"
     text = template.read_text(encoding="utf-8")
+    # Solåsen is a barneskole: its own tests as the example, not «lesing 8»
+    assert 'indikatorer = ["lesing 5", "regning 5"]' in text
     filled = text.replace('hva_vi_ser = """\n"""', 'hva_vi_ser = """Vi ser mye."""', 1)
     filled = filled.replace('hva = """\n"""', 'hva = """Mer lesing"""', 1)
     # last year's file, in the same folder, named as the template names it
@@ -399,3 +401,12 @@ def test_last_years_tiltak_show_an_index_as_the_tables_do() -> None:
         "4,2",
     ]
     assert [render.number(v, lesing["desimaler"]) for _, v in lesing["utvikling"]] == ["52"]
+
+
+def test_one_assessment_template_is_said_in_the_singular(sample: Settings, tmp_path: Path) -> None:
+    result = run_cli(
+        "--db", str(sample.db_path), "speil", "--skole", "Solåsen", "--vurderingsmal",
+        "--ut", str(tmp_path),
+    )  # fmt: skip
+    assert result.code == 0, result.stderr
+    assert result.stderr.splitlines()[-1].startswith(f"1 vurderingsmal skrevet til {tmp_path} ")

@@ -1115,6 +1115,17 @@ def _speil_inputs(
     )
 
 
+def _example_indicators(trinn: str | None) -> list[str]:
+    """What a tiltak in the blank vurdering names as its example: the school's own national
+    tests (a barneskole «lesing 5», «regning 5», not «lesing 8»), else Elevundersøkelsen."""
+    own = [t for t in (5, 8, 9) if str(t) in (trinn or "").split(", ")]
+    if len(own) > 1:
+        return [f"lesing {t}" for t in own[:2]]
+    if own:
+        return [f"lesing {own[0]}", f"regning {own[0]}"]
+    return ["Mobbing på skolen"]
+
+
 def _assessment_templates(selection: pl.DataFrame, year: str, folder: Path) -> SpeilReport:
     """A blank vurdering per school (``speil --vurderingsmal``), never overwriting one."""
     from tallkit import render
@@ -1130,9 +1141,10 @@ def _assessment_templates(selection: pl.DataFrame, year: str, folder: Path) -> S
             if path.exists():
                 skipped.append((f"{school['navn']} ({school['orgnr']})", f"{path.name} finnes"))
                 continue
-            tests = [f"{t} {trinn}" for t, trinn in (("lesing", 5), ("lesing", 8))]
             path.write_text(
-                assessments.template(school["navn"], school["orgnr"], year, tests),
+                assessments.template(
+                    school["navn"], school["orgnr"], year, _example_indicators(school["trinn"])
+                ),
                 encoding="utf-8",
                 newline="\n",
             )

@@ -772,7 +772,8 @@ def speil(
             _err(f"hoppet over {school}: {reason}")
         if vurderingsmal:
             _err(
-                f"{len(report.written)} vurderingsmaler skrevet til {ut} ({report.year}). Neste "
+                f"{_count(len(report.written), 'vurderingsmal', 'vurderingsmaler')} skrevet til "
+                f"{ut} ({report.year}). Neste "
                 "steg: fyll dem ut og kjør «tallkit speil --vurdering MAPPE»."
             )
             return
