@@ -265,8 +265,10 @@ def _match_school(schools: pl.DataFrame, text: str) -> str:
     candidates = "; ".join(
         f"{r['navn']} ({r['orgnr']})" for r in partial.head(10).iter_rows(named=True)
     )
+    more = f" (og {partial.height - 10} til)" if partial.height > 10 else ""
     raise UsageError(
-        f"«{wanted}» passer på flere skoler: {candidates}. Skriv mer av navnet eller bruk orgnr."
+        f"«{wanted}» passer på {partial.height} skoler: {candidates}{more}. Skriv mer av navnet "
+        "eller bruk orgnr."
     )
 
 
