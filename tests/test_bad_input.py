@@ -125,7 +125,9 @@ def test_non_number_in_pupil_file_names_line_and_column(
     db, before = existing
     bad = _pupil_file(tmp_path / "elever.csv", 16, "E14;999000001;2025-26;NPLES08;D;fire;2;8A;")
     result = _ingest(db, bad)
-    _assert_refused(result, 1, str(bad), "linje 16", "skalapoeng", "ventet et tall fra 0 til 150")
+    _assert_refused(
+        result, 1, str(bad), "linje 16", "skalapoeng", "ventet et tall fra 0 til 150", "1 rad har"
+    )
     # the value itself is never shown: in a pupil file it may be a pupil id (swapped columns)
     assert "fire" not in result.stderr
     assert db_fingerprint(db) == before

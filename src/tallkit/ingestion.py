@@ -288,7 +288,8 @@ def _pupil_error(parsed: Parsed, bad: InvalidPupilColumnError) -> InputError:
         what = "mangler" if value == "" else f"er ugyldig (ventet {EXPECTED[column_rule]})"
         hint = "Rett filen og les den inn på nytt; ingenting fra den er lagret."
     return InputError(
-        f"verdien {what} ({bad.count} rader har feil i denne kolonnen).",
+        f"verdien {what} ({bad.count} {'rad' if bad.count == 1 else 'rader'} har feil i denne "
+        "kolonnen).",
         file=parsed.pupils.path,
         line=line,
         column=column,
