@@ -281,9 +281,10 @@ def _print_ingest_summary(report: IngestReport, *, dry_run: bool) -> None:
         if _state.quiet or file.status == SKIPPED:
             continue
         if file.kind:
-            facts = f"{file.kind}, {_number(file.rows)} rader"
+            facts = f"{file.kind}, {_number(file.rows)} {'rad' if file.rows == 1 else 'rader'}"
             if file.suppressed:
-                facts += f", {_number(file.suppressed)} skjermede celler"
+                cells = "skjermet celle" if file.suppressed == 1 else "skjermede celler"
+                facts += f", {_number(file.suppressed)} {cells}"
             if file.not_participated:
                 facts += f", {_number(file.not_participated)} uten deltakelse"
             facts += f", {_number(file.replaced)} erstattet"

@@ -428,7 +428,8 @@ class Store:
         dup = self._first("elev_duplikater", source) if maybe is not None and maybe[0] else None
         if dup is not None and int(dup[0]):
             raise InputError(
-                f"{int(dup[0])} elever har mer enn ett resultat på samme prøve og skoleår.",
+                f"{int(dup[0])} {'elev' if int(dup[0]) == 1 else 'elever'} har mer enn ett "
+                "resultat på samme prøve og skoleår.",
                 hint="Fjern dupliserte rader og prøv igjen.",
             )
         replaced_row = self._first("elev_erstatt", source)

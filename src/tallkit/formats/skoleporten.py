@@ -80,7 +80,8 @@ def parse(table: Table, description: str) -> Parsed:
         kind="np", description=description, units=units, measures=measures, unknown_measures=unknown
     )
     parsed.notes.append(
-        f"{units.height} skoler uten orgnr (Skoleporten oppgir bare navn); de kobles til orgnr "
+        f"{units.height} {'skole' if units.height == 1 else 'skoler'} uten orgnr (Skoleporten "
+        "oppgir bare navn); de kobles til orgnr "
         "når en fil med orgnr for samme navn leses inn."
     )
     parsed.notes.append("«.» betyr manglende eller skjermet i Skoleporten og lagres som «mangler».")
