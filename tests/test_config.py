@@ -94,6 +94,9 @@ def test_konfig_shows_effective_settings_and_their_source(
     assert rows["personvern.minste_gruppe"] == ("12", "tallkit.toml")
     assert rows["db"] == (str(tmp_path / "miljo.duckdb"), "TALLKIT_DB")
     assert rows["rapport.maler"] == ("", "innebygd standard")
+    # values as tallkit.toml writes them: a Python «False» would not even parse there
+    assert rows["rapport.anonym"] == ("false", "innebygd standard")
+    assert rows["usikkerhet.uavhengige_elever"][0] == "false"
     assert rows["konfigurasjonsfil"][1] == "funnet i arbeidsmappen eller en foreldremappe"
     with_db = run_cli("--db", "x.duckdb", "konfig", "--format", "json")
     assert {r["innstilling"]: r["kilde"] for r in json.loads(with_db.stdout)}["db"] == "--db"

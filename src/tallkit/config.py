@@ -271,7 +271,10 @@ def describe(settings: Settings) -> list[dict[str, str]]:
         source = settings.sources.get(field_name, "innebygd standard")
         if field_name == "config_path" and value is None:
             source = "ingen tallkit.toml funnet"
-        shown = "" if value is None else str(value)
+        # as tallkit.toml writes it (the names are its keys): false, not Python's False
+        shown = (
+            "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+        )
         if field_name == "standards":
             shown = f"{value} mål"
         result.append({"innstilling": name, "verdi": shown, "kilde": source})
