@@ -199,6 +199,9 @@ def test_xlsx_appendix_has_every_table(sample: Settings, tmp_path: Path) -> None
     value = headers.index("Mer enn kommunens elever")
     for row in added.iter_rows(min_row=2, values_only=True):
         assert row[low] <= row[value] <= row[high]
+    # shown with 1-3 decimals as the report writes them («−3,0»), the full value kept
+    cell = added.cell(row=2, column=value + 1)
+    assert cell.number_format == "0.0##" and cell.value != round(cell.value, 3)
     again = api.rapport("9901", formats=["xlsx"], ut=tmp_path / "2", dato=DATE, settings=sample)
     assert again.written[0].read_bytes() == path.read_bytes()
     assert zipfile.is_zipfile(path)

@@ -35,6 +35,8 @@ def test_xlsx_has_numbers_as_numbers_and_ids_as_text(sample: Settings, tmp_path:
     assert isinstance(row["antall"], int) and row["antall"] == want["antall"]
     assert isinstance(row["se"], float) and row["se"] == want["se"]  # full precision
     assert sheet.max_row == expected.height + 1
+    # data output shows every digit (General); only a report's appendix rounds what it shows
+    assert sheet.cell(row=2, column=header.index("se") + 1).number_format == "General"
 
 
 def test_xlsx_keeps_leading_zeros_and_writes_one_sheet_per_status_part(

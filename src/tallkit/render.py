@@ -341,7 +341,7 @@ def appendix(document: Document, date: str) -> bytes:
         created = dt.date.fromisoformat(date)
     except ValueError:
         created = None
-    return workbook_bytes(sheets, created=created)
+    return workbook_bytes(sheets, created=created, decimals_shown=True)
 
 
 def _frame(table: Any) -> Any:

@@ -45,11 +45,15 @@ def workbook_bytes(
     sheets: Sequence[tuple[str, pl.DataFrame]],
     *,
     created: date | datetime | None = None,
+    decimals_shown: bool = False,
 ) -> bytes:
     """An xlsx workbook with one sheet per ``(name, frame)``, row 1 holding the column names.
 
     ``created`` is written into the document properties; leave it out and the file carries no
-    date at all (table output is then byte-identical from day to day).
+    date at all (table output is then byte-identical from day to day). ``decimals_shown``:
+    decimal columns display 1-3 decimals («−3,0», «0,054») instead of Excel's General, which
+    shows every digit of a computed mean; the cells keep their full value (a report's
+    appendix; data output keeps General).
 
     >>> import polars as pl
     >>> data = workbook_bytes([("skoler", pl.DataFrame({"orgnr": ["0301"], "antall": [12]}))])
@@ -78,7 +82,7 @@ def workbook_bytes(
         put("xl/_rels/workbook.xml.rels", _workbook_rels(len(sheets)))
         put("xl/styles.xml", _STYLES)
         for index, (_, frame) in enumerate(sheets, start=1):
-            put(f"xl/worksheets/sheet{index}.xml", _sheet(frame))
+            put(f"xl/worksheets/sheet{index}.xml", _sheet(frame, decimals_shown))
     return buffer.getvalue()
 
 
@@ -105,17 +109,21 @@ _APP: Final = (
     'extended-properties"><Application>tallkit</Application></Properties>'
 )
 
-# style 0: default; 1: bold header; 2: number with decimals shown as Excel's General
+# style 0: default; 1: bold header; 2: a decimal shown with one to three decimals
+_DECIMAL_STYLE: Final = 2
 _STYLES: Final = (
     _HEAD + f'<styleSheet xmlns="{_MAIN_NS}">'
+    '<numFmts count="1"><numFmt numFmtId="164" formatCode="0.0##"/></numFmts>'
     '<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font>'
     '<font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
     '<fills count="2"><fill><patternFill patternType="none"/></fill>'
     '<fill><patternFill patternType="gray125"/></fill></fills>'
     '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs>'
+    '<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
+    '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    "</cellXfs>"
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
     "</styleSheet>"
 )
@@ -199,7 +207,7 @@ def _text(value: str) -> str:
     return escape(_XML_ILLEGAL.sub("", value))
 
 
-def _sheet(frame: pl.DataFrame) -> str:
+def _sheet(frame: pl.DataFrame, decimals_shown: bool = False) -> str:
     if frame.height + 1 > MAX_ROWS:
         raise ValueError(f"{frame.height} rows do not fit in one sheet (Excel: {MAX_ROWS - 1})")
     letters = [column_letter(i) for i in range(frame.width)]
@@ -214,10 +222,13 @@ def _sheet(frame: pl.DataFrame) -> str:
     for number, row in enumerate(frame.iter_rows(), start=2):
         cells = []
         for i, value in enumerate(row):
-            cell = _cell(f"{letters[i]}{number}", value, kinds[i])
+            shown = decimals_shown and isinstance(value, float)
+            cell = _cell(f"{letters[i]}{number}", value, kinds[i], shown)
             if cell:
                 cells.append(cell)
-                widths[i] = max(widths[i], min(len(str(value)), 60))
+                # the width of what the cell shows: 1-3 decimals, not every digit of the value
+                text = f"{value:.3f}" if shown else str(value)
+                widths[i] = max(widths[i], min(len(text), 60))
         rows.append(f'<row r="{number}">' + "".join(cells) + "</row>")
     cols = "".join(
         f'<col min="{i + 1}" max="{i + 1}" width="{w + 2}" customWidth="1"/>'
@@ -248,7 +259,7 @@ def _kind(dtype: pl.DataType) -> str:
     return "text"
 
 
-def _cell(ref: str, value: object, kind: str) -> str:
+def _cell(ref: str, value: object, kind: str, decimal_style: bool = False) -> str:
     if value is None:
         return ""
     if kind == "bool":
@@ -257,7 +268,8 @@ def _cell(ref: str, value: object, kind: str) -> str:
         if isinstance(value, float):
             if math.isnan(value) or math.isinf(value):
                 return ""
-            return f'<c r="{ref}"><v>{value!r}</v></c>'
+            style = f' s="{_DECIMAL_STYLE}"' if decimal_style else ""
+            return f'<c r="{ref}"{style}><v>{value!r}</v></c>'
         return f'<c r="{ref}"><v>{value}</v></c>'
     if isinstance(value, list | tuple):
         value = ", ".join("" if v is None else str(v) for v in value)
