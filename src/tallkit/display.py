@@ -380,13 +380,14 @@ def fit_widths(table: Shown, width: int) -> list[int]:
     cells = [max([minimum[i], *(len(row[i]) for row in table.rows)]) for i in range(len(minimum))]
     result = list(minimum)
     spare = width - sum(minimum) - GAP * (len(minimum) - 1)
-    for wanted_widths in (cells, natural_widths(table)):  # the cells whole, then the headers
+    natural = natural_widths(table)
+    for wanted_widths in (cells, natural):  # the cells whole, then the headers
         deficits = [max(w - r, 0) for w, r in zip(wanted_widths, result, strict=True)]
         for index in sorted(range(len(result)), key=lambda i: (deficits[i], i)):
             if 0 < deficits[index] <= min(12, spare):  # short cells: show them whole
                 result[index] += deficits[index]
                 spare -= deficits[index]
-    deficits = [n - r for n, r in zip(natural_widths(table), result, strict=True)]
+    deficits = [n - r for n, r in zip(natural, result, strict=True)]
     wanted = sum(deficits)
     if spare > 0 and wanted:
         for index, deficit in enumerate(deficits):

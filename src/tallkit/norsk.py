@@ -37,6 +37,12 @@ def number(value: Any, decimals: int = 1, *, fixed: bool = False) -> str:
     return str(value)
 
 
+def written(value: Any, decimals: int | None) -> str:
+    """:func:`number` with exactly ``decimals`` decimals, or as it writes it when None (a
+    table's or row's ``decimals``, :func:`tallkit.reports.verdicts.published_decimals`)."""
+    return number(value) if decimals is None else number(value, decimals, fixed=True)
+
+
 def _group(digits: str, negative: bool) -> str:
     groups: list[str] = []
     while len(digits) > 3:
@@ -58,7 +64,7 @@ def signed(value: float | None, decimals: int | None = None) -> str:
     («+6,0»), for a column of computed means."""
     if value is None:
         return "–"
-    text = number(value) if decimals is None else number(value, decimals, fixed=True)
+    text = written(value, decimals)
     return f"+{text}" if value > 0 and text.strip("0,") != "" else text
 
 
@@ -75,10 +81,7 @@ def interval(low: float | None, high: float | None, decimals: int | None = None)
     ends with that many («−0,5 til 5,0»)."""
     if low is None or high is None:
         return None
-    if decimals is None:
-        ends = number(low), number(high)
-    else:
-        ends = number(low, decimals, fixed=True), number(high, decimals, fixed=True)
+    ends = written(low, decimals), written(high, decimals)
     # as written: −0,04 is written «0», and «0 til 4,9» would look like a different rule
     joiner = " til " if any(end.startswith(MINUS) for end in ends) else "–"
     return joiner.join(ends)

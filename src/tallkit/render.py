@@ -77,9 +77,7 @@ def _compiled_templates() -> jinja2.BytecodeCache | None:
 def number(value: Any, decimals: int | None = None) -> str:
     """Norwegian number for a table cell (:func:`tallkit.norsk.number`); ``decimals``: a float
     with exactly that many (the table's or the row's ``decimals``)."""
-    if decimals is None:
-        return norsk.number(value)
-    return norsk.number(value, decimals, fixed=True)
+    return norsk.written(value, decimals)
 
 
 # Enough to keep text inert (no HTML, link, image, emphasis or table cell can start without

@@ -512,9 +512,7 @@ def _schools(
                 row[key] = None
                 continue
             mark = f" ({said})" if said in (over_word, under_word) else ""
-            decimals = published_decimals(c.kilde)
-            written = norsk.number(c.skolen, decimals or 1, fixed=decimals is not None)
-            row[key] = f"{written}{mark}"
+            row[key] = f"{norsk.written(c.skolen, published_decimals(c.kilde))}{mark}"
             row.setdefault("_tall", {})[key] = {"": c.skolen} | (
                 {"vurdering": said} if mark else {}
             )
