@@ -199,6 +199,12 @@ def test_xlsx_appendix_has_every_table(sample: Settings, tmp_path: Path) -> None
     value = headers.index("Mer enn kommunens elever")
     for row in added.iter_rows(min_row=2, values_only=True):
         assert row[low] <= row[value] <= row[high]
+    # the rank interval «1–12 av 12» keeps all three numbers
+    funnel = next(book[n] for n in book.sheetnames if n.startswith("Skolene i trakten"))
+    ranks = [c.value for c in funnel[1]]
+    assert {"Rangintervall fra", "Rangintervall til", "Rangintervall av"} <= set(ranks)
+    row = next(funnel.iter_rows(min_row=2, values_only=True))
+    assert row[ranks.index("Rangintervall til")] <= row[ranks.index("Rangintervall av")]
     # shown with 1-3 decimals as the report writes them («−3,0»), the full value kept
     cell = added.cell(row=2, column=value + 1)
     assert cell.number_format == "0.0##" and cell.value != round(cell.value, 3)

@@ -650,7 +650,12 @@ def _funnels(
                             "krympet": _with_interval(
                                 r["krympet"], r["krympet_lav"], r["krympet_hoy"]
                             ),
-                            "rang": {"fra": r["rang_fra"], "til": r["rang_til"]},
+                            # «1–12 av 12»: the count of schools too, not only the ends
+                            "rang": {
+                                "fra": r["rang_fra"],
+                                "til": r["rang_til"],
+                                "av": r["antall_skoler"],
+                            },
                         },
                         "mot_kommunen": verdict(r["flagg"], words) or "–",
                     }
